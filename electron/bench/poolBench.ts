@@ -1,0 +1,117 @@
+import pLimit from 'p-limit';
+import type { Emily } from '../core/emily.js';
+import { withAdminClient } from '../databases/adminClient.js';
+import { createUser } from '../operations/users.js';
+import { withScratchEmily, progress } from './scratch.js';
+import { elapsedMs, percentile, round } from './stats.js';
+
+export interface PoolBenchOptions {
+  users?: number;
+  budget?: number;
+  seconds?: number;
+  /** Mean pause between one user's queries (open loop, exponential). */
+  thinkMs?: number;
+}
+
+export interface PoolBenchResult {
+  users: number;
+  budget: number;
+  max_server_connections: number;
+  requests: number;
+  requests_per_s: number;
+  acquire_p50_ms: number;
+  acquire_p95_ms: number;
+  acquire_p99_ms: number;
+  query_p99_ms: number;
+  errors: number;
+  provision_s: number;
+}
+
+/**
+ * 600 users, each with its own database and role, issuing short queries at random
+ * intervals through withUser under a global budget; samples the server's own count of
+ * client connections while it runs.
+ */
+export async function benchPool(opts: PoolBenchOptions = {}): Promise<PoolBenchResult> {
+  const users = opts.users ?? 600;
+  const budget = opts.budget ?? 60;
+  const seconds = opts.seconds ?? 20;
+  const thinkMs = opts.thinkMs ?? 2000;
+  return withScratchEmily({ budget, perUserMax: 2, maxConnections: 100 }, async (emily) => {
+    const t0 = process.hrtime.bigint();
+    const limit = pLimit(2);
+    let made = 0;
+    const ids = await Promise.all(
+      Array.from({ length: users }, (_, i) =>
+        limit(async () => {
+          const u = await createUser(emily, `pool user ${i}`);
+          if (++made % 100 === 0) progress(`provisioned ${made}/${users}`);
+          return u.id;
+        }),
+      ),
+    );
+    const provisionS = elapsedMs(t0) / 1000;
+    const sampler = startSampler(emily);
+    const acquire: number[] = [];
+    const query: number[] = [];
+    let errors = 0;
+    const deadline = Date.now() + seconds * 1000;
+    const one = async (id: string) => {
+      while (Date.now() < deadline) {
+        await sleep(-Math.log(1 - Math.random()) * thinkMs);
+        if (Date.now() >= deadline) break;
+        const t = process.hrtime.bigint();
+        try {
+          await emily.withUser(id, async (c) => {
+            acquire.push(elapsedMs(t));
+            const q = process.hrtime.bigint();
+            await c.query('SELECT count(*) FROM memories WHERE NOT archived');
+            query.push(elapsedMs(q));
+          });
+        } catch {
+          errors++;
+        }
+      }
+    };
+    progress(`driving ${users} users for ${seconds} s`);
+    await Promise.all(ids.map(one));
+    const maxServer = await sampler.stop();
+    return {
+      users,
+      budget,
+      max_server_connections: maxServer,
+      requests: acquire.length,
+      requests_per_s: round(acquire.length / seconds, 1),
+      acquire_p50_ms: percentile(acquire, 50),
+      acquire_p95_ms: percentile(acquire, 95),
+      acquire_p99_ms: percentile(acquire, 99),
+      query_p99_ms: percentile(query, 99),
+      errors,
+      provision_s: round(provisionS, 1),
+    };
+  });
+}
+
+/** Polls pg_stat_activity for connections to user databases (the sampler's own is not one). */
+function startSampler(emily: Emily): { stop: () => Promise<number> } {
+  let max = 0;
+  let running = true;
+  const done = withAdminClient(emily.cluster.admin(), 'postgres', async (c) => {
+    while (running) {
+      const r = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname LIKE 'emily\\_u\\_%'");
+      max = Math.max(max, r.rows[0]!.n);
+      await sleep(50);
+    }
+  });
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return max;
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { benchPool } from '../../bench/poolBench.js';
+import { benchProvision } from '../../bench/provisionBench.js';
+import { emit } from '../output.js';
+import type { Runner } from './users.js';
+
+/** Benchmarks print JSON figures; they run in a scratch data folder and clean up. */
+export function registerBench(program: Command, run: Runner): Command {
+  const bench = program.command('bench').description('measure Emily (scratch data folder; prints JSON figures)');
+  bench
+    .command('provision')
+    .description('time "new user ready": database + pgvector + schema')
+    .option('--users <n>', 'users to create', '30')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean; users: string }) =>
+      run(opts, async () => {
+        const r = await benchProvision({ users: Number(opts.users) });
+        emit({ json: true }, r, () => '');
+      }),
+    );
+  bench
+    .command('pool')
+    .description('600 user databases, concurrent short queries, at most 60 server connections')
+    .option('--users <n>', 'user databases', '600')
+    .option('--budget <n>', 'connection budget', '60')
+    .option('--seconds <n>', 'how long to drive the load', '20')
+    .option('--think-ms <n>', "mean pause between one user's queries", '2000')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean; users: string; budget: string; seconds: string; thinkMs: string }) =>
+      run(opts, async () => {
+        const r = await benchPool({ users: Number(opts.users), budget: Number(opts.budget), seconds: Number(opts.seconds), thinkMs: Number(opts.thinkMs) });
+        emit({ json: true }, r, () => '');
+      }),
+    );
+  return bench;
+}

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { doctorAll } from '../../operations/doctorAll.js';
+import { migrateAll } from '../../operations/migrateAll.js';
+import { statsAllUsers } from '../../operations/stats.js';
+import { emit, table } from '../output.js';
+import { withEmily } from '../session.js';
+import type { Runner } from './users.js';
+
+export function registerMaintenance(program: Command, run: Runner): void {
+  program
+    .command('migrate')
+    .description('migrate the template and every user database; one line per database')
+    .option('--concurrency <n>', 'databases at once', '4')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean; concurrency: string }) =>
+      run(opts, () =>
+        withEmily(async (emily) => {
+          const r = await migrateAll(emily, { concurrency: Number(opts.concurrency) });
+          emit(opts, r, () =>
+            [
+              `template: ${r.template.ok ? `ok (version ${r.template.result?.to})` : `FAILED ${r.template.error}`}`,
+              ...r.users.map((u) => `${u.userId} "${u.displayName}": ${u.ok ? (u.value!.applied.length ? `migrated ${u.value!.from} -> ${u.value!.to}` : `up to date (${u.value!.to})`) : `FAILED ${u.error!.message}`}`),
+              `${r.users.length} user database(s), ${r.failed} failed`,
+            ].join('\n'),
+          );
+          if (r.failed) process.exitCode = 1;
+        }),
+      ),
+    );
+  program
+    .command('doctor')
+    .description('check the server, the template and every user database (vector extension, schema, indexes)')
+    .option('--repair', 'fix what can be fixed')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean; repair?: boolean }) =>
+      run(opts, () =>
+        withEmily(async (emily) => {
+          const r = await doctorAll(emily, { repair: !!opts.repair });
+          emit(opts, r, () => {
+            const lines = [
+              `server: PostgreSQL ${r.cluster.version}, pgvector ${r.cluster.vectorAvailable ?? 'NOT AVAILABLE'}, ${r.cluster.connections}/${r.cluster.maxConnections} connections`,
+              `template: ${r.template.ok ? 'ok' : r.template.unrepaired.join('; ')}${r.template.repaired.length ? ` (repaired: ${r.template.repaired.join('; ')})` : ''}`,
+              ...r.debris.map((d) => `interrupted ${d.status} of ${d.id}: ${d.repaired ? 'cleaned up' : 'run "emily doctor --repair" to clean up'}`),
+              ...r.orphanDatabases.map((d) => `database ${d} has no catalog entry (left alone; it may hold data)`),
+              ...r.users.map((u) => {
+                const c = u.value;
+                if (!c) return `${u.userId} "${u.displayName}": FAILED ${u.error!.message}`;
+                const parts = [c.ok ? 'ok' : `NOT OK: ${c.unrepaired.join('; ')}`];
+                if (c.repaired.length) parts.push(`repaired: ${c.repaired.join('; ')}`);
+                return `${u.userId} "${u.displayName}": ${parts.join(' | ')}`;
+              }),
+              r.ok ? 'all good' : 'problems remain',
+            ];
+            return lines.join('\n');
+          });
+          if (!r.ok) process.exitCode = 1;
+        }),
+      ),
+    );
+  program
+    .command('stats')
+    .description('memory counts, aggregated by iterating over user databases')
+    .option('--all-users', 'iterate over every user (required)')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean; allUsers?: boolean }) =>
+      run(opts, () =>
+        withEmily(async (emily) => {
+          const r = await statsAllUsers(emily);
+          emit(opts, r, () =>
+            [
+              table([['USER', 'L3', 'L4', 'CONVERSATIONS'], ...r.perUser.map((u) => [u.userId, String(u.value?.l3 ?? '-'), String(u.value?.l4 ?? '-'), String(u.value?.conversations ?? '-')])]),
+              `total over ${r.users} users: ${r.totals.l3} L3 memories, ${r.totals.l4} L4 turns${r.failed ? `, ${r.failed} failed` : ''}`,
+            ].join('\n'),
+          );
+        }),
+      ),
+    );
+}

@@ -1,0 +1,25 @@
+import { Command } from 'commander';
+import { registerBench } from './commands/bench.js';
+import { registerMaintenance } from './commands/maintenance.js';
+import { registerUsers, type Runner } from './commands/users.js';
+import { reportError } from './output.js';
+
+/** The `emily` command: one module per command group. */
+export function buildProgram(): Command {
+  const program = new Command('emily').description("Emily: a companion whose mind lives in your own PostgreSQL database").showHelpAfterError();
+  const run: Runner = async (opts, fn) => {
+    try {
+      await fn();
+    } catch (e) {
+      process.exitCode = reportError(opts, e);
+    }
+  };
+  registerUsers(program, run);
+  registerMaintenance(program, run);
+  registerBench(program, run);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

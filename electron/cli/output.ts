@@ -1,0 +1,28 @@
+import { ERROR_CODES, toEmilyError, type ErrorCode } from '../core/errors.js';
+
+export interface OutputOptions {
+  json?: boolean;
+}
+
+/** One JSON document on stdout with --json; readable text otherwise. */
+export function emit(opts: OutputOptions, value: unknown, human: () => string): void {
+  if (opts.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  else process.stdout.write(`${human()}\n`);
+}
+
+const EXIT: Partial<Record<ErrorCode, number>> = { BAD_INPUT: 2, NOT_FOUND: 3, CONFLICT: 4, UNSAFE_DUMP: 5, INVALID_DUMP: 5 };
+
+/** Reports an error (as JSON too with --json) and returns the process exit code. */
+export function reportError(opts: OutputOptions, e: unknown): number {
+  const err = toEmilyError(e);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: err.code, message: err.message } })}\n`);
+  process.stderr.write(`emily: ${err.message}\n`);
+  if (err.code === 'INTERNAL' && process.env.EMILY_DEBUG) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+  return EXIT[err.code] ?? (ERROR_CODES.includes(err.code) ? 1 : 1);
+}
+
+export function table(rows: string[][]): string {
+  if (!rows.length) return '';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,241 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { EmilyError } from '../core/errors.js';
+import { ADMIN_ROLE } from '../core/ids.js';
+import { homeLayout, type HomeLayout } from '../core/paths.js';
+import { hasPgvector, locateBinaries, type PostgresBinaries } from './binaries.js';
+import { freePort, portInUse } from './freePort.js';
+import { readPostmaster, removeStalePidFile } from './postmaster.js';
+import { loadOrCreateSecrets, type ClusterSecrets } from './secrets.js';
+import { chownForServer, serverUser, type ServerUser } from './serverUser.js';
+
+const run = promisify(execFile);
+
+export interface ClusterOptions {
+  home: string;
+  /** Fixed port (EMILY_PG_PORT); otherwise a free one is chosen at each start. */
+  port?: number;
+  maxConnections?: number;
+  binaries?: PostgresBinaries;
+}
+
+export interface AdminConnection {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+/**
+ * The embedded PostgreSQL 15 server in Emily's data folder. A server already running
+ * there (desktop app, another CLI, an orphan of a killed run) is attached to rather
+ * than started twice; only a server we started is stopped by stop().
+ */
+export class EmbeddedCluster {
+  readonly layout: HomeLayout;
+  readonly secrets: ClusterSecrets;
+  private readonly bins: PostgresBinaries;
+  private readonly user: ServerUser | undefined;
+  private readonly opts: ClusterOptions;
+  private port = 0;
+  private startedHere = false;
+
+  constructor(opts: ClusterOptions) {
+    this.opts = opts;
+    this.layout = homeLayout(opts.home);
+    this.bins = opts.binaries ?? locateBinaries();
+    if (!hasPgvector(this.bins)) {
+      throw new EmilyError('EXTENSION_MISSING', `pgvector is not installed in the embedded PostgreSQL at ${this.bins.root}; run "npm run setup" (scripts/build-pgvector.sh)`);
+    }
+    this.user = serverUser();
+    ensureHome(this.layout.home);
+    this.secrets = loadOrCreateSecrets(this.layout.secretsFile);
+  }
+
+  get running(): boolean {
+    return this.port !== 0;
+  }
+
+  get ownsServer(): boolean {
+    return this.startedHere;
+  }
+
+  admin(): AdminConnection {
+    if (!this.port) throw new EmilyError('CLUSTER_UNAVAILABLE', 'the database server is not running');
+    return { host: '127.0.0.1', port: this.port, user: ADMIN_ROLE, password: this.secrets.adminPassword };
+  }
+
+  async start(): Promise<{ attached: boolean; port: number }> {
+    await this.ensureInitialised();
+    const existing = readPostmaster(this.layout.pgdata);
+    if (existing) {
+      if (existing.alive && existing.isPostgres && existing.port > 0) {
+        if (await this.answers(existing.port, 10_000)) {
+          this.port = existing.port;
+          return { attached: true, port: this.port };
+        }
+        // A hung or half-dead server from an earlier run: stop it before starting afresh.
+        await this.pgCtl(['stop', '-D', this.layout.pgdata, '-m', 'immediate', '-w', '-t', '20']).catch(() => undefined);
+      }
+      if (!readPostmaster(this.layout.pgdata)?.alive) removeStalePidFile(this.layout.pgdata);
+    }
+    const fixed = this.opts.port;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const port = fixed ?? (await freePort());
+      if (fixed && (await portInUse(fixed))) {
+        throw new EmilyError('PORT_IN_USE', `port ${fixed} (EMILY_PG_PORT) is already in use on 127.0.0.1; free it or choose another port`);
+      }
+      try {
+        await this.pgCtl(['start', '-w', '-t', '60', '-D', this.layout.pgdata, '-l', this.logFile(), '-o', `-p ${port}`]);
+        this.port = port;
+        this.startedHere = true;
+        return { attached: false, port };
+      } catch (e) {
+        const tail = this.logTail();
+        if (!fixed && /could not bind|Address already in use/i.test(tail)) continue;
+        if (/lock file .* already exists/i.test(tail)) {
+          // Another process started the server between our check and our start: attach to it.
+          const now = readPostmaster(this.layout.pgdata);
+          if (now?.alive && now.port && (await this.answers(now.port, 10_000))) {
+            this.port = now.port;
+            return { attached: true, port: now.port };
+          }
+        }
+        throw new EmilyError('CLUSTER_START_FAILED', `the database server did not start. Last server log lines:\n${tail || '(empty)'}\nCheck free disk space and the data folder ${this.layout.pgdata}; "emily doctor" can help.`, { cause: e });
+      }
+    }
+    throw new EmilyError('PORT_IN_USE', 'could not find a free port for the database server after 3 attempts');
+  }
+
+  async stop(opts: { force?: boolean } = {}): Promise<void> {
+    if (!this.port) return;
+    if (this.startedHere || opts.force) {
+      await this.pgCtl(['stop', '-D', this.layout.pgdata, '-m', 'fast', '-w', '-t', '60']).catch((e: unknown) => {
+        if (readPostmaster(this.layout.pgdata)?.alive) throw new EmilyError('INTERNAL', 'the database server did not stop', { cause: e });
+      });
+    }
+    this.port = 0;
+    this.startedHere = false;
+  }
+
+  private async ensureInitialised(): Promise<void> {
+    const pgdata = this.layout.pgdata;
+    if (fs.existsSync(path.join(pgdata, 'PG_VERSION'))) {
+      const version = fs.readFileSync(path.join(pgdata, 'PG_VERSION'), 'utf8').trim();
+      if (version !== '15') {
+        throw new EmilyError('DATA_DIR_INVALID', `the data folder ${pgdata} holds a PostgreSQL ${version} cluster; this Emily runs PostgreSQL 15`);
+      }
+      this.ensureConfig();
+      return;
+    }
+    if (fs.existsSync(pgdata) && fs.readdirSync(pgdata).length > 0) {
+      throw new EmilyError('DATA_DIR_INVALID', `the data folder ${pgdata} is not empty but holds no PostgreSQL cluster (PG_VERSION is missing); move it aside, or restore it from a backup`);
+    }
+    fs.mkdirSync(pgdata, { recursive: true, mode: 0o700 });
+    fs.chmodSync(pgdata, 0o700);
+    chownForServer(pgdata, this.user);
+    const pwfile = path.join(os.tmpdir(), `emily-pw-${randomBytes(8).toString('hex')}`);
+    fs.writeFileSync(pwfile, `${this.secrets.adminPassword}\n`, { mode: 0o600 });
+    chownForServer(pwfile, this.user);
+    try {
+      await this.exec(this.bins.initdb, [
+        '-D', pgdata, '-U', ADMIN_ROLE, '--auth=scram-sha-256', `--pwfile=${pwfile}`,
+        '-E', 'UTF8', '--locale=C', '--lc-messages=C', '--no-instructions',
+      ]);
+    } catch (e) {
+      fs.rmSync(pgdata, { recursive: true, force: true });
+      throw new EmilyError('CLUSTER_START_FAILED', `initdb failed: ${stderrOf(e)}`, { cause: e });
+    } finally {
+      fs.rmSync(pwfile, { force: true });
+    }
+    fs.appendFileSync(path.join(pgdata, 'postgresql.conf'), "\ninclude_if_exists = 'emily.conf'\n");
+    this.ensureConfig();
+  }
+
+  /** Our settings live in their own file so an upgrade can rewrite them without touching the user's. */
+  private ensureConfig(): void {
+    const conf = [
+      "listen_addresses = '127.0.0.1'",
+      "unix_socket_directories = ''",
+      `max_connections = ${this.opts.maxConnections ?? 100}`,
+      "password_encryption = 'scram-sha-256'",
+      // Failed statements may carry role passwords: never echo statements into the log.
+      'log_min_error_statement = panic',
+      "log_line_prefix = '%m [%p] '",
+      '',
+    ].join('\n');
+    const file = path.join(this.layout.pgdata, 'emily.conf');
+    if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== conf) {
+      fs.writeFileSync(file, conf, { mode: 0o600 });
+      chownForServer(file, this.user);
+    }
+  }
+
+  private logFile(): string {
+    return path.join(this.layout.pgdata, 'server.log');
+  }
+
+  private logTail(): string {
+    try {
+      return fs.readFileSync(this.logFile(), 'utf8').trim().split('\n').slice(-8).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  private async answers(port: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const client = new pg.Client({ host: '127.0.0.1', port, user: ADMIN_ROLE, password: this.secrets.adminPassword, database: 'postgres', connectionTimeoutMillis: 2000 });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        return true;
+      } catch (e) {
+        // 57P03: starting up; keep trying until the deadline. Anything else: not ours to use.
+        if ((e as { code?: string }).code !== '57P03' && (e as { code?: string }).code !== 'ECONNREFUSED') return false;
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
+  }
+
+  private pgCtl(args: string[]): Promise<unknown> {
+    return this.exec(this.bins.pgCtl, args);
+  }
+
+  private exec(file: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+    return run(file, args, {
+      uid: this.user?.uid,
+      gid: this.user?.gid,
+      cwd: this.user ? '/' : undefined,
+      env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' },
+      timeout: 120_000,
+    });
+  }
+}
+
+function ensureHome(home: string): void {
+  try {
+    fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new EmilyError('DATA_DIR_INVALID', `cannot create the data folder ${home}: ${(e as Error).message}; set EMILY_HOME to a writable folder`, { cause: e });
+  }
+  const st = fs.statSync(home);
+  if (!st.isDirectory()) throw new EmilyError('DATA_DIR_INVALID', `${home} is not a folder; set EMILY_HOME to a folder`);
+  // The server user must traverse (not read) the home to reach pgdata.
+  fs.chmodSync(home, process.getuid?.() === 0 ? 0o711 : 0o700);
+}
+
+function stderrOf(e: unknown): string {
+  const s = (e as { stderr?: string }).stderr;
+  return (s && s.trim()) || (e as Error).message;
+}

@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * postmaster.pid tells us whether a server already runs in a data folder (started by the
+ * desktop app, another `emily` command, or orphaned by a killed run) and on which port.
+ */
+export interface PostmasterInfo {
+  pid: number;
+  port: number;
+  alive: boolean;
+  /** The live process is a postgres server (not a recycled pid of something else). */
+  isPostgres: boolean;
+}
+
+export function readPostmaster(pgdata: string): PostmasterInfo | null {
+  const file = path.join(pgdata, 'postmaster.pid');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+  const lines = text.split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0) return { pid: 0, port: 0, alive: false, isPostgres: false };
+  const alive = processAlive(pid);
+  return { pid, port: Number.isInteger(port) ? port : 0, alive, isPostgres: alive && looksLikePostgres(pid) };
+}
+
+export function removeStalePidFile(pgdata: string): void {
+  fs.rmSync(path.join(pgdata, 'postmaster.pid'), { force: true });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function looksLikePostgres(pid: number): boolean {
+  if (process.platform !== 'linux') return true; // no /proc: trust the pid file
+  try {
+    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return /postgres/.test(cmd);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,65 @@
+import { EmbeddedCluster } from '../cluster/cluster.js';
+import { Catalog } from '../databases/catalog.js';
+import { singleServer, type ServerDirectory } from '../databases/servers.js';
+import { ensureTemplate } from '../databases/template.js';
+import { UserDatabases } from '../databases/userDatabases.js';
+import { emilyHome } from './paths.js';
+
+export interface EmilyOptions {
+  home?: string;
+  /** Server connections all user pools together may hold (default 40 of max_connections 100). */
+  budget?: number;
+  perUserMax?: number;
+  idleMs?: number;
+  port?: number;
+  maxConnections?: number;
+}
+
+/**
+ * The core, as the desktop app, the CLI, the HTTP server and the tests use it: the
+ * embedded cluster (started or attached), the catalog, the template and the user pools.
+ */
+export class Emily {
+  private constructor(
+    readonly home: string,
+    readonly cluster: EmbeddedCluster,
+    readonly catalog: Catalog,
+    readonly servers: ServerDirectory,
+    readonly users: UserDatabases,
+  ) {}
+
+  static async open(opts: EmilyOptions = {}): Promise<Emily> {
+    const home = opts.home ?? emilyHome();
+    const envPort = process.env.EMILY_PG_PORT ? Number(process.env.EMILY_PG_PORT) : undefined;
+    const cluster = new EmbeddedCluster({ home, port: opts.port ?? envPort, maxConnections: opts.maxConnections });
+    await cluster.start();
+    try {
+      const admin = () => cluster.admin();
+      const catalog = new Catalog(admin);
+      await catalog.ensure();
+      const servers = singleServer('local', admin);
+      await ensureTemplate(admin());
+      const users = new UserDatabases({
+        catalog,
+        servers,
+        secrets: cluster.secrets,
+        budget: opts.budget ?? 40,
+        perUserMax: opts.perUserMax,
+        idleMs: opts.idleMs,
+      });
+      return new Emily(home, cluster, catalog, servers, users);
+    } catch (e) {
+      await cluster.stop();
+      throw e;
+    }
+  }
+
+  withUser: UserDatabases['withUser'] = (userId, fn) => this.users.withUser(userId, fn);
+  withUserTransaction: UserDatabases['withUserTransaction'] = (userId, fn) => this.users.withUserTransaction(userId, fn);
+
+  /** Closes the pools; stops the server only if this process started it (or when asked). */
+  async close(opts: { stopServer?: boolean } = {}): Promise<void> {
+    await this.users.close();
+    if (opts.stopServer ?? this.cluster.ownsServer) await this.cluster.stop({ force: true });
+  }
+}

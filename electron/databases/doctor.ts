@@ -1,0 +1,89 @@
+import type pg from 'pg';
+import type { AdminConnection } from '../cluster/cluster.js';
+import { EmilyError, toEmilyError } from '../core/errors.js';
+import type { UserRecord } from './catalog.js';
+import { withAdminClient } from './adminClient.js';
+import { loadMigrations, migrateDatabase, schemaState } from './migrations.js';
+import { installVector } from './template.js';
+
+export interface DatabaseCheck {
+  database: string;
+  ok: boolean;
+  /** What was wrong when we looked. */
+  problems: string[];
+  /** What --repair fixed. */
+  repaired: string[];
+  /** What is still wrong, with what to do. */
+  unrepaired: string[];
+  schemaVersion: number;
+}
+
+/**
+ * Checks one Emily database the way "Cold Start fragmentation" taught us to: the vector
+ * extension, the schema, and index validity; with repair, installs the extension,
+ * migrates forward and rebuilds invalid indexes. ownerRole: migrations run as that role.
+ */
+export async function checkDatabase(admin: AdminConnection, database: string, opts: { repair: boolean; ownerRole?: string }): Promise<DatabaseCheck> {
+  const report: DatabaseCheck = { database, ok: true, problems: [], repaired: [], unrepaired: [], schemaVersion: 0 };
+  await withAdminClient(admin, database, async (c) => {
+    const migrations = loadMigrations('user');
+    if (!(await hasVector(c))) {
+      report.problems.push('the vector extension is missing (Cold Start fragmentation: no embedding, no retrieval)');
+      if (opts.repair) {
+        await installVector(c);
+        report.repaired.push('installed the vector extension');
+      } else report.unrepaired.push('vector extension missing: run "emily doctor --repair"');
+    }
+    let state;
+    try {
+      state = await schemaState(c, migrations, database);
+    } catch (e) {
+      const err = toEmilyError(e);
+      report.problems.push(err.message);
+      report.unrepaired.push(err.message);
+      report.ok = false;
+      return;
+    }
+    report.schemaVersion = state.version;
+    if (state.pending.length) {
+      report.problems.push(`schema version ${state.version} is behind ${migrations.length}`);
+      if (opts.repair && (await hasVector(c))) {
+        const r = await migrateDatabase(c, migrations, { ownerRole: opts.ownerRole, label: database });
+        report.schemaVersion = r.to;
+        report.repaired.push(`migrated from ${r.from} to ${r.to}`);
+      } else report.unrepaired.push('schema not up to date: run "emily migrate" or "emily doctor --repair"');
+    }
+    const invalid = await c.query<{ name: string }>(
+      `SELECT i.indexrelid::regclass::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT (i.indisvalid AND i.indisready)`,
+    );
+    for (const { name } of invalid.rows) {
+      report.problems.push(`index ${name} is invalid`);
+      if (opts.repair) {
+        await c.query(`REINDEX INDEX ${c.escapeIdentifier(name)}`);
+        report.repaired.push(`rebuilt index ${name}`);
+      } else report.unrepaired.push(`index ${name} is invalid: run "emily doctor --repair"`);
+    }
+  });
+  report.ok = report.unrepaired.length === 0;
+  return report;
+}
+
+export async function hasVector(c: pg.ClientBase): Promise<boolean> {
+  const r = await c.query("SELECT 1 FROM pg_extension WHERE extname = 'vector'");
+  return r.rowCount === 1;
+}
+
+/**
+ * The check run when a user database is opened, over the user's own first connection:
+ * cheap when all is well; repairs what is safe (extension, forward migration) through an
+ * admin connection; refuses a database newer than the app.
+ */
+export async function openCheck(client: pg.ClientBase, user: UserRecord, admin: AdminConnection): Promise<void> {
+  const migrations = loadMigrations('user');
+  const vectorOk = await hasVector(client);
+  const state = await schemaState(client, migrations, `the database of "${user.displayName}"`);
+  if (vectorOk && state.pending.length === 0) return;
+  const report = await checkDatabase(admin, user.dbName, { repair: true, ownerRole: user.roleName });
+  if (!report.ok) throw new EmilyError('EXTENSION_MISSING', `the database of "${user.displayName}" needs repair: ${report.unrepaired.join('; ')}`);
+}

@@ -1,0 +1,192 @@
+import pg from 'pg';
+import { EmilyError, toEmilyError } from '../core/errors.js';
+import { ConnectionBudget } from './connectionBudget.js';
+
+export interface PoolTarget {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+}
+
+export interface PoolManagerOptions {
+  /** Most server connections all user pools together may hold open. */
+  budget: number;
+  /** Most connections one user's pool may hold. */
+  perUserMax?: number;
+  /** Idle connections close after this long. */
+  idleMs?: number;
+  /**
+   * Resolves a key (user id) to where its database lives; called when a pool is opened.
+   * onOpen runs on the pool's first connection before anyone else gets one.
+   */
+  resolve: (key: string) => Promise<{ target: PoolTarget; onOpen?: (client: pg.PoolClient) => Promise<void> }>;
+  onError?: (key: string, err: Error) => void;
+}
+
+interface Entry {
+  pool: pg.Pool;
+  active: number;
+}
+
+/**
+ * One pg pool per user database, opened lazily, under one global connection budget.
+ * Each physical connection holds a budget permit from connect to end (a Client subclass
+ * does the accounting, so pg-pool keeps its own idle reuse). Under pressure, the least
+ * recently used idle pool is closed, and connections are handed over on release.
+ */
+export class PoolManager {
+  readonly budget: ConnectionBudget;
+  private readonly pools = new Map<string, Entry>(); // insertion order = LRU order
+  private readonly opening = new Map<string, Promise<Entry>>();
+  private readonly opts: Required<Omit<PoolManagerOptions, 'onError'>> & Pick<PoolManagerOptions, 'onError'>;
+  private readonly ClientClass: typeof pg.Client;
+  private closed = false;
+
+  constructor(opts: PoolManagerOptions) {
+    this.opts = { perUserMax: 4, idleMs: 10_000, ...opts };
+    this.budget = new ConnectionBudget(opts.budget);
+    this.budget.onPressure = () => this.evictIdle();
+    this.ClientClass = budgetedClient(this.budget);
+  }
+
+  stats(): { pools: number; openConnections: number; peakConnections: number; waiting: number } {
+    return { pools: this.pools.size, openConnections: this.budget.inUse, peakConnections: this.budget.peakInUse, waiting: this.budget.waiting };
+  }
+
+  async withClient<T>(key: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.closed) throw new EmilyError('CLUSTER_UNAVAILABLE', 'Emily is shutting down');
+    const entry = await this.entry(key);
+    entry.active++;
+    let client: pg.PoolClient;
+    try {
+      client = await entry.pool.connect();
+    } catch (e) {
+      entry.active--;
+      throw toEmilyError(e, 'cannot connect to the user database');
+    }
+    let broken: Error | undefined;
+    try {
+      return await fn(client);
+    } catch (e) {
+      // A connection-level failure must not be reused; statement errors are fine.
+      if (!(e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((e as { code: string }).code))) {
+        broken = e instanceof Error ? e : new Error(String(e));
+      }
+      throw e;
+    } finally {
+      entry.active--;
+      // Hand the connection's permit to a waiting user rather than keeping it idle here.
+      const handOver = this.budget.waiting > 0 && entry.pool.waitingCount === 0;
+      client.release(broken ?? handOver);
+    }
+  }
+
+  /** Closes one key's pool (before its database is dropped or moved). */
+  async close(key: string): Promise<void> {
+    const entry = this.pools.get(key);
+    this.pools.delete(key);
+    if (entry) await entry.pool.end().catch(() => undefined);
+  }
+
+  async closeAll(): Promise<void> {
+    this.closed = true;
+    const entries = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(entries.map((e) => e.pool.end().catch(() => undefined)));
+  }
+
+  private async entry(key: string): Promise<Entry> {
+    const hit = this.pools.get(key);
+    if (hit) {
+      this.pools.delete(key); // move to most-recently-used
+      this.pools.set(key, hit);
+      return hit;
+    }
+    let pending = this.opening.get(key);
+    if (!pending) {
+      pending = this.open(key).finally(() => this.opening.delete(key));
+      this.opening.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async open(key: string): Promise<Entry> {
+    const { target, onOpen } = await this.opts.resolve(key);
+    const pool = new pg.Pool({
+      ...target,
+      Client: this.ClientClass,
+      max: this.opts.perUserMax,
+      idleTimeoutMillis: this.opts.idleMs,
+      application_name: 'emily',
+    });
+    pool.on('error', (err) => this.opts.onError?.(key, err));
+    const entry: Entry = { pool, active: 0 };
+    if (onOpen) {
+      try {
+        const client = await pool.connect();
+        try {
+          await onOpen(client);
+        } finally {
+          client.release();
+        }
+      } catch (e) {
+        await pool.end().catch(() => undefined);
+        throw e;
+      }
+    }
+    this.pools.set(key, entry);
+    return entry;
+  }
+
+  /** Closes the least recently used pool that holds only idle connections. */
+  private evictIdle(): void {
+    for (const [key, entry] of this.pools) {
+      const { pool } = entry;
+      if (entry.active === 0 && pool.totalCount > 0 && pool.idleCount === pool.totalCount && pool.waitingCount === 0) {
+        this.pools.delete(key);
+        void pool.end().catch(() => undefined);
+        return;
+      }
+    }
+  }
+}
+
+/** A pg.Client that holds a budget permit for exactly as long as its connection exists. */
+function budgetedClient(budget: ConnectionBudget): typeof pg.Client {
+  class BudgetedClient extends pg.Client {
+    private permit = false;
+
+    private dropPermit(): void {
+      if (this.permit) {
+        this.permit = false;
+        budget.release();
+      }
+    }
+
+    // pg-pool calls connect(callback); plain callers use the promise. The overloads of
+    // pg.Client.connect cannot be restated in a subclass, hence the loose signature.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    override connect(callback?: any): any {
+      const run = async (): Promise<void> => {
+        await budget.acquire();
+        this.permit = true;
+        this.once('end', () => this.dropPermit());
+        try {
+          await super.connect();
+        } catch (e) {
+          this.dropPermit();
+          throw e;
+        }
+      };
+      const p = run();
+      if (callback) {
+        p.then(() => callback(undefined as unknown as Error), (e: Error) => callback(e));
+        return undefined;
+      }
+      return p;
+    }
+  }
+  return BudgetedClient as unknown as typeof pg.Client;
+}

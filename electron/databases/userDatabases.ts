@@ -1,0 +1,82 @@
+import type pg from 'pg';
+import { rolePassword, type ClusterSecrets } from '../cluster/secrets.js';
+import { EmilyError, sqlState } from '../core/errors.js';
+import { assertUserId } from '../core/ids.js';
+import type { Catalog } from './catalog.js';
+import { openCheck } from './doctor.js';
+import { PoolManager } from './poolManager.js';
+import type { ServerDirectory } from './servers.js';
+
+export type UserClient = pg.PoolClient;
+
+export interface UserDatabasesOptions {
+  catalog: Catalog;
+  servers: ServerDirectory;
+  secrets: ClusterSecrets;
+  budget: number;
+  perUserMax?: number;
+  idleMs?: number;
+}
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+
+/**
+ * The one door to a user's data. Connections come from that user's own pool, log in as
+ * that user's own role, and are always released.
+ */
+export class UserDatabases {
+  readonly pools: PoolManager;
+
+  constructor(private readonly o: UserDatabasesOptions) {
+    this.pools = new PoolManager({
+      budget: o.budget,
+      perUserMax: o.perUserMax,
+      idleMs: o.idleMs,
+      resolve: async (userId) => {
+        const user = await o.catalog.get(userId);
+        if (user.status === 'moving') throw new EmilyError('BUSY', `"${user.displayName}" is being moved to another server; try again in a moment`);
+        if (user.status !== 'ready') throw new EmilyError('NOT_FOUND', `the profile "${user.displayName}" is not ready (${user.status})`);
+        const admin = o.servers.admin(user.server);
+        return {
+          target: { host: admin.host, port: admin.port, database: user.dbName, user: user.roleName, password: rolePassword(o.secrets, user.roleName) },
+          onOpen: (client) => openCheck(client, user, admin),
+        };
+      },
+      onError: () => undefined, // idle-connection errors: the pool drops the connection itself
+    });
+  }
+
+  withUser<T>(userId: string, fn: (client: UserClient) => Promise<T>): Promise<T> {
+    return this.pools.withClient(assertUserId(userId), fn);
+  }
+
+  /** Runs fn in a transaction; retried on serialization failures and deadlocks. */
+  async withUserTransaction<T>(userId: string, fn: (client: UserClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.withUser(userId, async (client) => {
+          await client.query('BEGIN');
+          try {
+            const result = await fn(client);
+            await client.query('COMMIT');
+            return result;
+          } catch (e) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw e;
+          }
+        });
+      } catch (e) {
+        const state = sqlState(e);
+        if (!state || !RETRYABLE.has(state) || attempt >= 3) throw e;
+      }
+    }
+  }
+
+  forget(userId: string): Promise<void> {
+    return this.pools.close(userId);
+  }
+
+  close(): Promise<void> {
+    return this.pools.closeAll();
+  }
+}

@@ -1,0 +1,38 @@
+import type { Emily } from '../core/emily.js';
+import { TEMPLATE_DATABASE, TEMPLATE_OWNER_ROLE } from '../core/ids.js';
+import { withAdminClient } from '../databases/adminClient.js';
+import { forEachUser, type PerUserResult } from '../databases/forEachUser.js';
+import { loadMigrations, migrateDatabase, type MigrateResult } from '../databases/migrations.js';
+
+export interface MigrateReport {
+  latest: number;
+  template: { ok: boolean; result?: MigrateResult; error?: string };
+  users: PerUserResult<MigrateResult>[];
+  failed: number;
+}
+
+/** Migrates the template and every user database on every server, each reported on its own. */
+export async function migrateAll(emily: Emily, opts: { concurrency?: number } = {}): Promise<MigrateReport> {
+  const migrations = loadMigrations('user');
+  const template: MigrateReport['template'] = { ok: true };
+  for (const server of emily.servers.names()) {
+    try {
+      template.result = await withAdminClient(emily.servers.admin(server), TEMPLATE_DATABASE, (c) =>
+        migrateDatabase(c, migrations, { ownerRole: TEMPLATE_OWNER_ROLE, label: `template on ${server}` }),
+      );
+    } catch (e) {
+      template.ok = false;
+      template.error = (e as Error).message;
+    }
+  }
+  const users = await forEachUser(
+    await emily.catalog.list(),
+    async (u) => {
+      const r = await withAdminClient(emily.servers.admin(u.server), u.dbName, (c) => migrateDatabase(c, migrations, { ownerRole: u.roleName, label: `the database of "${u.displayName}" (${u.id})` }));
+      await emily.catalog.update(u.id, { schemaVersion: r.to });
+      return r;
+    },
+    opts,
+  );
+  return { latest: migrations.length, template, users, failed: users.filter((u) => !u.ok).length + (template.ok ? 0 : 1) };
+}

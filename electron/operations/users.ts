@@ -1,0 +1,38 @@
+import { CATALOG_DATABASE } from '../core/ids.js';
+import type { Emily } from '../core/emily.js';
+import { withAdminClient } from '../databases/adminClient.js';
+import type { UserRecord } from '../databases/catalog.js';
+import { dropUserObjects, provisionUser } from '../databases/provisioning.js';
+
+export function createUser(emily: Emily, displayName: unknown, opts: { server?: string } = {}): Promise<UserRecord> {
+  return provisionUser({ catalog: emily.catalog, servers: emily.servers, secrets: emily.cluster.secrets }, displayName, opts);
+}
+
+export function listUsers(emily: Emily): Promise<UserRecord[]> {
+  return emily.catalog.list();
+}
+
+/**
+ * Deletes a user: marks the row, closes our pool, terminates their sessions, drops the
+ * database and the role, then removes the catalog row. Re-running after a crash finishes
+ * the job (every step tolerates what is already gone).
+ */
+export async function deleteUser(emily: Emily, userId: string): Promise<{ id: string; dropped: { database: string; role: string } }> {
+  const user = await emily.catalog.get(userId);
+  await emily.catalog.update(user.id, { status: 'deleting' });
+  await emily.users.forget(user.id);
+  await dropUserObjects(emily, user);
+  await emily.catalog.remove(user.id);
+  return { id: user.id, dropped: { database: user.dbName, role: user.roleName } };
+}
+
+/** What exists on a server for a user, straight from PostgreSQL's own catalogs. */
+export async function userFootprint(emily: Emily, user: Pick<UserRecord, 'id' | 'server' | 'dbName' | 'roleName'>): Promise<{ database: boolean; role: boolean; catalogRow: boolean }> {
+  const admin = emily.servers.admin(user.server);
+  const [database, role] = await withAdminClient(admin, 'postgres', async (c) => [
+    (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [user.dbName])).rowCount === 1,
+    (await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user.roleName])).rowCount === 1,
+  ]);
+  const catalogRow = await withAdminClient(emily.cluster.admin(), CATALOG_DATABASE, async (c) => (await c.query('SELECT 1 FROM users WHERE id = $1', [user.id])).rowCount === 1);
+  return { database, role, catalogRow };
+}
