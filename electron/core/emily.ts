@@ -1,7 +1,7 @@
 import { EmbeddedCluster } from '../cluster/cluster.js';
 import { Catalog } from '../databases/catalog.js';
 import { singleServer, type ServerDirectory } from '../databases/servers.js';
-import { ensureTemplate } from '../databases/template.js';
+import { ensureTemplate, withSetupLock } from '../databases/template.js';
 import { UserDatabases } from '../databases/userDatabases.js';
 import { emilyHome } from './paths.js';
 
@@ -36,9 +36,11 @@ export class Emily {
     try {
       const admin = () => cluster.admin();
       const catalog = new Catalog(admin);
-      await catalog.ensure();
+      await withSetupLock(admin(), async () => {
+        await catalog.ensure();
+        await ensureTemplate(admin());
+      });
       const servers = singleServer('local', admin);
-      await ensureTemplate(admin());
       const users = new UserDatabases({
         catalog,
         servers,

@@ -106,7 +106,15 @@ export class Catalog {
       sets.push(`${map[k]} = $${params.length}`);
     }
     if (!sets.length) return;
+    if (fields.status) sets.push('status_changed_at = now()');
     await this.with((c) => c.query(`UPDATE users SET ${sets.join(', ')} WHERE id = $1`, params));
+  }
+
+  /** Rows stuck in provisioning/deleting for longer than an operation takes: debris of a crash. */
+  async debris(olderThanSeconds = 120): Promise<UserRecord[]> {
+    return this.with(async (c) =>
+      (await c.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE status IN ('provisioning', 'deleting') AND status_changed_at < now() - make_interval(secs => $1) ORDER BY id`, [olderThanSeconds])).rows.map(toRecord),
+    );
   }
 
   async remove(userId: string): Promise<void> {

@@ -17,6 +17,8 @@ export interface PoolManagerOptions {
   perUserMax?: number;
   /** Idle connections close after this long. */
   idleMs?: number;
+  /** application_name of the connections, as seen in pg_stat_activity. */
+  applicationName?: string;
   /**
    * Resolves a key (user id) to where its database lives; called when a pool is opened.
    * onOpen runs on the pool's first connection before anyone else gets one.
@@ -45,7 +47,7 @@ export class PoolManager {
   private closed = false;
 
   constructor(opts: PoolManagerOptions) {
-    this.opts = { perUserMax: 4, idleMs: 10_000, ...opts };
+    this.opts = { perUserMax: 4, idleMs: 10_000, applicationName: 'emily', ...opts };
     this.budget = new ConnectionBudget(opts.budget);
     this.budget.onPressure = () => this.evictIdle();
     this.ClientClass = budgetedClient(this.budget);
@@ -119,7 +121,7 @@ export class PoolManager {
       Client: this.ClientClass,
       max: this.opts.perUserMax,
       idleTimeoutMillis: this.opts.idleMs,
-      application_name: 'emily',
+      application_name: this.opts.applicationName,
     });
     pool.on('error', (err) => this.opts.onError?.(key, err));
     const entry: Entry = { pool, active: 0 };

@@ -16,6 +16,7 @@ export interface UserDatabasesOptions {
   budget: number;
   perUserMax?: number;
   idleMs?: number;
+  applicationName?: string;
 }
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
@@ -32,6 +33,7 @@ export class UserDatabases {
       budget: o.budget,
       perUserMax: o.perUserMax,
       idleMs: o.idleMs,
+      applicationName: o.applicationName,
       resolve: async (userId) => {
         const user = await o.catalog.get(userId);
         if (user.status === 'moving') throw new EmilyError('BUSY', `"${user.displayName}" is being moved to another server; try again in a moment`);
@@ -46,7 +48,7 @@ export class UserDatabases {
     });
   }
 
-  withUser<T>(userId: string, fn: (client: UserClient) => Promise<T>): Promise<T> {
+  async withUser<T>(userId: string, fn: (client: UserClient) => Promise<T>): Promise<T> {
     return this.pools.withClient(assertUserId(userId), fn);
   }
 

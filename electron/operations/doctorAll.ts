@@ -34,7 +34,7 @@ export async function doctorAll(emily: Emily, opts: { repair: boolean; concurren
   const template = await checkDatabase(admin, TEMPLATE_DATABASE, { repair: opts.repair });
   const all = await emily.catalog.list({ includeAll: true });
   const debris: DoctorReport['debris'] = [];
-  for (const u of all.filter((u) => u.status === 'provisioning' || u.status === 'deleting')) {
+  for (const u of await emily.catalog.debris()) {
     let repaired = false;
     if (opts.repair) {
       await dropUserObjects(emily, u);

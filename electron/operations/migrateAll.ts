@@ -1,12 +1,12 @@
 import type { Emily } from '../core/emily.js';
-import { TEMPLATE_DATABASE, TEMPLATE_OWNER_ROLE } from '../core/ids.js';
 import { withAdminClient } from '../databases/adminClient.js';
+import { ensureTemplate, withSetupLock } from '../databases/template.js';
 import { forEachUser, type PerUserResult } from '../databases/forEachUser.js';
 import { loadMigrations, migrateDatabase, type MigrateResult } from '../databases/migrations.js';
 
 export interface MigrateReport {
   latest: number;
-  template: { ok: boolean; result?: MigrateResult; error?: string };
+  template: { ok: boolean; version?: number; applied?: number[]; error?: string };
   users: PerUserResult<MigrateResult>[];
   failed: number;
 }
@@ -17,9 +17,10 @@ export async function migrateAll(emily: Emily, opts: { concurrency?: number } = 
   const template: MigrateReport['template'] = { ok: true };
   for (const server of emily.servers.names()) {
     try {
-      template.result = await withAdminClient(emily.servers.admin(server), TEMPLATE_DATABASE, (c) =>
-        migrateDatabase(c, migrations, { ownerRole: TEMPLATE_OWNER_ROLE, label: `template on ${server}` }),
-      );
+      const admin = emily.servers.admin(server);
+      const r = await withSetupLock(admin, () => ensureTemplate(admin));
+      template.version = r?.to ?? migrations.length;
+      template.applied = [...(template.applied ?? []), ...(r?.applied ?? [])];
     } catch (e) {
       template.ok = false;
       template.error = (e as Error).message;

@@ -16,6 +16,8 @@ CREATE TABLE users (
   -- provisioning / deleting rows are debris of an interrupted operation; doctor cleans them.
   status          text NOT NULL DEFAULT 'provisioning' CHECK (status IN ('provisioning', 'ready', 'deleting', 'moving')),
   schema_version  integer NOT NULL DEFAULT 0,
-  created_at      timestamptz NOT NULL DEFAULT now()
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  -- A row in provisioning/deleting for long is debris; a young one is work in progress.
+  status_changed_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX users_server_idx ON users (server);

@@ -18,7 +18,7 @@ export function registerMaintenance(program: Command, run: Runner): void {
           const r = await migrateAll(emily, { concurrency: Number(opts.concurrency) });
           emit(opts, r, () =>
             [
-              `template: ${r.template.ok ? `ok (version ${r.template.result?.to})` : `FAILED ${r.template.error}`}`,
+              `template: ${r.template.ok ? `ok (version ${r.template.version})` : `FAILED ${r.template.error}`}`,
               ...r.users.map((u) => `${u.userId} "${u.displayName}": ${u.ok ? (u.value!.applied.length ? `migrated ${u.value!.from} -> ${u.value!.to}` : `up to date (${u.value!.to})`) : `FAILED ${u.error!.message}`}`),
               `${r.users.length} user database(s), ${r.failed} failed`,
             ].join('\n'),

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { Emily } from '../../electron/core/emily.js';
+import { withAdminClient } from '../../electron/databases/adminClient.js';
+import { doctorAll } from '../../electron/operations/doctorAll.js';
+import { deleteUser, userFootprint } from '../../electron/operations/users.js';
+import { statsAllUsers } from '../../electron/operations/stats.js';
+import { testHome, useTestEmily } from '../support/testEmily.js';
+
+const t = useTestEmily();
+
+const hasVector = (db: string) =>
+  withAdminClient(t.emily.cluster.admin(), db, async (c) => (await c.query("SELECT 1 FROM pg_extension WHERE extname = 'vector'")).rowCount === 1);
+
+describe('doctor (Cold Start fragmentation)', () => {
+  it('finds a user database without pgvector and --repair installs it', async () => {
+    const u = await t.user('fragmented');
+    await withAdminClient(t.emily.cluster.admin(), u.dbName, (c) => c.query('DROP EXTENSION vector CASCADE'));
+    const before = await doctorAll(t.emily, { repair: false });
+    const mine = before.users.find((r) => r.userId === u.id)!;
+    expect(mine.value!.ok).toBe(false);
+    expect(mine.value!.problems.join(' ')).toMatch(/vector extension is missing/);
+    expect(before.ok).toBe(false);
+    const after = await doctorAll(t.emily, { repair: true });
+    expect(after.users.find((r) => r.userId === u.id)!.value!.repaired).toContain('installed the vector extension');
+    expect(await hasVector(u.dbName)).toBe(true);
+  });
+
+  it('rebuilds an invalid index', async () => {
+    const u = await t.user('bad index');
+    await withAdminClient(t.emily.cluster.admin(), u.dbName, (c) => c.query("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'memories_tsv_idx'::regclass"));
+    const r = await doctorAll(t.emily, { repair: true });
+    expect(r.users.find((x) => x.userId === u.id)!.value!.repaired).toContain('rebuilt index memories_tsv_idx');
+    const valid = await withAdminClient(t.emily.cluster.admin(), u.dbName, async (c) => (await c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'memories_tsv_idx'::regclass")).rows[0].indisvalid);
+    expect(valid).toBe(true);
+  });
+
+  it('repairs a missing extension automatically when the database is opened', async () => {
+    const u = await t.user('opened');
+    await withAdminClient(t.emily.cluster.admin(), u.dbName, (c) => c.query('DROP EXTENSION vector CASCADE'));
+    const fresh = await Emily.open({ home: testHome() });
+    try {
+      await fresh.withUser(u.id, (c) => c.query("SELECT '[1,2]'::vector"));
+    } finally {
+      await fresh.close({ stopServer: false });
+    }
+    expect(await hasVector(u.dbName)).toBe(true);
+  });
+
+  it('cleans up the debris of an interrupted provisioning', async () => {
+    await t.emily.catalog.insert({ id: 'debrisdebris', displayName: 'half made', dbName: 'emily_u_debrisdebris', roleName: 'emily_r_debrisdebris', server: 'local' });
+    const young = await doctorAll(t.emily, { repair: true });
+    expect(young.debris.map((d) => d.id)).not.toContain('debrisdebris'); // may still be in progress
+    await t.emily.catalog.with((c) => c.query("UPDATE users SET status_changed_at = now() - interval '1 hour' WHERE id = 'debrisdebris'"));
+    const r = await doctorAll(t.emily, { repair: true });
+    expect(r.debris).toContainEqual({ id: 'debrisdebris', status: 'provisioning', repaired: true });
+    expect(await userFootprint(t.emily, { id: 'debrisdebris', server: 'local', dbName: 'emily_u_debrisdebris', roleName: 'emily_r_debrisdebris' })).toEqual({ database: false, role: false, catalogRow: false });
+  });
+});
+
+describe('deleting a user', () => {
+  it('drops the database and the role and removes the catalog row, even with open connections', async () => {
+    const u = await t.emily.catalog.get((await t.user('leaving')).id);
+    await t.emily.withUser(u.id, (c) => c.query("INSERT INTO settings (key, value) VALUES ('x', '1')"));
+    expect(await userFootprint(t.emily, u)).toEqual({ database: true, role: true, catalogRow: true });
+    const result = await deleteUser(t.emily, u.id);
+    expect(result.dropped).toEqual({ database: u.dbName, role: u.roleName });
+    expect(await userFootprint(t.emily, u)).toEqual({ database: false, role: false, catalogRow: false });
+    const leftovers = await withAdminClient(t.emily.cluster.admin(), 'postgres', async (c) => [
+      ...(await c.query('SELECT datname AS n FROM pg_database WHERE datname LIKE $1', [`%${u.id}%`])).rows,
+      ...(await c.query('SELECT rolname AS n FROM pg_roles WHERE rolname LIKE $1', [`%${u.id}%`])).rows,
+    ]);
+    expect(leftovers).toEqual([]);
+    await expect(deleteUser(t.emily, u.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('iteration over users', () => {
+  it('aggregates counts across every user database through each user\'s own role', async () => {
+    const [a, b] = [await t.user('stats a'), await t.user('stats b')];
+    for (const [u, n] of [[a, 2], [b, 3]] as const) {
+      await t.emily.withUserTransaction(u.id, async (c) => {
+        for (let i = 0; i < n; i++) await c.query("INSERT INTO memories (content, kind, source) VALUES ($1, 'fact', 'system')", [`memory ${i}`]);
+      });
+    }
+    const s = await statsAllUsers(t.emily);
+    const counts = new Map(s.perUser.map((r) => [r.userId, r.value?.l3]));
+    expect(counts.get(a.id)).toBe(2);
+    expect(counts.get(b.id)).toBe(3);
+    expect(s.totals.l3).toBe(s.perUser.reduce((sum, r) => sum + (r.value?.l3 ?? 0), 0));
+    expect(s.totals.l3).toBeGreaterThanOrEqual(5);
+  });
+});

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { withAdminClient } from '../../electron/databases/adminClient.js';
+import { UserDatabases } from '../../electron/databases/userDatabases.js';
+import { useTestEmily } from '../support/testEmily.js';
+
+const t = useTestEmily();
+
+// Other test files iterate over every user too; count only this file's pools.
+const APP = 'emily-pools-test';
+
+async function serverConnectionsTo(dbNames: string[]): Promise<number> {
+  return withAdminClient(t.emily.cluster.admin(), 'postgres', async (c) => {
+    const r = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1) AND application_name = $2', [dbNames, APP]);
+    return r.rows[0]!.n;
+  });
+}
+
+describe('user pools under a global connection budget', () => {
+  it('serves many users with more concurrent callers than connections, never above the budget', async () => {
+    const users = await Promise.all(Array.from({ length: 8 }, (_, i) => t.user(`pool ${i}`)));
+    const budget = 3;
+    const dbs = new UserDatabases({ catalog: t.emily.catalog, servers: t.emily.servers, secrets: t.emily.cluster.secrets, applicationName: APP, budget, perUserMax: 2 });
+    let maxSeen = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        maxSeen = Math.max(maxSeen, await serverConnectionsTo(users.map((u) => u.dbName)));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => {
+          const u = users[i % users.length]!;
+          return dbs.withUser(u.id, async (c) => (await c.query<{ db: string }>('SELECT current_database() AS db, pg_sleep(0.01)')).rows[0]!.db);
+        }),
+      );
+      results.forEach((db, i) => expect(db).toBe(users[i % users.length]!.dbName));
+      expect(dbs.pools.stats().peakConnections).toBeLessThanOrEqual(budget);
+    } finally {
+      sampling = false;
+      await sampler;
+      await dbs.close();
+    }
+    expect(maxSeen).toBeGreaterThan(0);
+    expect(maxSeen).toBeLessThanOrEqual(budget);
+  });
+
+  it('connects as the user\'s own role and releases connections when the callback throws', async () => {
+    const u = await t.user('roles');
+    const dbs = new UserDatabases({ catalog: t.emily.catalog, servers: t.emily.servers, secrets: t.emily.cluster.secrets, applicationName: APP, budget: 1 });
+    try {
+      expect(await dbs.withUser(u.id, async (c) => (await c.query('SELECT current_user AS u')).rows[0].u)).toBe(u.roleName);
+      for (let i = 0; i < 3; i++) {
+        await expect(dbs.withUser(u.id, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+        await expect(dbs.withUser(u.id, (c) => c.query('SELECT * FROM no_such_table'))).rejects.toMatchObject({ code: '42P01' });
+      }
+      // With a budget of one, a leaked connection would make this wait forever.
+      expect(await dbs.withUser(u.id, async (c) => (await c.query('SELECT 1 AS one')).rows[0].one)).toBe(1);
+    } finally {
+      await dbs.close();
+    }
+  });
+
+  it('rolls back withUserTransaction when the callback fails', async () => {
+    const u = await t.user('tx');
+    await expect(
+      t.emily.withUserTransaction(u.id, async (c) => {
+        await c.query("INSERT INTO settings (key, value) VALUES ('theme', '\"dark\"')");
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    const n = await t.emily.withUser(u.id, (c) => c.query("SELECT 1 FROM settings WHERE key = 'theme'"));
+    expect(n.rowCount).toBe(0);
+  });
+
+  it('refuses unknown and malformed user ids with clear errors', async () => {
+    await expect(t.emily.withUser('abcdefghijkl', async () => 1)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(t.emily.withUser("x'; DROP", async () => 1)).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+
+  it('closes the least recently used idle pool when the budget is full', async () => {
+    const [a, b] = [await t.user('lru a'), await t.user('lru b')];
+    const dbs = new UserDatabases({ catalog: t.emily.catalog, servers: t.emily.servers, secrets: t.emily.cluster.secrets, applicationName: APP, budget: 1, idleMs: 60_000 });
+    try {
+      await dbs.withUser(a.id, (c) => c.query('SELECT 1'));
+      expect(await serverConnectionsTo([a.dbName])).toBe(1); // kept idle for reuse
+      await dbs.withUser(b.id, (c) => c.query('SELECT 1'));
+      expect(dbs.pools.stats().openConnections).toBe(1);
+      await new Promise((r) => setTimeout(r, 100)); // the server notices the closed connection
+      expect(await serverConnectionsTo([a.dbName])).toBe(0);
+    } finally {
+      await dbs.close();
+    }
+  });
+});
