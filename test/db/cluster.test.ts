@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmbeddedCluster } from '../../electron/cluster/cluster.js';
+import { readPostmaster } from '../../electron/cluster/postmaster.js';
+import { Emily } from '../../electron/core/emily.js';
+import { withAdminClient } from '../../electron/databases/adminClient.js';
+
+const homes: string[] = [];
+function newHome(): string {
+  const h = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-cluster-'));
+  homes.push(h);
+  return h;
+}
+
+afterEach(async () => {
+  for (const home of homes.splice(0)) {
+    const pm = readPostmaster(path.join(home, 'pgdata'));
+    if (pm?.alive) process.kill(pm.pid, 'SIGINT'); // fast shutdown of anything a failed test left running
+    for (let i = 0; i < 100 && readPostmaster(path.join(home, 'pgdata'))?.alive; i++) await new Promise((r) => setTimeout(r, 50));
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
+describe('the embedded cluster', () => {
+  it('initialises a private data folder, listens on 127.0.0.1 only with SCRAM, and stops cleanly', async () => {
+    const home = newHome();
+    const cluster = new EmbeddedCluster({ home });
+    const { attached } = await cluster.start();
+    expect(attached).toBe(false);
+    expect(fs.statSync(cluster.layout.pgdata).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(cluster.layout.secretsFile).mode & 0o777).toBe(0o600);
+    await withAdminClient(cluster.admin(), 'postgres', async (c) => {
+      expect((await c.query('SHOW listen_addresses')).rows[0].listen_addresses).toBe('127.0.0.1');
+      expect((await c.query('SHOW password_encryption')).rows[0].password_encryption).toBe('scram-sha-256');
+      expect((await c.query('SHOW server_version_num')).rows[0].server_version_num).toMatch(/^15/);
+      expect((await c.query("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'")).rows[0].default_version).toMatch(/^0\.8\./);
+    });
+    const hba = fs.readFileSync(path.join(cluster.layout.pgdata, 'pg_hba.conf'), 'utf8');
+    expect(hba).not.toMatch(/^\s*host.*\btrust\b/m);
+    await cluster.stop();
+    expect(readPostmaster(cluster.layout.pgdata)).toBeNull();
+  });
+
+  it('starts over a stale postmaster.pid left by a crash', async () => {
+    const home = newHome();
+    const cluster = new EmbeddedCluster({ home });
+    await cluster.start();
+    await cluster.stop();
+    // A pid that is not running (beyond pid_max) and a port nobody listens on.
+    fs.writeFileSync(path.join(cluster.layout.pgdata, 'postmaster.pid'), `99999999\n${cluster.layout.pgdata}\n0\n5\n\n\n\n`);
+    const again = new EmbeddedCluster({ home });
+    expect((await again.start()).attached).toBe(false);
+    await withAdminClient(again.admin(), 'postgres', (c) => c.query('SELECT 1'));
+    await again.stop();
+  });
+
+  it('attaches to the orphaned server of a killed process instead of starting a second one', async () => {
+    const home = newHome();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/holdCluster.ts', home], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        const m = /ready (\d+)/.exec(d.toString());
+        if (m) resolve(Number(m[1]));
+      });
+      child.on('exit', () => reject(new Error('holder exited early')));
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const orphan = readPostmaster(path.join(home, 'pgdata'));
+    expect(orphan?.alive).toBe(true);
+    const emily = await Emily.open({ home });
+    try {
+      expect(emily.cluster.ownsServer).toBe(false);
+      expect(emily.cluster.admin().port).toBe(port);
+      expect(readPostmaster(path.join(home, 'pgdata'))!.pid).toBe(orphan!.pid);
+    } finally {
+      await emily.close({ stopServer: true });
+    }
+    expect(readPostmaster(path.join(home, 'pgdata'))).toBeNull();
+  });
+
+  it('refuses a data folder that is not a PostgreSQL cluster, and a corrupt secrets file', async () => {
+    const home = newHome();
+    fs.mkdirSync(path.join(home, 'pgdata'));
+    fs.writeFileSync(path.join(home, 'pgdata', 'random.txt'), 'not a database');
+    await expect(new EmbeddedCluster({ home }).start()).rejects.toMatchObject({ code: 'DATA_DIR_INVALID', message: expect.stringMatching(/PG_VERSION is missing/) });
+    expect(fs.readFileSync(path.join(home, 'pgdata', 'random.txt'), 'utf8')).toBe('not a database'); // nothing of the user's is touched
+    const other = newHome();
+    fs.writeFileSync(path.join(other, 'secrets.json'), '{not json');
+    expect(() => new EmbeddedCluster({ home: other })).toThrow(/secrets file .* corrupt/);
+  });
+
+  it('says so when the chosen port is in use', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      await expect(new EmbeddedCluster({ home: newHome(), port }).start()).rejects.toMatchObject({ code: 'PORT_IN_USE', message: expect.stringContaining(String(port)) });
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('reports the server log when the server will not start', async () => {
+    const home = newHome();
+    const cluster = new EmbeddedCluster({ home });
+    await cluster.start();
+    await cluster.stop();
+    fs.appendFileSync(path.join(cluster.layout.pgdata, 'postgresql.conf'), '\nshared_buffers = nonsense\n');
+    await expect(new EmbeddedCluster({ home }).start()).rejects.toMatchObject({ code: 'CLUSTER_START_FAILED', message: expect.stringMatching(/shared_buffers/) });
+  });
+});
