@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'INVALID_DUMP',
   'TOOL_MISSING',
   'PROVIDER_ERROR',
+  'MODEL_UNREACHABLE',
   'INTERNAL',
 ] as const;
 

@@ -1,0 +1,75 @@
+import { EmilyError } from '../../core/errors.js';
+import { joinUrl, parseJsonEvent, postJson, readSse, errorFromResponse, type HttpErrorContext } from './http.js';
+import { DEFAULT_TIMEOUTS, type ChatRequest, type LanguageModel, type TimeoutPolicy } from './types.js';
+
+interface ChunkEvent {
+  choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
+  error?: { message?: string } | string;
+}
+
+/**
+ * Any server speaking OpenAI's chat completions API: Ollama, LM Studio, llama.cpp server,
+ * vLLM, OpenAI itself. baseUrl ends in /v1.
+ */
+export class OpenAICompatibleModel implements LanguageModel {
+  readonly id: string;
+  private readonly ctx: HttpErrorContext;
+
+  constructor(
+    private readonly o: { baseUrl: string; model: string; apiKey?: string; contextTokens?: number; timeouts?: TimeoutPolicy },
+  ) {
+    this.id = `openai-compatible:${o.model}`;
+    this.ctx = { what: `the model server at ${o.baseUrl}`, model: o.model };
+  }
+
+  get contextTokens(): number {
+    return this.o.contextTokens ?? 8192;
+  }
+
+  private headers(): Record<string, string> {
+    return this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {};
+  }
+
+  async *stream(req: ChatRequest): AsyncIterable<string> {
+    const policy = this.o.timeouts ?? DEFAULT_TIMEOUTS;
+    const res = await postJson(
+      joinUrl(this.o.baseUrl, 'chat/completions'),
+      { model: this.o.model, messages: req.messages, stream: true, temperature: req.temperature, max_tokens: req.maxTokens },
+      this.headers(),
+      this.ctx,
+      policy,
+      req.signal,
+    );
+    let finished = false;
+    for await (const ev of readSse(res, this.ctx, policy.idleMs, req.signal)) {
+      if (ev.data === '[DONE]') {
+        finished = true;
+        break;
+      }
+      const chunk = parseJsonEvent<ChunkEvent>(ev.data, this.ctx);
+      if (chunk.error) throw new EmilyError('PROVIDER_ERROR', `${this.ctx.what} reported an error mid-reply: ${typeof chunk.error === 'string' ? chunk.error : chunk.error.message ?? 'unknown'}`);
+      const choice = chunk.choices?.[0];
+      const text = choice?.delta?.content;
+      if (text) yield text;
+      if (choice?.finish_reason) finished = true;
+    }
+    if (!finished) throw new EmilyError('PROVIDER_ERROR', `${this.ctx.what} ended the reply stream before it was complete`);
+  }
+
+  async test(signal?: AbortSignal): Promise<{ ok: true; detail: string }> {
+    const policy = this.o.timeouts ?? DEFAULT_TIMEOUTS;
+    let res: Response;
+    try {
+      res = await fetch(joinUrl(this.o.baseUrl, 'models'), { headers: this.headers(), signal: signal ?? AbortSignal.timeout(policy.connectMs) });
+    } catch (e) {
+      throw new EmilyError('MODEL_UNREACHABLE', `${this.ctx.what} is unreachable; check that it is running and the address`, { cause: e });
+    }
+    if (!res.ok) throw await errorFromResponse(res, this.ctx);
+    const body = (await res.json().catch(() => ({}))) as { data?: { id?: string }[] };
+    const ids = (body.data ?? []).map((m) => m.id).filter((x): x is string => typeof x === 'string');
+    if (ids.length && !ids.includes(this.o.model)) {
+      throw new EmilyError('NOT_FOUND', `${this.ctx.what} does not serve "${this.o.model}"; it serves: ${ids.slice(0, 10).join(', ')}`);
+    }
+    return { ok: true, detail: `connected; ${ids.length ? `${ids.length} model(s) available` : 'model list not provided'}` };
+  }
+}
