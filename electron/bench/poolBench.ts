@@ -24,6 +24,9 @@ export interface PoolBenchResult {
   acquire_p99_ms: number;
   query_p99_ms: number;
   errors: number;
+  /** The first few distinct error messages, so a failing run says why. */
+  error_samples: string[];
+  think_ms: number;
   provision_s: number;
 }
 
@@ -55,6 +58,7 @@ export async function benchPool(opts: PoolBenchOptions = {}): Promise<PoolBenchR
     const acquire: number[] = [];
     const query: number[] = [];
     let errors = 0;
+    const samples = new Set<string>();
     const deadline = Date.now() + seconds * 1000;
     const one = async (id: string) => {
       while (Date.now() < deadline) {
@@ -68,8 +72,10 @@ export async function benchPool(opts: PoolBenchOptions = {}): Promise<PoolBenchR
             await c.query('SELECT count(*) FROM memories WHERE NOT archived');
             query.push(elapsedMs(q));
           });
-        } catch {
+        } catch (e) {
           errors++;
+          const msg = (e as Error).message;
+          if (samples.size < 5) samples.add(msg);
         }
       }
     };
@@ -87,6 +93,8 @@ export async function benchPool(opts: PoolBenchOptions = {}): Promise<PoolBenchR
       acquire_p99_ms: percentile(acquire, 99),
       query_p99_ms: percentile(query, 99),
       errors,
+      error_samples: [...samples],
+      think_ms: thinkMs,
       provision_s: round(provisionS, 1),
     };
   });

@@ -62,6 +62,7 @@ export class Emily {
   /** Closes the pools; stops the server only if this process started it (or when asked). */
   async close(opts: { stopServer?: boolean } = {}): Promise<void> {
     await this.users.close();
+    await this.catalog.close();
     if (opts.stopServer ?? this.cluster.ownsServer) await this.cluster.stop({ force: true });
   }
 }

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { EmilyError, toEmilyError } from '../core/errors.js';
 import { assertUserId, CATALOG_DATABASE } from '../core/ids.js';
 import type { AdminConnection } from '../cluster/cluster.js';
@@ -46,10 +46,33 @@ function toRecord(r: UserRow): UserRecord {
 
 /** The catalog database: which users exist, where their databases live. */
 export class Catalog {
+  private pool: pg.Pool | undefined;
+
   constructor(private readonly admin: () => AdminConnection) {}
 
-  with<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-    return withAdminClient(this.admin(), CATALOG_DATABASE, fn);
+  /** Catalog queries share a small pool of their own (outside the user budget). */
+  async with<T>(fn: (c: pg.ClientBase) => Promise<T>): Promise<T> {
+    this.pool ??= this.newPool();
+    const client = await this.pool.connect().catch((e: unknown) => {
+      throw toEmilyError(e, 'cannot reach the catalog database');
+    });
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  private newPool(): pg.Pool {
+    const pool = new pg.Pool({ ...this.admin(), database: CATALOG_DATABASE, max: 3, idleTimeoutMillis: 5_000, application_name: 'emily-catalog' });
+    pool.on('error', () => undefined); // an idle connection dropped: the pool replaces it
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end().catch(() => undefined);
   }
 
   /** Creates the catalog database if needed and migrates it. */

@@ -25,6 +25,8 @@ export interface PoolManagerOptions {
    */
   resolve: (key: string) => Promise<{ target: PoolTarget; onOpen?: (client: pg.PoolClient) => Promise<void> }>;
   onError?: (key: string, err: Error) => void;
+  /** A new connection failed: the pool is closed and the key will be resolved afresh. */
+  onConnectError?: (key: string, err: unknown) => void;
 }
 
 interface Entry {
@@ -42,7 +44,7 @@ export class PoolManager {
   readonly budget: ConnectionBudget;
   private readonly pools = new Map<string, Entry>(); // insertion order = LRU order
   private readonly opening = new Map<string, Promise<Entry>>();
-  private readonly opts: Required<Omit<PoolManagerOptions, 'onError'>> & Pick<PoolManagerOptions, 'onError'>;
+  private readonly opts: Required<Omit<PoolManagerOptions, 'onError' | 'onConnectError'>> & Pick<PoolManagerOptions, 'onError' | 'onConnectError'>;
   private readonly ClientClass: typeof pg.Client;
   private closed = false;
 
@@ -66,6 +68,10 @@ export class PoolManager {
       client = await entry.pool.connect();
     } catch (e) {
       entry.active--;
+      if (!(e instanceof EmilyError && e.code === 'BUSY')) {
+        if (this.pools.get(key) === entry) await this.close(key);
+        this.opts.onConnectError?.(key, e);
+      }
       throw toEmilyError(e, 'cannot connect to the user database');
     }
     let broken: Error | undefined;

@@ -1,5 +1,6 @@
 import type { ClusterSecrets } from '../cluster/secrets.js';
 import { rolePassword } from '../cluster/secrets.js';
+import { scramVerifier } from '../cluster/scram.js';
 import { EmilyError, toEmilyError } from '../core/errors.js';
 import { newUserId, quoteIdent, TEMPLATE_DATABASE, TEMPLATE_OWNER_ROLE, userDatabaseName, userRoleName } from '../core/ids.js';
 import { withAdminClient } from './adminClient.js';
@@ -39,7 +40,7 @@ export async function provisionUser(deps: ProvisionDeps, displayName: unknown, o
   const made = { role: false, database: false };
   try {
     await withAdminClient(admin, 'postgres', async (c) => {
-      await c.query(`CREATE ROLE ${quoteIdent(roleName)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${c.escapeLiteral(rolePassword(deps.secrets, roleName))}`);
+      await c.query(`CREATE ROLE ${quoteIdent(roleName)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${c.escapeLiteral(scramVerifier(rolePassword(deps.secrets, roleName)))}`);
       made.role = true;
       await createFromTemplate(c, dbName, roleName);
       made.database = true;

@@ -4,7 +4,7 @@ import { EmilyError, sqlState } from '../core/errors.js';
 import { assertUserId } from '../core/ids.js';
 import type { Catalog } from './catalog.js';
 import { openCheck } from './doctor.js';
-import { PoolManager } from './poolManager.js';
+import { PoolManager, type PoolTarget } from './poolManager.js';
 import type { ServerDirectory } from './servers.js';
 
 export type UserClient = pg.PoolClient;
@@ -27,6 +27,8 @@ const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadloc
  */
 export class UserDatabases {
   readonly pools: PoolManager;
+  /** Users whose database passed the open check in this process (LRU eviction must not redo it). */
+  private readonly checked = new Map<string, PoolTarget>();
 
   constructor(private readonly o: UserDatabasesOptions) {
     this.pools = new PoolManager({
@@ -35,16 +37,24 @@ export class UserDatabases {
       idleMs: o.idleMs,
       applicationName: o.applicationName,
       resolve: async (userId) => {
+        const known = this.checked.get(userId);
+        if (known) return { target: known };
         const user = await o.catalog.get(userId);
         if (user.status === 'moving') throw new EmilyError('BUSY', `"${user.displayName}" is being moved to another server; try again in a moment`);
         if (user.status !== 'ready') throw new EmilyError('NOT_FOUND', `the profile "${user.displayName}" is not ready (${user.status})`);
         const admin = o.servers.admin(user.server);
+        const target = { host: admin.host, port: admin.port, database: user.dbName, user: user.roleName, password: rolePassword(o.secrets, user.roleName) };
         return {
-          target: { host: admin.host, port: admin.port, database: user.dbName, user: user.roleName, password: rolePassword(o.secrets, user.roleName) },
-          onOpen: (client) => openCheck(client, user, admin),
+          target,
+          onOpen: async (client) => {
+            await openCheck(client, user, admin);
+            this.checked.set(userId, target);
+          },
         };
       },
       onError: () => undefined, // idle-connection errors: the pool drops the connection itself
+      // Deleted or moved by another process since we looked it up: look it up again next time.
+      onConnectError: (userId) => this.checked.delete(userId),
     });
   }
 
@@ -75,6 +85,7 @@ export class UserDatabases {
   }
 
   forget(userId: string): Promise<void> {
+    this.checked.delete(userId);
     return this.pools.close(userId);
   }
 
