@@ -36,6 +36,8 @@ const PREFERENCE = /^i\s+(?:really\s+|absolutely\s+|just\s+)?(?:love|like|enjoy|
 const GOAL = /^(?:i\s+(?:want|plan|hope|intend|am going|'m going|would like|wish)\s+to\b|my goal\b|i'm planning\b|i am planning\b)/i;
 const FACT = /^(?:i\s+(?:am|was|have|had|live|lived|work|worked|was born|study|studied|speak|own|grew up|moved|got|use)\b|i'm\s+|i've\s+)/i;
 const FIRST_PERSON = /\b(?:i|my|me|i'm|i've|mine)\b/i;
+const STATEMENT = /^(?:i|my|we|our)\s/i;
+const HEDGE = /\b(?:think|guess|wonder|maybe|perhaps|not sure|probably|might|if)\b/i;
 
 /** Deterministic rules over the user's sentences; nothing from the assistant is taken as fact. */
 export class RulesExtractor implements CandidateExtractor {
@@ -74,6 +76,10 @@ export class RulesExtractor implements CandidateExtractor {
     if (GOAL.test(s)) return { content, kind: 'goal', confidence: Math.min(1, 0.75 + bonus), explicit, correction };
     if (FACT.test(s)) return { content, kind: 'fact', confidence: Math.min(1, 0.72 + bonus), explicit, correction };
     if (explicit) return { content, kind: 'fact', confidence: 0.9, explicit, correction };
+    // Other plain first-person statements ("My friend Sara moved to Berlin") are episodes;
+    // hedged or very short ones stay below the promotion threshold.
+    const words = s.split(/\s+/).length;
+    if (STATEMENT.test(s) && words >= 5 && !HEDGE.test(s)) return { content, kind: 'episode', confidence: Math.min(1, 0.7 + bonus), explicit, correction };
     if (FIRST_PERSON.test(s)) return { content, kind: 'episode', confidence: 0.5 + bonus, explicit, correction };
     return undefined;
   }

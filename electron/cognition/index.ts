@@ -17,3 +17,13 @@ export { archiveMemory, deleteMemory, editMemory, getMemory, listMemories, pinMe
 export type { MemoryDetail, MemoryEdge, MemoryMetrics, MemorySummary, OutcomeEvent, TierBalance, TurnSummary } from './memoryTypes.js';
 export { METRIC_NAMES } from './memoryTypes.js';
 export { MAX_MEMORY_CHARS, MAX_QUERY_CHARS, MAX_TURN_CHARS } from './text.js';
+export { checkDrift, driftReport, listSelfCorrections, selfCorrect, type DriftCheck, type SelfCorrectionReport } from './selfCorrection.js';
+export { DRIFT_METRICS, type Baseline, type DriftMetric, type DriftReport, type Means } from './drift.js';
+export { consolidateBacklog, relinkOrphans } from './consolidation.js';
+export { checkEmbeddings, reembedMissing, setEmbeddingModel, type EmbeddingStatus } from './embeddingSwitch.js';
+export { readEmbeddingConfig, embedderFromConfig, parseEmbeddingConfig } from '../embeddings/config.js';
+export { HashEmbedder, HASH_EMBEDDER_ID } from '../embeddings/hashEmbedder.js';
+export { OpenAIEmbedder, type OpenAIEmbedderOptions } from '../embeddings/openaiEmbedder.js';
+export { GgufEmbedder } from '../embeddings/ggufEmbedder.js';
+export { listModels, type EmbeddingModel } from '../embeddings/registry.js';
+export type { Embedder, EmbeddingConfig } from '../embeddings/types.js';

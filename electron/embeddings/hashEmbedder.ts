@@ -11,6 +11,7 @@ import { l2normalise, type Embedder } from './types.js';
 export const HASH_EMBEDDER_ID = 'emily-hash-v1';
 
 const WEIGHTS = { word: 1.0, stem: 0.6, concept: 0.7, pair: 0.45, gram: 0.35, stop: 0.12 };
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}]/u;
 const MAX_CHARS = 20_000; // beyond this the vector would not change meaningfully
 
 export class HashEmbedder implements Embedder {
@@ -33,6 +34,18 @@ export class HashEmbedder implements Embedder {
     for (const w of words) {
       if (STOPWORDS.has(w)) {
         add(`w:${w}`, WEIGHTS.stop);
+        prev = undefined;
+        continue;
+      }
+      if (UNSPACED.test(w)) {
+        // Scripts written without spaces (Chinese, Japanese, Thai): a "word" is a whole
+        // phrase, so characters and character bigrams carry the meaning.
+        const cs = [...w];
+        add(`w:${w}`, WEIGHTS.stop);
+        for (let i = 0; i < cs.length; i++) {
+          add(`u:${cs[i]}`, WEIGHTS.gram);
+          if (i + 1 < cs.length) add(`b:${cs[i]}${cs[i + 1]}`, WEIGHTS.word * 0.6);
+        }
         prev = undefined;
         continue;
       }
