@@ -1,0 +1,113 @@
+import type pg from 'pg';
+import { EmilyError, toEmilyError } from '../core/errors.js';
+import { toVectorLiteral } from '../embeddings/types.js';
+import { defaultEmbedder, defaultExtractor, modelFor, type CognitionOptions, type UserDoor } from './context.js';
+import type { Candidate, MemorySource } from './extractor.js';
+import { loadFramework } from './framework.js';
+import { processFollowUp, type FollowUpResult } from './outcomes.js';
+import { promoteCandidates, type CandidateDecision } from './promotion.js';
+import { recordUses, type UseInput } from './uses.js';
+import { cleanText, MAX_TURN_CHARS, positiveId } from './text.js';
+
+export interface ExchangeInput {
+  /** Existing conversation; a new one is started when omitted. */
+  conversationId?: number;
+  userText: string;
+  /** Emily's reply; omitted for a bare "remember this". */
+  assistantText?: string;
+  /** Where the turns come from: chat, import, cli… */
+  source?: string;
+  /** Ids the turns had at their source (imports), for de-duplication and provenance. */
+  userSourceId?: string;
+  assistantSourceId?: string;
+  /** Memories that were in the context of the reply (recorded as its uses, for EARL). */
+  usedMemories?: UseInput[];
+  memorySource?: MemorySource;
+}
+
+export interface LearnResult {
+  conversationId: number;
+  userTurnId: number;
+  assistantTurnId: number | null;
+  candidates: CandidateDecision[];
+  promoted: number[];
+  reinforced: number[];
+  followUp: FollowUpResult;
+  usesRecorded: number;
+}
+
+const SOURCE_RE = /^[a-z][a-z0-9_.-]{0,31}$/;
+
+/**
+ * The learning cycle after one exchange, in ONE transaction: write both turns to L4,
+ * classify the user's turn against the open uses (EARL), record the reply's uses, extract
+ * candidates, promote / collapse / link, update metrics. Extraction and embedding happen
+ * before the transaction (they may call a model); on any error nothing is written.
+ */
+export async function learnFromExchange(door: UserDoor, userId: string, input: ExchangeInput, opts: CognitionOptions = {}): Promise<LearnResult> {
+  const userText = cleanText(input.userText, 'the message', MAX_TURN_CHARS);
+  const assistantText = input.assistantText === undefined ? undefined : cleanText(input.assistantText, "Emily's reply", MAX_TURN_CHARS, { allowEmpty: true });
+  const source = input.source ?? 'chat';
+  if (!SOURCE_RE.test(source)) throw new EmilyError('BAD_INPUT', `"${source.slice(0, 40)}" is not a valid turn source (lower-case word, e.g. chat or import)`);
+  const conversationId = input.conversationId === undefined ? undefined : positiveId(input.conversationId, 'conversationId');
+  const embedder = opts.embedder ?? defaultEmbedder;
+  const extractor = opts.extractor ?? defaultExtractor;
+
+  const candidates: Candidate[] = await extractor.extract({ userText, assistantText });
+  const texts = [userText.slice(0, 4000), ...candidates.map((c) => c.content)];
+  const model = await modelFor(door, userId, embedder);
+  const vectors = await embedder.embed(texts);
+  const userVector = toVectorLiteral(vectors[0]!);
+
+  try {
+    return await door.withUserTransaction(userId, async (client) => {
+      const params = (await loadFramework(client)).params;
+      const convId = conversationId ?? (await newConversation(client, userText, source));
+      if (conversationId !== undefined) {
+        const c = await client.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [conversationId]);
+        if (!c.rowCount) throw new EmilyError('NOT_FOUND', `there is no conversation ${conversationId}; start a new one by leaving the id out`);
+      }
+      const userTurnId = await insertTurn(client, convId, 'user', userText, source, input.userSourceId);
+      const followUp = await processFollowUp(client, { conversationId: convId, userTurnId, userText, userVector, model, params });
+      const assistantTurnId = assistantText ? await insertTurn(client, convId, 'assistant', assistantText, source, input.assistantSourceId) : null;
+      const usesRecorded = assistantTurnId && input.usedMemories?.length ? await recordUses(client, assistantTurnId, input.usedMemories) : 0;
+      const decisions = await promoteCandidates(client, {
+        model,
+        params,
+        items: candidates.map((candidate, i) => ({ candidate, vector: vectors[i + 1]! })),
+        turnIds: [userTurnId],
+        source: input.memorySource ?? (source === 'import' ? 'imported' : 'user-stated'),
+      });
+      await client.query('UPDATE turns SET consolidated = true WHERE id = ANY($1::bigint[])', [[userTurnId, assistantTurnId].filter((x) => x !== null)]);
+      return {
+        conversationId: convId,
+        userTurnId,
+        assistantTurnId,
+        candidates: decisions,
+        promoted: decisions.filter((d) => d.decision === 'promoted').map((d) => d.memoryId!),
+        reinforced: decisions.filter((d) => d.decision === 'reinforced').map((d) => d.memoryId!),
+        followUp,
+        usesRecorded,
+      };
+    });
+  } catch (e) {
+    throw toEmilyError(e, 'could not save this exchange (nothing was written)');
+  }
+}
+
+async function newConversation(client: pg.ClientBase, firstText: string, source: string): Promise<number> {
+  const title = firstText.replace(/\s+/g, ' ').slice(0, 60) || 'New conversation';
+  const r = await client.query<{ id: string }>('INSERT INTO conversations (title, source) VALUES ($1, $2) RETURNING id', [title, source]);
+  return Number(r.rows[0]!.id);
+}
+
+async function insertTurn(client: pg.ClientBase, conversationId: number, role: 'user' | 'assistant', content: string, source: string, sourceId?: string): Promise<number> {
+  const r = await client.query<{ id: string }>('INSERT INTO turns (conversation_id, role, content, source, source_id) VALUES ($1, $2, $3, $4, $5) RETURNING id', [
+    conversationId,
+    role,
+    content,
+    source,
+    sourceId ?? null,
+  ]);
+  return Number(r.rows[0]!.id);
+}

@@ -1,0 +1,166 @@
+import type pg from 'pg';
+import { EmilyError, toEmilyError } from '../core/errors.js';
+import { tokenize } from '../embeddings/hashEmbedder.js';
+import { STOPWORDS } from '../embeddings/lexicon.js';
+import type { EmbeddingModel } from '../embeddings/registry.js';
+import { defaultEmbedder, modelFor, type UserDoor } from './context.js';
+import type { Embedder } from '../embeddings/types.js';
+import { ecgl, loadFramework, type FrameworkParams } from './framework.js';
+import { fetchCandidates, fetchProvenance, type CandidateRow } from './retrievalSql.js';
+import { cleanText, MAX_QUERY_CHARS } from './text.js';
+import { recordUses } from './uses.js';
+import { vectorParam } from './vectors.js';
+import type { WorkingMemory } from './workingMemory.js';
+
+export interface ScoreComponents {
+  /** Cosine similarity of the query and the memory (current model); 0 when it has no vector yet. */
+  similarity: number;
+  /** Full-text match, relative to the best match of this query (L3 text or its L4 sources). */
+  text: number;
+  /** 0.35·epsilon + 0.35·outcome + 0.20·novelty + 0.10·stability. */
+  ecgl: number;
+  /** Decays with time since last use. */
+  recency: number;
+  /** L1 activation (working memory). */
+  activation: number;
+}
+
+export interface Provenance {
+  turnId: number;
+  conversationId: number;
+  role: string;
+  source: string;
+  sourceId: string | null;
+  createdAt: string;
+}
+
+export interface RecallResult {
+  tier: 'L3' | 'L4';
+  /** Memory id (L3) or turn id (L4). */
+  id: number;
+  content: string;
+  kind: string | null;
+  pinned: boolean;
+  score: number;
+  components: ScoreComponents;
+  /** How it became a candidate: vector (HNSW), text (L3 full-text), turn (L4 full-text), edge (one hop). */
+  via: ('vector' | 'text' | 'turn' | 'edge')[];
+  provenance: Provenance[];
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export interface RecallResponse {
+  query: string;
+  model: string | null;
+  framework: number;
+  results: RecallResult[];
+}
+
+export interface RecallOptions {
+  k?: number;
+  embedder?: Embedder;
+  /** A query already embedded with the embedder's model (its dimensions are checked). */
+  queryVector?: ArrayLike<number>;
+  workingMemory?: WorkingMemory;
+  /** Record the L3 results as uses (of reply `turnId`, or null for a bare recall). Off by default. */
+  record?: { turnId: number | null };
+  /** Leave L4 turns out of the results (they still lift the memories they fed). */
+  memoriesOnly?: boolean;
+}
+
+/** Words for the full-text side: content words of the query (all words if it has none). */
+export function queryWords(q: string): string[] {
+  const all = [...new Set(tokenize(q))];
+  const content = all.filter((w) => !STOPWORDS.has(w));
+  return (content.length ? content : all).slice(0, 24);
+}
+
+/** Attention: candidates from HNSW and full-text, one hop, reranked under the framework's weights. */
+export async function recall(door: UserDoor, userId: string, query: unknown, opts: RecallOptions = {}): Promise<RecallResponse> {
+  const q = cleanText(query, 'the query', MAX_QUERY_CHARS);
+  const k = opts.k ?? 8;
+  if (!Number.isInteger(k) || k < 1 || k > 100) throw new EmilyError('BAD_INPUT', 'k must be a whole number from 1 to 100');
+  const embedder = opts.embedder ?? defaultEmbedder;
+  const model = await modelFor(door, userId, embedder);
+  const raw = opts.queryVector ?? (await embedder.embed([q]))[0]!;
+  const vector = vectorParam(model, raw);
+  try {
+    return await door.withUserTransaction(userId, async (client) => {
+      const fw = await loadFramework(client);
+      const results = await retrieve(client, { model, vector, words: queryWords(q), params: fw.params, k, workingMemory: opts.workingMemory, memoriesOnly: opts.memoriesOnly });
+      if (opts.record) {
+        const l3 = results.filter((r) => r.tier === 'L3');
+        await recordUses(client, opts.record.turnId, l3.map((r) => ({ memoryId: r.id, score: { ...r.components, total: r.score } })));
+      }
+      opts.workingMemory?.activate(results.filter((r) => r.tier === 'L3').map((r) => ({ memoryId: r.id, content: r.content })));
+      return { query: q, model: model.id, framework: fw.version, results };
+    });
+  } catch (e) {
+    throw toEmilyError(e, 'recall failed');
+  }
+}
+
+/** The database part (inside the caller's transaction): what `emily bench retrieval` times. */
+export async function retrieve(
+  client: pg.ClientBase,
+  a: { model: EmbeddingModel | null; vector: string | null; words: string[]; params: FrameworkParams; k: number; workingMemory?: WorkingMemory; memoriesOnly?: boolean },
+): Promise<RecallResult[]> {
+  await client.query("SELECT set_config('hnsw.ef_search', $1, true)", [String(Math.max(a.params.retrieval.efSearch, a.params.retrieval.vectorCandidates))]);
+  const rows = await fetchCandidates(client, a);
+  const ranked = rerank(rows, a.params, a.workingMemory).filter((r) => !(a.memoriesOnly && r.tier === 'L4'));
+  const top = ranked.slice(0, a.k);
+  const prov = await fetchProvenance(client, top.filter((r) => r.tier === 'L3').map((r) => r.id));
+  for (const r of top) {
+    if (r.tier === 'L3') {
+      r.provenance = prov
+        .filter((p) => Number(p.memory_id) === r.id)
+        .map((p) => ({ turnId: Number(p.turn_id), conversationId: Number(p.conversation_id), role: p.role, source: p.source, sourceId: p.source_id, createdAt: p.created_at.toISOString() }));
+    }
+  }
+  return top;
+}
+
+const DAY = 86_400_000;
+
+export function rerank(rows: CandidateRow[], params: FrameworkParams, wm?: WorkingMemory, now = Date.now()): RecallResult[] {
+  const textOf = (r: CandidateRow) => Math.max(Number(r.text_rank), 0.8 * Number(r.turn_rank));
+  const bestText = Math.max(1e-9, ...rows.map(textOf));
+  const w = params.weights;
+  const out = rows.map((r): RecallResult => {
+    const l3 = r.tier === 'L3';
+    const id = Number(r.id);
+    const last = (r.last_used_at ?? r.created_at).getTime();
+    const components: ScoreComponents = {
+      similarity: Math.max(0, Number(r.sim ?? 0)),
+      text: textOf(r) / bestText,
+      ecgl: l3 ? ecgl(params, { epsilon: r.epsilon!, outcome: r.outcome!, novelty: r.novelty!, stability: r.stability! }) : 0,
+      recency: 0.5 ** (Math.max(0, now - last) / (params.recencyHalfLifeDays * DAY)),
+      activation: l3 ? (wm?.activation(id) ?? 0) : 0,
+    };
+    for (const key of Object.keys(components) as (keyof ScoreComponents)[]) components[key] = Math.round(components[key] * 10000) / 10000;
+    const score = w.similarity * components.similarity + w.text * components.text + w.ecgl * components.ecgl + w.recency * components.recency + w.activation * components.activation;
+    const via: RecallResult['via'] = [];
+    if (r.by_vector) via.push('vector');
+    if (r.by_text) via.push(l3 ? 'text' : 'turn');
+    if (r.by_turn) via.push('turn');
+    if (r.hop_weight !== null && !r.by_vector && !r.by_text && !r.by_turn) via.push('edge');
+    const provenance: Provenance[] = l3
+      ? []
+      : [{ turnId: id, conversationId: Number(r.conversation_id), role: r.role ?? 'user', source: r.source ?? 'chat', sourceId: r.source_id, createdAt: r.created_at.toISOString() }];
+    return {
+      tier: r.tier,
+      id,
+      content: r.content,
+      kind: r.kind,
+      pinned: r.pinned ?? false,
+      score: Math.round(score * 10000) / 10000,
+      components,
+      via,
+      provenance,
+      createdAt: r.created_at.toISOString(),
+      lastUsedAt: r.last_used_at ? r.last_used_at.toISOString() : null,
+    };
+  });
+  return out.sort((a, b) => b.score - a.score || a.id - b.id);
+}

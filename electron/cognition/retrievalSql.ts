@@ -1,0 +1,106 @@
+import type pg from 'pg';
+import type { EmbeddingModel } from '../embeddings/registry.js';
+import type { FrameworkParams } from './framework.js';
+import { modelSql } from './vectors.js';
+
+export interface CandidateRow {
+  tier: 'L3' | 'L4';
+  id: string;
+  content: string;
+  kind: string | null;
+  pinned: boolean | null;
+  created_at: Date;
+  last_used_at: Date | null;
+  epsilon: number | null;
+  outcome: number | null;
+  novelty: number | null;
+  stability: number | null;
+  sim: number | null;
+  text_rank: number;
+  turn_rank: number;
+  hop_weight: number | null;
+  by_vector: boolean;
+  by_text: boolean;
+  by_turn: boolean;
+  conversation_id: string | null;
+  role: string | null;
+  source: string | null;
+  source_id: string | null;
+}
+
+/**
+ * The database side of retrieval, one statement: HNSW candidates on L3 for the model,
+ * full-text candidates on L3 and on L4 (L4 hits also lift the memories they fed), one hop
+ * along strong edges, and for every candidate what the reranker needs. L4 turns that no
+ * memory came from are returned as L4 results.
+ */
+export async function fetchCandidates(
+  client: pg.ClientBase,
+  a: { model: EmbeddingModel | null; vector: string | null; words: string[]; params: FrameworkParams },
+): Promise<CandidateRow[]> {
+  const r = a.params.retrieval;
+  const ms = a.model && a.vector ? modelSql(a.model) : null;
+  const vec = ms
+    ? `SELECT e.memory_id AS id, 1 - (e.embedding::${ms.cast} <=> $1::${ms.cast}) AS sim FROM memory_embeddings e
+        WHERE e.${ms.where} ORDER BY e.embedding::${ms.cast} <=> $1::${ms.cast} LIMIT $2`
+    : 'SELECT NULL::bigint AS id, NULL::float8 AS sim WHERE $1::text IS NULL AND $2::int IS NULL';
+  const simOf = ms ? `1 - (e.embedding::${ms.cast} <=> $1::${ms.cast})` : 'NULL::float8';
+  const embJoin = ms ? `LEFT JOIN memory_embeddings e ON e.memory_id = m.id AND e.${ms.where}` : '';
+  const sql = `
+    WITH vec AS MATERIALIZED (${vec}),
+    tq AS MATERIALIZED (
+      SELECT CASE WHEN cardinality($3::text[]) = 0 THEN NULL
+             ELSE to_tsquery('simple', array_to_string(ARRAY(SELECT quote_literal(w) FROM unnest($3::text[]) AS w), ' | ')) END AS q),
+    txt AS MATERIALIZED (
+      SELECT m.id, ts_rank_cd(m.tsv, tq.q, 32) AS rank FROM memories m, tq
+       WHERE tq.q IS NOT NULL AND m.tsv @@ tq.q AND NOT m.archived ORDER BY rank DESC LIMIT $4),
+    l4 AS MATERIALIZED (
+      SELECT t.id, ts_rank_cd(t.tsv, tq.q, 32) AS rank FROM turns t, tq
+       WHERE tq.q IS NOT NULL AND t.tsv @@ tq.q ORDER BY rank DESC LIMIT $5),
+    via4 AS MATERIALIZED (SELECT s.memory_id AS id, max(l4.rank) AS rank FROM l4 JOIN memory_sources s ON s.turn_id = l4.id GROUP BY s.memory_id),
+    seeds AS MATERIALIZED (SELECT id FROM vec UNION SELECT id FROM txt UNION SELECT id FROM via4),
+    hop AS MATERIALIZED (
+      SELECT id, max(w) AS w FROM (
+        SELECT e.dst AS id, e.weight AS w FROM memory_edges e JOIN seeds s ON e.src = s.id WHERE e.weight >= $6 AND e.kind IN ('related', 'supports')
+        UNION ALL
+        SELECT e.src, e.weight FROM memory_edges e JOIN seeds s ON e.dst = s.id WHERE e.weight >= $6 AND e.kind IN ('related', 'supports')) h
+      GROUP BY id),
+    cand AS (SELECT id FROM seeds UNION SELECT id FROM hop)
+    SELECT 'L3' AS tier, m.id, m.content, m.kind, m.pinned, m.created_at, m.last_used_at, m.epsilon, m.outcome, m.novelty, m.stability,
+           coalesce(v.sim, ${simOf}) AS sim, coalesce(t.rank, 0) AS text_rank, coalesce(v4.rank, 0) AS turn_rank, hop.w AS hop_weight,
+           v.id IS NOT NULL AS by_vector, t.id IS NOT NULL AS by_text, v4.id IS NOT NULL AS by_turn,
+           NULL::bigint AS conversation_id, NULL::text AS role, m.source, NULL::text AS source_id
+      FROM cand c JOIN memories m ON m.id = c.id AND NOT m.archived
+      LEFT JOIN vec v ON v.id = m.id LEFT JOIN txt t ON t.id = m.id LEFT JOIN via4 v4 ON v4.id = m.id LEFT JOIN hop ON hop.id = m.id
+      ${embJoin}
+    UNION ALL
+    SELECT 'L4', tt.id, left(tt.content, 1000), NULL, NULL, tt.created_at, NULL, NULL, NULL, NULL, NULL,
+           NULL, l4.rank, 0, NULL, false, true, false, tt.conversation_id, tt.role, tt.source, tt.source_id
+      FROM l4 JOIN turns tt ON tt.id = l4.id
+     WHERE NOT EXISTS (SELECT 1 FROM memory_sources s WHERE s.turn_id = l4.id)`;
+  const res = await client.query<CandidateRow>(sql, [a.vector, r.vectorCandidates, a.words, r.textCandidates, r.turnCandidates, a.params.strongEdge]);
+  return res.rows;
+}
+
+export interface ProvenanceRow {
+  memory_id: string;
+  turn_id: string;
+  conversation_id: string;
+  role: string;
+  source: string;
+  source_id: string | null;
+  created_at: Date;
+}
+
+/** The L4 turns (and their ids at their source) that the given memories came from. */
+export async function fetchProvenance(client: pg.ClientBase, memoryIds: number[]): Promise<ProvenanceRow[]> {
+  if (!memoryIds.length) return [];
+  const r = await client.query<ProvenanceRow>(
+    `SELECT p.memory_id, t.id AS turn_id, t.conversation_id, t.role, t.source, t.source_id, t.created_at
+       FROM unnest($1::bigint[]) AS ids(id)
+       CROSS JOIN LATERAL (SELECT s.memory_id, s.turn_id FROM memory_sources s WHERE s.memory_id = ids.id ORDER BY s.turn_id DESC LIMIT 10) p
+       JOIN turns t ON t.id = p.turn_id`,
+    [memoryIds],
+  );
+  return r.rows;
+}

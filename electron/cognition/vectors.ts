@@ -1,0 +1,44 @@
+import type pg from 'pg';
+import { EmilyError } from '../core/errors.js';
+import type { EmbeddingModel } from '../embeddings/registry.js';
+import { toVectorLiteral } from '../embeddings/types.js';
+
+/** SQL fragments for one model's vectors; idx and dimensions are integers we checked. */
+export function modelSql(model: EmbeddingModel): { cast: string; where: string } {
+  if (!Number.isSafeInteger(model.idx) || !Number.isSafeInteger(model.dimensions)) throw new EmilyError('INTERNAL', 'bad embedding model');
+  return { cast: `vector(${model.dimensions})`, where: `model_idx = ${model.idx}` };
+}
+
+export function vectorParam(model: EmbeddingModel, v: ArrayLike<number>): string {
+  if (v.length !== model.dimensions) {
+    throw new EmilyError('BAD_INPUT', `the query embedding has ${v.length} dimensions but the model "${model.id}" has ${model.dimensions}; embed it with the same model`);
+  }
+  return toVectorLiteral(v);
+}
+
+export interface Neighbour {
+  id: number;
+  sim: number;
+  content: string;
+}
+
+/** The nearest live memories of one model (HNSW), most similar first. */
+export async function nearest(client: pg.ClientBase, model: EmbeddingModel, vector: string, k: number, excludeId?: number): Promise<Neighbour[]> {
+  const { cast, where } = modelSql(model);
+  const r = await client.query<{ id: string; sim: number; content: string }>(
+    `SELECT e.memory_id AS id, 1 - (e.embedding::${cast} <=> $1::${cast}) AS sim, m.content
+       FROM memory_embeddings e JOIN memories m ON m.id = e.memory_id
+      WHERE e.${where} AND NOT m.archived AND e.memory_id <> $3
+      ORDER BY e.embedding::${cast} <=> $1::${cast} LIMIT $2`,
+    [vector, k, excludeId ?? 0],
+  );
+  return r.rows.map((x) => ({ id: Number(x.id), sim: Number(x.sim), content: x.content }));
+}
+
+export async function storeEmbedding(client: pg.ClientBase, model: EmbeddingModel, memoryId: number, vector: string): Promise<void> {
+  await client.query(
+    `INSERT INTO memory_embeddings (memory_id, model_idx, embedding) VALUES ($1, $2, $3::vector(${model.dimensions}))
+     ON CONFLICT (memory_id, model_idx) DO UPDATE SET embedding = EXCLUDED.embedding, created_at = now()`,
+    [memoryId, model.idx, vector],
+  );
+}

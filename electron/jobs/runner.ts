@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { toEmilyError } from '../core/errors.js';
+import type { UserDoor } from '../cognition/context.js';
+import type { BackgroundSwitch } from './backgroundSwitch.js';
+import { claimJob, failJob, finishJob, getJob, reapExpired, releaseJob, reportProgress, type Job } from './queue.js';
+
+export interface JobContext {
+  door: UserDoor;
+  userId: string;
+  job: Job;
+  /** Records progress and renews the lease; throws (and the job is re-queued) when paused or the lease is lost. */
+  progress(fraction: number, detail?: Record<string, unknown>): Promise<void>;
+}
+
+/** A job kind's work; returns the detail recorded with the finished job. */
+export type JobHandler = (ctx: JobContext) => Promise<Record<string, unknown>>;
+
+class Stopped extends Error {
+  constructor(readonly why: 'paused' | 'lease-lost') {
+    super(why);
+  }
+}
+
+export interface JobRunnerOptions {
+  door: UserDoor;
+  handlers: Record<string, JobHandler>;
+  switch: BackgroundSwitch;
+  /** The users whose job tables are polled by start(). */
+  listUsers?: () => Promise<string[]>;
+  workerId?: string;
+  leaseMs?: number;
+  pollMs?: number;
+}
+
+/**
+ * Runs background jobs of every user database, one at a time per runner, under the global
+ * pause switch. Several runners (processes) can share the tables: claims skip locked rows.
+ */
+export class JobRunner {
+  readonly workerId: string;
+  private readonly leaseMs: number;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(private readonly o: JobRunnerOptions) {
+    this.workerId = o.workerId ?? `w-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.leaseMs = o.leaseMs ?? 60_000;
+  }
+
+  /** Reaps expired leases, claims one job and runs it. Null when paused or nothing is ready. */
+  async runOne(userId: string): Promise<Job | null> {
+    if (this.o.switch.paused) return null;
+    const { door } = this.o;
+    const job = await door.withUser(userId, async (c) => {
+      await reapExpired(c);
+      return claimJob(c, this.workerId, this.leaseMs);
+    });
+    if (!job) return null;
+    const handler = this.o.handlers[job.kind];
+    const ctx: JobContext = {
+      door,
+      userId,
+      job,
+      progress: async (fraction, detail = {}) => {
+        if (this.o.switch.paused) throw new Stopped('paused');
+        const held = await door.withUser(userId, (c) => reportProgress(c, job.id, this.workerId, fraction, detail, this.leaseMs));
+        if (!held) throw new Stopped('lease-lost');
+      },
+    };
+    try {
+      if (!handler) throw new Error(`no handler for jobs of kind "${job.kind}" in this version of Emily`);
+      const detail = await handler(ctx);
+      await door.withUser(userId, (c) => finishJob(c, job.id, this.workerId, detail));
+    } catch (e) {
+      if (e instanceof Stopped) {
+        if (e.why === 'paused') await door.withUser(userId, (c) => releaseJob(c, job.id, this.workerId));
+      } else {
+        const err = toEmilyError(e);
+        await door.withUser(userId, (c) => failJob(c, job.id, this.workerId, `${err.code}: ${err.message}`));
+      }
+    }
+    return door.withUser(userId, (c) => getJob(c, job.id));
+  }
+
+  /** Runs jobs of one user until none is ready (or paused); returns how many ran. */
+  async drain(userId: string, max = 100): Promise<number> {
+    let n = 0;
+    while (n < max && (await this.runOne(userId))) n++;
+    return n;
+  }
+
+  /** Polls every user's job table in the background. */
+  start(): void {
+    if (this.timer || !this.o.listUsers) return;
+    const tick = async () => {
+      if (this.o.switch.paused) return;
+      for (const userId of await this.o.listUsers!()) {
+        if (this.o.switch.paused) break;
+        await this.drain(userId, 10).catch(() => undefined); // one user's broken database must not stop the others
+      }
+    };
+    this.timer = setInterval(() => {
+      if (!this.running) this.running = tick().finally(() => (this.running = undefined));
+    }, this.o.pollMs ?? 5000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { learnFromExchange, recall, WorkingMemory } from '../../../electron/cognition/index.js';
+import { useTestEmily } from '../../support/testEmily.js';
+
+const t = useTestEmily();
+
+const FACTS = [
+  'My sister is called Ana and she lives in Lisbon.',
+  'I love cooking Thai curries on Sundays.',
+  'I work as a nurse at the city hospital.',
+  'My dog Bruno is a three year old beagle.',
+  'I am allergic to peanuts.',
+  'I want to run a marathon next spring.',
+];
+
+async function seed(name: string) {
+  const u = await t.user(name);
+  for (const f of FACTS) await learnFromExchange(t.emily, u.id, { userText: f, assistantText: 'Noted.' });
+  return u;
+}
+
+describe('retrieval', () => {
+  it('ranks the memory that answers the question first, with every score component and provenance', async () => {
+    const u = await seed('recaller');
+    const r = await recall(t.emily, u.id, 'what do I like to cook?', { k: 3 });
+    expect(r.results[0]!.content).toBe('I love cooking Thai curries on Sundays.');
+    const top = r.results[0]!;
+    expect(Object.keys(top.components).sort()).toEqual(['activation', 'ecgl', 'recency', 'similarity', 'text']);
+    expect(top.components.similarity).toBeGreaterThan(0.2);
+    expect(top.provenance).toHaveLength(1);
+    expect(top.provenance[0]!.role).toBe('user');
+    const turn = await t.emily.withUser(u.id, (c) => c.query('SELECT content FROM turns WHERE id = $1', [top.provenance[0]!.turnId]));
+    expect(turn.rows[0].content).toBe('I love cooking Thai curries on Sundays.');
+    const who = await recall(t.emily, u.id, "who is my sister?", { k: 1 });
+    expect(who.results[0]!.content).toMatch(/Ana/);
+  });
+
+  it('records uses in one batched write only when asked', async () => {
+    const u = await seed('user-of-uses');
+    await recall(t.emily, u.id, 'peanuts allergy', { k: 2 });
+    let uses = await t.emily.withUser(u.id, (c) => c.query('SELECT count(*)::int AS n FROM memory_uses'));
+    expect(uses.rows[0].n).toBe(0);
+    const r = await recall(t.emily, u.id, 'peanuts allergy', { k: 2, record: { turnId: null }, memoriesOnly: true });
+    uses = await t.emily.withUser(u.id, (c) => c.query('SELECT memory_id FROM memory_uses ORDER BY id'));
+    expect(uses.rows.map((x) => Number(x.memory_id)).sort()).toEqual(r.results.map((x) => x.id).sort());
+    const m = await t.emily.withUser(u.id, (c) => c.query('SELECT use_count, last_used_at FROM memories WHERE id = $1', [r.results[0]!.id]));
+    expect(m.rows[0].use_count).toBe(1);
+    expect(m.rows[0].last_used_at).not.toBeNull();
+  });
+
+  it('a better outcome history and L1 activation lift a memory under the framework weights', async () => {
+    const u = await seed('ranker');
+    const q = 'tell me about my life';
+    const base = await recall(t.emily, u.id, q, { k: 6, memoriesOnly: true });
+    const last = base.results[base.results.length - 1]!;
+    const wm = new WorkingMemory();
+    wm.activate([{ memoryId: last.id, content: last.content }]);
+    await t.emily.withUser(u.id, (c) => c.query('UPDATE memories SET epsilon = 1, outcome = 1, stability = 1 WHERE id = $1', [last.id]));
+    const lifted = await recall(t.emily, u.id, q, { k: 6, workingMemory: wm, memoriesOnly: true });
+    const again = lifted.results.find((x) => x.id === last.id)!;
+    expect(again.components.activation).toBe(1);
+    expect(again.components.ecgl).toBeGreaterThan(last.components.ecgl);
+    expect(lifted.results.findIndex((x) => x.id === last.id)).toBeLessThan(base.results.length - 1);
+  });
+
+  it('finds L4 turns that no memory came from, by full text', async () => {
+    const u = await seed('archivist');
+    await learnFromExchange(t.emily, u.id, { userText: 'The zeppelin museum in Friedrichshafen was closed.' });
+    const r = await recall(t.emily, u.id, 'zeppelin museum', { k: 3 });
+    const l4 = r.results.find((x) => x.tier === 'L4');
+    expect(l4?.content).toMatch(/zeppelin/);
+    expect(l4?.provenance[0]!.turnId).toBe(l4?.id);
+  });
+
+  it('follows strong edges one hop', async () => {
+    const u = await t.user('hopper');
+    const a = await learnFromExchange(t.emily, u.id, { userText: 'I love hiking in the Alps with my dog.' });
+    const b = await learnFromExchange(t.emily, u.id, { userText: 'I enjoy hiking in the Alps every summer.' });
+    await t.emily.withUser(u.id, (c) => c.query("UPDATE memory_edges SET weight = 0.9 WHERE kind = 'related'"));
+    const r = await recall(t.emily, u.id, 'hiking alps dog', { k: 5, memoriesOnly: true });
+    expect(r.results.map((x) => x.id).sort()).toEqual([a.promoted[0], b.promoted[0]].sort());
+  });
+});
