@@ -13,8 +13,18 @@ export interface ExchangeInput {
   /** Existing conversation; a new one is started when omitted. */
   conversationId?: number;
   userText: string;
+  /**
+   * The user's turn when it is already in L4 (the chat pipeline stores it before calling the
+   * model, so a crash or a model failure never loses what the user said). conversationId is
+   * then required and userText must be that turn's text.
+   */
+  userTurnId?: number;
   /** Emily's reply; omitted for a bare "remember this". */
   assistantText?: string;
+  /** The reply was cut short (cancelled, or the model failed mid-stream). */
+  assistantCut?: boolean;
+  /** Stored with the reply: how it was produced (model id, memory-only mode, error). */
+  assistantMeta?: Record<string, unknown>;
   /** Where the turns come from: chat, import, cli… */
   source?: string;
   /** Ids the turns had at their source (imports), for de-duplication and provenance. */
@@ -50,6 +60,7 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
   const source = input.source ?? 'chat';
   if (!SOURCE_RE.test(source)) throw new EmilyError('BAD_INPUT', `"${source.slice(0, 40)}" is not a valid turn source (lower-case word, e.g. chat or import)`);
   const conversationId = input.conversationId === undefined ? undefined : positiveId(input.conversationId, 'conversationId');
+  if (input.userTurnId !== undefined && conversationId === undefined) throw new EmilyError('BAD_INPUT', 'a stored user turn needs its conversationId');
   const embedder = opts.embedder ?? defaultEmbedder;
   const extractor = opts.extractor ?? defaultExtractor;
 
@@ -67,9 +78,11 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
         const c = await client.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [conversationId]);
         if (!c.rowCount) throw new EmilyError('NOT_FOUND', `there is no conversation ${conversationId}; start a new one by leaving the id out`);
       }
-      const userTurnId = await insertTurn(client, convId, 'user', userText, source, input.userSourceId);
+      const userTurnId = input.userTurnId === undefined ? await insertTurn(client, convId, 'user', userText, source, input.userSourceId) : await existingUserTurn(client, convId, input.userTurnId);
       const followUp = await processFollowUp(client, { conversationId: convId, userTurnId, userText, userVector, model, params });
-      const assistantTurnId = assistantText ? await insertTurn(client, convId, 'assistant', assistantText, source, input.assistantSourceId) : null;
+      const assistantTurnId = assistantText
+        ? await insertTurn(client, convId, 'assistant', assistantText, source, input.assistantSourceId, { cut: input.assistantCut, meta: input.assistantMeta })
+        : null;
       const usesRecorded = assistantTurnId && input.usedMemories?.length ? await recordUses(client, assistantTurnId, input.usedMemories) : 0;
       const decisions = await promoteCandidates(client, {
         model,
@@ -101,13 +114,30 @@ async function newConversation(client: pg.ClientBase, firstText: string, source:
   return Number(r.rows[0]!.id);
 }
 
-async function insertTurn(client: pg.ClientBase, conversationId: number, role: 'user' | 'assistant', content: string, source: string, sourceId?: string): Promise<number> {
-  const r = await client.query<{ id: string }>('INSERT INTO turns (conversation_id, role, content, source, source_id) VALUES ($1, $2, $3, $4, $5) RETURNING id', [
+async function insertTurn(
+  client: pg.ClientBase,
+  conversationId: number,
+  role: 'user' | 'assistant',
+  content: string,
+  source: string,
+  sourceId?: string,
+  extra: { cut?: boolean; meta?: Record<string, unknown> } = {},
+): Promise<number> {
+  const r = await client.query<{ id: string }>('INSERT INTO turns (conversation_id, role, content, source, source_id, cut, meta) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id', [
     conversationId,
     role,
     content,
     source,
     sourceId ?? null,
+    extra.cut ?? false,
+    JSON.stringify(extra.meta ?? {}),
   ]);
   return Number(r.rows[0]!.id);
+}
+
+async function existingUserTurn(client: pg.ClientBase, conversationId: number, turnId: unknown): Promise<number> {
+  const id = positiveId(turnId, 'userTurnId');
+  const r = await client.query('SELECT 1 FROM turns WHERE id = $1 AND conversation_id = $2 AND role = $3', [id, conversationId, 'user']);
+  if (!r.rowCount) throw new EmilyError('NOT_FOUND', `turn ${id} is not a user turn of conversation ${conversationId} (was the conversation deleted?)`);
+  return id;
 }

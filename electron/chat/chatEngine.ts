@@ -1,0 +1,214 @@
+import {
+  giveFeedback,
+  learnFromExchange,
+  MAX_QUERY_CHARS,
+  MAX_TURN_CHARS,
+  recall,
+  resolveEmbedder,
+  WorkingMemories,
+  type Embedder,
+  type FeedbackInput,
+  type FeedbackResult,
+  type RecallResult,
+  type UserDoor,
+} from '../cognition/index.js';
+import { cleanText, positiveId } from '../cognition/text.js';
+import { EmilyError, toEmilyError, toWireError, type WireError } from '../core/errors.js';
+import type { LanguageModel } from '../providers/llm/types.js';
+import { buildContext } from './contextPackage.js';
+import { loadIdentity } from './identity.js';
+import { answerFromMemory, type MemoryAnswerReason } from './memoryAnswer.js';
+
+export interface TurnInput {
+  conversationId?: number;
+  text: unknown;
+  temperature?: number;
+}
+
+/** Pushed while a turn runs, so a UI can show memories first and then the streamed reply. */
+export interface TurnEvents {
+  started?(e: { conversationId: number; userTurnId: number }): void;
+  memories?(results: RecallResult[]): void;
+  status?(s: { mode: 'model' | 'memory'; reason?: MemoryAnswerReason; message?: string }): void;
+  token?(text: string): void;
+}
+
+export interface TurnTimings {
+  store_ms: number;
+  recall_ms: number;
+  context_ms: number;
+  model_ms: number;
+  learn_ms: number;
+  total_ms: number;
+  /** Everything except waiting for the language model. */
+  overhead_ms: number;
+}
+
+export interface TurnOutcome {
+  conversationId: number;
+  userTurnId: number;
+  assistantTurnId: number | null;
+  reply: string;
+  mode: 'model' | 'memory';
+  model: string | null;
+  cut: boolean;
+  /** What went wrong with the model, when something did (the turn itself was kept). */
+  error?: WireError;
+  memories: RecallResult[];
+  learned: { promoted: number[]; reinforced: number[] };
+  timings: TurnTimings;
+}
+
+export interface ChatEngineOptions {
+  workingMemories?: WorkingMemories;
+  /** The user's embedder; the built-in one unless configured (see cognition resolveEmbedder). */
+  embedderFor?: (userId: string) => Promise<Embedder>;
+  historyTurns?: number;
+}
+
+/**
+ * The chat turn: store the user's message first (it is never lost), recall, assemble the
+ * context, stream the model (or answer from memory), then learn from the exchange in one
+ * transaction. A cancel or a model failure mid-stream keeps what was said, marked as cut.
+ */
+export class ChatEngine {
+  readonly workingMemories: WorkingMemories;
+
+  constructor(
+    private readonly door: UserDoor,
+    private readonly o: ChatEngineOptions = {},
+  ) {
+    this.workingMemories = o.workingMemories ?? new WorkingMemories();
+  }
+
+  async send(userId: string, model: LanguageModel | undefined, input: TurnInput, events: TurnEvents = {}, signal?: AbortSignal): Promise<TurnOutcome> {
+    const t0 = performance.now();
+    const text = cleanText(input.text, 'your message', MAX_TURN_CHARS);
+    const requested = input.conversationId === undefined ? undefined : positiveId(input.conversationId, 'conversationId');
+
+    const { conversationId, userTurnId, identity, history } = await this.door.withUserTransaction(userId, async (c) => {
+      let conv = requested;
+      if (conv === undefined) {
+        conv = Number((await c.query<{ id: string }>('INSERT INTO conversations (title) VALUES ($1) RETURNING id', [titleFrom(text)])).rows[0]!.id);
+      } else {
+        const u = await c.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [conv]);
+        if (!u.rowCount) throw new EmilyError('NOT_FOUND', `conversation ${conv} does not exist (it may have been deleted); start a new one`);
+      }
+      const prior = await c.query<{ role: 'user' | 'assistant'; content: string }>(
+        "SELECT role, content FROM (SELECT id, role, content FROM turns WHERE conversation_id = $1 AND role <> 'system' ORDER BY id DESC LIMIT $2) t ORDER BY id",
+        [conv, this.o.historyTurns ?? 20],
+      );
+      const turn = await c.query<{ id: string }>("INSERT INTO turns (conversation_id, role, content, source) VALUES ($1, 'user', $2, 'chat') RETURNING id", [conv, text]);
+      return { conversationId: conv, userTurnId: Number(turn.rows[0]!.id), identity: await loadIdentity(c), history: prior.rows };
+    });
+    events.started?.({ conversationId, userTurnId });
+    const tStored = performance.now();
+
+    const wm = await this.workingMemories.get(this.door, userId);
+    const embedder = this.o.embedderFor ? await this.o.embedderFor(userId) : await resolveEmbedder(this.door, userId);
+    const recalled = await recall(this.door, userId, text.slice(0, MAX_QUERY_CHARS), { k: 8, embedder, workingMemory: wm });
+    const memories = recalled.results.filter((r) => !(r.tier === 'L4' && r.id === userTurnId));
+    events.memories?.(memories);
+    const tRecalled = performance.now();
+
+    const pkg = buildContext({ identity, memories, history, userText: text, contextTokens: model?.contextTokens ?? 8192 });
+    const tContext = performance.now();
+
+    let reply = '';
+    let mode: 'model' | 'memory' = 'model';
+    let cut = false;
+    let error: WireError | undefined;
+    let reason: MemoryAnswerReason | undefined;
+    if (!model) reason = 'no-model';
+    else {
+      events.status?.({ mode: 'model' });
+      try {
+        for await (const piece of model.stream({ messages: pkg.messages, temperature: input.temperature, signal })) {
+          reply += piece;
+          events.token?.(piece);
+        }
+      } catch (e) {
+        const err = toEmilyError(e);
+        if (err.code === 'CANCELLED' || signal?.aborted) cut = true;
+        else if (reply) {
+          cut = true;
+          error = toWireError(err);
+        } else {
+          error = toWireError(err);
+          reason = err.code === 'MODEL_UNREACHABLE' ? 'model-unreachable' : 'model-failed';
+        }
+      }
+    }
+    if (reason && !(signal?.aborted)) {
+      mode = 'memory';
+      reply = answerFromMemory(memories, reason);
+      events.status?.({ mode: 'memory', reason, message: error?.message });
+      events.token?.(reply);
+    }
+    const tModel = performance.now();
+
+    const used = memories.filter((m) => m.tier === 'L3').map((m) => ({ memoryId: m.id, score: { ...m.components } }));
+    let assistantTurnId: number | null = null;
+    let learned = { promoted: [] as number[], reinforced: [] as number[] };
+    try {
+      const r = await learnFromExchange(
+        this.door,
+        userId,
+        {
+          conversationId,
+          userTurnId,
+          userText: text,
+          assistantText: reply || undefined,
+          assistantCut: cut,
+          assistantMeta: { mode, model: mode === 'model' ? model?.id ?? null : null, ...(error ? { error } : {}), ...(reason ? { reason } : {}) },
+          usedMemories: mode === 'model' ? used : [],
+        },
+        { embedder },
+      );
+      assistantTurnId = r.assistantTurnId;
+      learned = { promoted: r.promoted, reinforced: r.reinforced };
+    } catch (e) {
+      const err = toEmilyError(e);
+      if (err.code === 'NOT_FOUND') throw new EmilyError('NOT_FOUND', `the conversation was deleted while Emily was replying, so her reply was not saved`, { cause: e });
+      throw err;
+    }
+    wm.observeTurn({ id: userTurnId, conversationId, role: 'user', content: text });
+    if (assistantTurnId) wm.observeTurn({ id: assistantTurnId, conversationId, role: 'assistant', content: reply });
+    const tEnd = performance.now();
+    return {
+      conversationId,
+      userTurnId,
+      assistantTurnId,
+      reply,
+      mode,
+      model: model?.id ?? null,
+      cut,
+      error,
+      memories,
+      learned,
+      timings: timings(t0, tStored, tRecalled, tContext, tModel, tEnd),
+    };
+  }
+
+  feedback(userId: string, assistantTurnId: unknown, feedback: FeedbackInput): Promise<FeedbackResult> {
+    return giveFeedback(this.door, userId, assistantTurnId, feedback);
+  }
+}
+
+function titleFrom(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > 60 ? `${t.slice(0, 57)}…` : t || 'New conversation';
+}
+
+function timings(t0: number, stored: number, recalled: number, context: number, model: number, end: number): TurnTimings {
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return {
+    store_ms: r(stored - t0),
+    recall_ms: r(recalled - stored),
+    context_ms: r(context - recalled),
+    model_ms: r(model - context),
+    learn_ms: r(end - model),
+    total_ms: r(end - t0),
+    overhead_ms: r(end - t0 - (model - context)),
+  };
+}

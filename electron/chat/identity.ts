@@ -1,0 +1,15 @@
+import type pg from 'pg';
+
+/** Emily's identity lives in the user's database: swapping the model does not change her. */
+export interface Identity {
+  name: string;
+  persona: string;
+  values: string[];
+}
+
+export async function loadIdentity(c: pg.ClientBase): Promise<Identity> {
+  const r = await c.query<{ name: string; persona: string; values: unknown }>('SELECT name, persona, values FROM identity LIMIT 1');
+  const row = r.rows[0];
+  if (!row) return { name: 'Emily', persona: '', values: [] };
+  return { name: row.name, persona: row.persona, values: Array.isArray(row.values) ? row.values.map(String) : [] };
+}

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChatEngine, type TurnOutcome } from '../../../electron/chat/chatEngine.js';
+import { AnthropicModel } from '../../../electron/providers/llm/anthropic.js';
+import { OpenAICompatibleModel } from '../../../electron/providers/llm/openaiCompatible.js';
+import { startFakeModelServer, type FakeServer } from '../../support/fakeModelServer.js';
+import { useTestEmily } from '../../support/testEmily.js';
+
+const t = useTestEmily();
+let fake: FakeServer;
+beforeAll(async () => {
+  fake = await startFakeModelServer({ models: ['test-model'] });
+});
+afterAll(() => fake.close());
+
+const fast = { connectMs: 1000, idleMs: 400, retries: 0 };
+const openai = () => new OpenAICompatibleModel({ baseUrl: `${fake.url}/v1`, model: 'test-model', timeouts: fast });
+
+async function turns(userId: string, conversationId: number) {
+  return t.emily.withUser(userId, async (c) => (await c.query('SELECT id, role, content, cut, meta FROM turns WHERE conversation_id = $1 ORDER BY id', [conversationId])).rows);
+}
+
+describe('a chat turn', () => {
+  it('with no model, answers from memory (labelled), and still learns from the turn', async () => {
+    const u = await t.user();
+    const engine = new ChatEngine(t.emily);
+    const first = await engine.send(u.id, undefined, { text: 'My sister is Ana. Remember that she loves green tea.' });
+    expect(first.mode).toBe('memory');
+    expect(first.reply).toMatch(/No language model is set up, so I am answering from memory/);
+    expect(first.learned.promoted.length).toBeGreaterThan(0);
+    const second = await engine.send(u.id, undefined, { conversationId: first.conversationId, text: 'What do you know about Ana?' });
+    expect(second.mode).toBe('memory');
+    expect(second.reply).toMatch(/Ana/);
+    expect(second.memories.some((m) => m.tier === 'L3' && /Ana/.test(m.content))).toBe(true);
+    const stored = await turns(u.id, first.conversationId);
+    expect(stored.map((r) => r.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(stored[1].meta).toMatchObject({ mode: 'memory', reason: 'no-model' });
+  });
+
+  it('streams a model reply in order, with identity and recalled memories in its context, and records the uses', async () => {
+    const u = await t.user();
+    const engine = new ChatEngine(t.emily);
+    await engine.send(u.id, undefined, { text: 'My dog is called Biscuit.' });
+    await t.emily.withUser(u.id, (c) => c.query("UPDATE identity SET name = 'Emi'"));
+    fake.script({ kind: 'reply', chunks: ['Biscuit', ' is', ' your dog.'] });
+    const tokens: string[] = [];
+    const events: string[] = [];
+    const out = await engine.send(u.id, openai(), { text: 'What is my dog called?' }, {
+      memories: () => events.push('memories'),
+      token: (x) => (events.push('token'), tokens.push(x)),
+    });
+    expect(tokens).toEqual(['Biscuit', ' is', ' your dog.']);
+    expect(events[0]).toBe('memories');
+    expect(out).toMatchObject({ mode: 'model', reply: 'Biscuit is your dog.', cut: false, model: 'openai-compatible:test-model' });
+    const sent = fake.requests.filter((r) => r.path === '/v1/chat/completions').pop()!.body as { messages: { role: string; content: string }[] };
+    expect(sent.messages[0]!.content).toMatch(/^You are Emi\./);
+    expect(sent.messages[0]!.content).toMatch(/Biscuit/);
+    expect(sent.messages[sent.messages.length - 1]).toEqual({ role: 'user', content: 'What is my dog called?' });
+    const uses = await t.emily.withUser(u.id, async (c) => (await c.query('SELECT count(*)::int AS n FROM memory_uses WHERE turn_id = $1', [out.assistantTurnId])).rows[0].n);
+    expect(uses).toBe(out.memories.filter((m) => m.tier === 'L3').length);
+    expect(uses).toBeGreaterThan(0);
+  });
+
+  it('keeps who she is when the model is swapped', async () => {
+    const u = await t.user();
+    await t.emily.withUser(u.id, (c) => c.query("UPDATE identity SET name = 'Nova', persona = 'Calm and precise.'"));
+    const engine = new ChatEngine(t.emily);
+    fake.script({ kind: 'reply', chunks: ['a'] }, { kind: 'reply', chunks: ['b'] });
+    await engine.send(u.id, openai(), { text: 'hello' });
+    await engine.send(u.id, new AnthropicModel({ baseUrl: fake.url, model: 'test-model', apiKey: 'k', timeouts: fast }), { text: 'hello again' });
+    const oa = fake.requests.filter((r) => r.path === '/v1/chat/completions').pop()!.body as { messages: { content: string }[] };
+    const an = fake.requests.filter((r) => r.path === '/v1/messages').pop()!.body as { system: string };
+    expect(oa.messages[0]!.content).toMatch(/^You are Nova\. Calm and precise\./);
+    expect(an.system).toMatch(/^You are Nova\. Calm and precise\./);
+  });
+
+  it('falls back to memory when the model is unreachable, saying why', async () => {
+    const u = await t.user();
+    const engine = new ChatEngine(t.emily);
+    const statuses: string[] = [];
+    const out = await engine.send(u.id, new OpenAICompatibleModel({ baseUrl: 'http://127.0.0.1:9/v1', model: 'x', timeouts: fast }), { text: 'Are you there?' }, { status: (s) => statuses.push(`${s.mode}:${s.reason ?? ''}`) });
+    expect(out).toMatchObject({ mode: 'memory', error: { code: 'MODEL_UNREACHABLE' } });
+    expect(out.reply).toMatch(/cannot reach my language model/);
+    expect(statuses).toEqual(['model:', 'memory:model-unreachable']);
+    expect((await turns(u.id, out.conversationId)).length).toBe(2);
+  });
+
+  it('keeps a reply cut short by a dropped stream, and one cancelled by the user, marked as cut', async () => {
+    const u = await t.user();
+    const engine = new ChatEngine(t.emily);
+    fake.script({ kind: 'drop-after', chunks: ['I was say', 'ing'] });
+    const dropped = await engine.send(u.id, openai(), { text: 'Tell me a story' });
+    expect(dropped).toMatchObject({ mode: 'model', reply: 'I was saying', cut: true, error: { code: 'PROVIDER_ERROR' } });
+
+    fake.script({ kind: 'stall-after', chunks: ['Once upon'] });
+    const ctl = new AbortController();
+    const cancelled = await engine.send(u.id, openai(), { conversationId: dropped.conversationId, text: 'Another one' }, { token: () => ctl.abort() }, ctl.signal);
+    expect(cancelled).toMatchObject({ reply: 'Once upon', cut: true, mode: 'model' });
+    const stored = await turns(u.id, dropped.conversationId);
+    expect(stored.map((r) => [r.role, r.content, r.cut])).toEqual([
+      ['user', 'Tell me a story', false],
+      ['assistant', 'I was saying', true],
+      ['user', 'Another one', false],
+      ['assistant', 'Once upon', true],
+    ]);
+  });
+
+  it('refuses an empty message and writes nothing; keeps a 1 MB message whole and fits the model context', async () => {
+    const u = await t.user();
+    const engine = new ChatEngine(t.emily);
+    await expect(engine.send(u.id, undefined, { text: ' \u0000 ' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(engine.send(u.id, undefined, { text: 'x'.repeat(1_048_577) })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/split it/) });
+    expect(await t.emily.withUser(u.id, async (c) => (await c.query('SELECT count(*)::int AS n FROM turns')).rows[0].n)).toBe(0);
+    const big = 'word '.repeat(200_000).trim();
+    fake.script({ kind: 'reply', chunks: ['That is long.'] });
+    const out = await engine.send(u.id, openai(), { text: big });
+    const sent = fake.requests.filter((r) => r.path === '/v1/chat/completions').pop()!.body as { messages: { content: string }[] };
+    expect(sent.messages[sent.messages.length - 1]!.content).toMatch(/characters left out to fit the model's context/);
+    expect(JSON.stringify(sent).length).toBeLessThan(40_000);
+    const stored = await t.emily.withUser(u.id, async (c) => (await c.query('SELECT length(content) AS n FROM turns WHERE id = $1', [out.userTurnId])).rows[0].n);
+    expect(stored).toBe(big.length);
+  });
+
+  it('says clearly when the conversation is deleted while Emily is replying, keeping nothing half-written', async () => {
+    const u = await t.user();
+    const engine = new ChatEngine(t.emily);
+    const first = await engine.send(u.id, undefined, { text: 'hello' });
+    fake.script({ kind: 'reply', chunks: ['one', 'two'] });
+    let deleted = false;
+    const run = engine.send(u.id, openai(), { conversationId: first.conversationId, text: 'and now?' }, {
+      token: () => {
+        if (!deleted) {
+          deleted = true;
+          void t.emily.withUser(u.id, (c) => c.query('DELETE FROM conversations WHERE id = $1', [first.conversationId]));
+        }
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/deleted while Emily was replying/) });
+    expect(await t.emily.withUser(u.id, async (c) => (await c.query('SELECT count(*)::int AS n FROM turns')).rows[0].n)).toBe(0);
+  });
+
+  it('feeds explicit feedback back onto the memories used by a reply', async () => {
+    const u = await t.user();
+    const engine = new ChatEngine(t.emily);
+    await engine.send(u.id, undefined, { text: 'My favourite colour is teal.' });
+    fake.script({ kind: 'reply', chunks: ['Teal!'] });
+    const out: TurnOutcome = await engine.send(u.id, openai(), { text: 'What is my favourite colour?' });
+    const before = await t.emily.withUser(u.id, async (c) => (await c.query("SELECT outcome FROM memories WHERE content ILIKE '%teal%'")).rows[0].outcome);
+    await engine.feedback(u.id, out.assistantTurnId, 'wrong');
+    const after = await t.emily.withUser(u.id, async (c) => (await c.query("SELECT m.outcome, (SELECT count(*)::int FROM outcome_events e WHERE e.memory_id = m.id AND e.signal = 'wrong') AS wrongs FROM memories m WHERE content ILIKE '%teal%'")).rows[0]);
+    expect(after.wrongs).toBe(1);
+    expect(after.outcome).toBeLessThan(before);
+  });
+});
