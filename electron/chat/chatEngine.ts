@@ -148,10 +148,9 @@ export class ChatEngine {
     const tModel = performance.now();
 
     const used = memories.filter((m) => m.tier === 'L3').map((m) => ({ memoryId: m.id, score: { ...m.components } }));
-    let assistantTurnId: number | null = null;
-    let learned = { promoted: [] as number[], reinforced: [] as number[] };
+    let r;
     try {
-      const r = await learnFromExchange(
+      r = await learnFromExchange(
         this.door,
         userId,
         {
@@ -165,13 +164,13 @@ export class ChatEngine {
         },
         { embedder },
       );
-      assistantTurnId = r.assistantTurnId;
-      learned = { promoted: r.promoted, reinforced: r.reinforced };
     } catch (e) {
       const err = toEmilyError(e);
       if (err.code === 'NOT_FOUND') throw new EmilyError('NOT_FOUND', `the conversation was deleted while Emily was replying, so her reply was not saved`, { cause: e });
       throw err;
     }
+    const { assistantTurnId } = r;
+    const learned = { promoted: r.promoted, reinforced: r.reinforced };
     wm.observeTurn({ id: userTurnId, conversationId, role: 'user', content: text });
     if (assistantTurnId) wm.observeTurn({ id: assistantTurnId, conversationId, role: 'assistant', content: reply });
     const tEnd = performance.now();
