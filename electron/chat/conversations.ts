@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { positiveId } from '../cognition/text.js';
 import { EmilyError } from '../core/errors.js';
 
 export interface ConversationSummary {
@@ -24,9 +25,7 @@ export interface TurnRecord {
 }
 
 export function assertConversationId(id: unknown): number {
-  const n = typeof id === 'string' && /^\d{1,15}$/.test(id) ? Number(id) : id;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) throw new EmilyError('BAD_INPUT', `"${String(id).slice(0, 30)}" is not a conversation id`);
-  return n;
+  return positiveId(id, 'a conversation id');
 }
 
 export function cleanTitle(title: unknown): string {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench.js';
+import { registerChat } from './commands/chat.js';
 import { registerMaintenance } from './commands/maintenance.js';
 import { registerMemory } from './commands/memory.js';
 import { registerUsers, type Runner } from './commands/users.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   };
   registerUsers(program, run);
   registerMaintenance(program, run);
+  registerChat(program, run);
   registerBench(program, run);
   registerMemory(program, run);
   return program;
