@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { testHome, useTestEmily } from '../support/testEmily.js';
+
+const t = useTestEmily();
+
+function chat(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/emily.mjs', 'chat', ...args], { env: { ...process.env, EMILY_HOME: testHome() } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe('emily chat (one-shot)', () => {
+  it('answers from memory with no model configured and reports the memories used as JSON', async () => {
+    const u = await t.user('cli chat');
+    const first = await chat(['--user', u.id], 'My brother Tom plays the trumpet.');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/answering from memory/);
+    const second = await chat(['--user', u.id, '--json'], 'What does Tom play?');
+    expect(second.code).toBe(0);
+    const out = JSON.parse(second.stdout);
+    expect(out).toMatchObject({ mode: 'memory', model: null, cut: false });
+    expect(out.reply).toMatch(/trumpet/);
+    expect(out.memories[0]).toMatchObject({ tier: 'L3', content: expect.stringMatching(/trumpet/), components: { similarity: expect.any(Number), text: expect.any(Number) } });
+    expect(out.timings.total_ms).toBeGreaterThan(0);
+  });
+
+  it('refuses an unknown provider and an empty message clearly', async () => {
+    const u = await t.user('cli chat bad');
+    const bad = await chat(['--user', u.id, '--provider', 'skynet', '--json'], 'hi');
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout).error.message).toMatch(/unknown provider "skynet"/);
+    const empty = await chat(['--user', u.id], '   ');
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/your message is empty/);
+  });
+});
