@@ -1,6 +1,7 @@
 import { EmbeddedCluster } from '../cluster/cluster.js';
 import { Catalog } from '../databases/catalog.js';
 import { singleServer, type ServerDirectory } from '../databases/servers.js';
+import { SpareKeeper } from '../databases/spares.js';
 import { ensureTemplate, withSetupLock } from '../databases/template.js';
 import { UserDatabases } from '../databases/userDatabases.js';
 import { emilyHome } from './paths.js';
@@ -13,6 +14,8 @@ export interface EmilyOptions {
   idleMs?: number;
   port?: number;
   maxConnections?: number;
+  /** Pre-made template clones kept ready for new users (default 2; EMILY_SPARE_DATABASES). */
+  spareDatabases?: number;
 }
 
 /**
@@ -26,6 +29,7 @@ export class Emily {
     readonly catalog: Catalog,
     readonly servers: ServerDirectory,
     readonly users: UserDatabases,
+    readonly spares: SpareKeeper,
   ) {}
 
   static async open(opts: EmilyOptions = {}): Promise<Emily> {
@@ -49,7 +53,10 @@ export class Emily {
         perUserMax: opts.perUserMax,
         idleMs: opts.idleMs,
       });
-      return new Emily(home, cluster, catalog, servers, users);
+      const envSpares = process.env.EMILY_SPARE_DATABASES ? Number(process.env.EMILY_SPARE_DATABASES) : undefined;
+      const spares = new SpareKeeper(admin, opts.spareDatabases ?? envSpares ?? 2);
+      spares.kick();
+      return new Emily(home, cluster, catalog, servers, users, spares);
     } catch (e) {
       await cluster.stop();
       throw e;
@@ -61,6 +68,7 @@ export class Emily {
 
   /** Closes the pools; stops the server only if this process started it (or when asked). */
   async close(opts: { stopServer?: boolean } = {}): Promise<void> {
+    await this.spares.settle();
     await this.users.close();
     await this.catalog.close();
     if (opts.stopServer ?? this.cluster.ownsServer) await this.cluster.stop({ force: true });

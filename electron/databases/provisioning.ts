@@ -6,11 +6,14 @@ import { newUserId, quoteIdent, TEMPLATE_DATABASE, TEMPLATE_OWNER_ROLE, userData
 import { withAdminClient } from './adminClient.js';
 import type { Catalog, UserRecord } from './catalog.js';
 import type { ServerDirectory } from './servers.js';
+import { claimSpare } from './spares.js';
 
 export interface ProvisionDeps {
   catalog: Catalog;
   servers: ServerDirectory;
   secrets: ClusterSecrets;
+  /** Pre-made clones of the template; provisioning claims one when it can. */
+  spares?: { kick(): void };
 }
 
 export function validateDisplayName(name: unknown): string {
@@ -42,7 +45,9 @@ export async function provisionUser(deps: ProvisionDeps, displayName: unknown, o
     await withAdminClient(admin, 'postgres', async (c) => {
       await c.query(`CREATE ROLE ${quoteIdent(roleName)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${c.escapeLiteral(scramVerifier(rolePassword(deps.secrets, roleName)))}`);
       made.role = true;
-      await createFromTemplate(c, dbName, roleName);
+      const claimed = deps.spares ? await claimSpare(c, dbName) : false;
+      if (claimed) await c.query(`ALTER DATABASE ${quoteIdent(dbName)} OWNER TO ${quoteIdent(roleName)}`);
+      else await createFromTemplate(c, dbName, roleName);
       made.database = true;
       await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${quoteIdent(dbName)} FROM PUBLIC`);
     });
@@ -55,6 +60,7 @@ export async function provisionUser(deps: ProvisionDeps, displayName: unknown, o
       return v.rows[0]?.v ?? 0;
     });
     await deps.catalog.update(id, { status: 'ready', schemaVersion: version });
+    deps.spares?.kick();
     return await deps.catalog.get(id);
   } catch (e) {
     await withAdminClient(admin, 'postgres', async (c) => {

@@ -9,11 +9,18 @@ import { latestVersion, loadMigrations, migrateDatabase, type MigrateResult } fr
  * migrated, its objects owned by a NOLOGIN role that provisioning hands over to the user.
  * Provisioning is then one CREATE DATABASE … TEMPLATE.
  */
+/**
+ * The template's version, kept as its comment, so an up-to-date check needs no connection
+ * to the template (which would block concurrent CREATE DATABASE … TEMPLATE).
+ */
+export function templateMarker(): string {
+  const migrations = loadMigrations('user');
+  return `emily schema ${latestVersion(migrations)} ${migrations.map((m) => m.checksum.slice(0, 8)).join('')}`;
+}
+
 export async function ensureTemplate(admin: AdminConnection): Promise<MigrateResult | null> {
   const migrations = loadMigrations('user');
-  // The template's version is kept as its comment, so an up-to-date check needs no
-  // connection to the template (which would block concurrent CREATE DATABASE … TEMPLATE).
-  const marker = `emily schema ${latestVersion(migrations)} ${migrations.map((m) => m.checksum.slice(0, 8)).join('')}`;
+  const marker = templateMarker();
   const current = await withAdminClient(admin, 'postgres', async (c) => {
     const r = await c.query<{ d: string | null }>("SELECT shobj_description(oid, 'pg_database') AS d FROM pg_database WHERE datname = $1", [TEMPLATE_DATABASE]);
     return r.rows[0]?.d ?? null;

@@ -26,6 +26,7 @@ export async function migrateAll(emily: Emily, opts: { concurrency?: number } = 
       template.error = (e as Error).message;
     }
   }
+  emily.spares.kick(); // spares of the old template are replaced
   const users = await forEachUser(
     await emily.catalog.list(),
     async (u) => {

@@ -5,7 +5,7 @@ import type { UserRecord } from '../databases/catalog.js';
 import { dropUserObjects, provisionUser } from '../databases/provisioning.js';
 
 export function createUser(emily: Emily, displayName: unknown, opts: { server?: string } = {}): Promise<UserRecord> {
-  return provisionUser({ catalog: emily.catalog, servers: emily.servers, secrets: emily.cluster.secrets }, displayName, opts);
+  return provisionUser({ catalog: emily.catalog, servers: emily.servers, secrets: emily.cluster.secrets, spares: emily.spares }, displayName, opts);
 }
 
 export function listUsers(emily: Emily): Promise<UserRecord[]> {

@@ -11,10 +11,11 @@ export function registerBench(program: Command, run: Runner): Command {
     .command('provision')
     .description('time "new user ready": database + pgvector + schema')
     .option('--users <n>', 'users to create', '30')
+    .option('--interval-ms <n>', 'pause between new users (spares refill meanwhile)', '1000')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean; users: string }) =>
+    .action((opts: { json?: boolean; users: string; intervalMs: string }) =>
       run(opts, async () => {
-        const r = await benchProvision({ users: Number(opts.users) });
+        const r = await benchProvision({ users: Number(opts.users), intervalMs: Number(opts.intervalMs) });
         emit({ json: true }, r, () => '');
       }),
     );

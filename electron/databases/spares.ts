@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import type { AdminConnection } from '../cluster/cluster.js';
+import { quoteIdent, TEMPLATE_DATABASE } from '../core/ids.js';
+import { withAdminClient } from './adminClient.js';
+import { templateMarker } from './template.js';
+
+/**
+ * Spare databases: clones of the template made ahead of time, so that a new user's
+ * database is a rename instead of a ~300 ms copy of the template's pages. Each spare
+ * carries the template's version marker as its comment; a spare of an older template is
+ * dropped rather than used. Provisioning falls back to a direct clone when none is ready.
+ */
+const SPARE_PREFIX = 'emily_spare_';
+
+export async function claimSpare(c: pg.ClientBase, dbName: string): Promise<boolean> {
+  const marker = templateMarker();
+  const spares = await c.query<{ datname: string }>(
+    "SELECT datname FROM pg_database WHERE datname LIKE 'emily\\_spare\\_%' AND shobj_description(oid, 'pg_database') = $1 ORDER BY datname",
+    [marker],
+  );
+  for (const { datname } of spares.rows) {
+    try {
+      await c.query(`ALTER DATABASE ${quoteIdent(datname)} RENAME TO ${quoteIdent(dbName)}`);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === '3D000' || code === '55006') continue; // claimed by someone else, or being connected to
+      throw e;
+    }
+    await c.query(`COMMENT ON DATABASE ${quoteIdent(dbName)} IS NULL`);
+    return true;
+  }
+  return false;
+}
+
+/** Keeps `target` current spares on a server; drops spares of an older template. */
+export async function replenishSpares(admin: AdminConnection, target: number): Promise<number> {
+  const marker = templateMarker();
+  return withAdminClient(admin, 'postgres', async (c) => {
+    const rows = await c.query<{ datname: string; marker: string | null }>(
+      "SELECT datname, shobj_description(oid, 'pg_database') AS marker FROM pg_database WHERE datname LIKE 'emily\\_spare\\_%'",
+    );
+    let current = 0;
+    for (const r of rows.rows) {
+      if (r.marker === marker) current++;
+      else await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(r.datname)} WITH (FORCE)`);
+    }
+    let made = 0;
+    for (; current + made < target; made++) {
+      const name = `${SPARE_PREFIX}${randomBytes(6).toString('hex')}`;
+      await c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${TEMPLATE_DATABASE}`);
+      await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${quoteIdent(name)} FROM PUBLIC`);
+      await c.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${c.escapeLiteral(marker)}`);
+    }
+    return made;
+  });
+}
+
+/** Runs replenishment in the background, one at a time per process; failures only delay it. */
+export class SpareKeeper {
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  constructor(
+    private readonly admin: () => AdminConnection,
+    readonly target: number,
+  ) {}
+
+  kick(): void {
+    if (this.target <= 0) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await replenishSpares(this.admin(), this.target).catch(() => undefined);
+      } while (this.again);
+    })().finally(() => (this.running = undefined));
+  }
+
+  /** Waits for the current replenishment (benchmarks, tests, shutdown). */
+  async settle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { Emily } from '../../electron/core/emily.js';
+import { withAdminClient } from '../../electron/databases/adminClient.js';
+import { createUser, deleteUser } from '../../electron/operations/users.js';
+import { testHome } from '../support/testEmily.js';
+
+const spares = (emily: Emily) =>
+  withAdminClient(emily.cluster.admin(), 'postgres', async (c) =>
+    (await c.query("SELECT datname, shobj_description(oid, 'pg_database') AS marker FROM pg_database WHERE datname LIKE 'emily\\_spare\\_%' ORDER BY 1")).rows as { datname: string; marker: string }[],
+  );
+
+describe('spare databases', () => {
+  it('provisioning claims a ready spare, the user owns it as usual, and the spare is replaced', async () => {
+    const emily = await Emily.open({ home: testHome(), spareDatabases: 1 });
+    try {
+      await emily.spares.settle();
+      const before = await spares(emily);
+      expect(before.length).toBeGreaterThanOrEqual(1);
+      const u = await createUser(emily, 'from a spare');
+      const remaining = (await spares(emily)).map((s) => s.datname);
+      const claimed = before.map((s) => s.datname).filter((n) => !remaining.includes(n));
+      expect(claimed.length).toBe(1); // renamed into the user's database
+      await withAdminClient(emily.cluster.admin(), u.dbName, async (c) => {
+        expect((await c.query("SELECT pg_get_userbyid(datdba) AS o, shobj_description(oid, 'pg_database') AS marker FROM pg_database WHERE datname = current_database()")).rows[0]).toEqual({ o: u.roleName, marker: null });
+        expect((await c.query("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")).rows).toEqual([{ tableowner: u.roleName }]);
+        expect((await c.query("SELECT has_database_privilege('public', current_database(), 'CONNECT') AS can")).rows[0].can).toBe(false);
+      });
+      await emily.withUser(u.id, (c) => c.query("INSERT INTO settings (key, value) VALUES ('ok', 'true')"));
+      await emily.spares.settle();
+      expect((await spares(emily)).length).toBeGreaterThanOrEqual(1);
+      await deleteUser(emily, u.id);
+    } finally {
+      await emily.close({ stopServer: false });
+    }
+  });
+
+  it('drops a spare made from an older template instead of handing it out', async () => {
+    const emily = await Emily.open({ home: testHome(), spareDatabases: 1 });
+    try {
+      await emily.spares.settle();
+      const [first] = await spares(emily);
+      const oid = (name: string) => withAdminClient(emily.cluster.admin(), 'postgres', async (c) => (await c.query('SELECT oid FROM pg_database WHERE datname = $1', [name])).rows[0]?.oid);
+      const staleOid = await oid(first!.datname);
+      await withAdminClient(emily.cluster.admin(), 'postgres', (c) => c.query(`COMMENT ON DATABASE ${first!.datname} IS 'emily schema 0 old'`));
+      const u = await createUser(emily, 'not from a stale spare');
+      expect(await oid(u.dbName)).not.toBe(staleOid); // a claimed spare keeps its oid when renamed
+      emily.spares.kick();
+      await emily.spares.settle();
+      expect((await spares(emily)).map((s) => s.datname)).not.toContain(first!.datname); // replaced
+      await deleteUser(emily, u.id);
+    } finally {
+      await emily.close({ stopServer: false });
+    }
+  });
+});
