@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'UNSAFE_DUMP',
   'INVALID_DUMP',
   'TOOL_MISSING',
+  'DISK_FULL',
   'PROVIDER_ERROR',
   'INTERNAL',
 ] as const;
