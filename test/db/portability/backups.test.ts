@@ -61,7 +61,7 @@ describe('backups', () => {
     const u = await createUser(emily, 'Damaged');
     const b = await createBackup(emily, u.id);
     const bytes = fs.readFileSync(b.file);
-    bytes[bytes.length - 10] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 10) ^ 0xff, bytes.length - 10);
     fs.writeFileSync(b.file, bytes);
     const before = [await catalogSnapshot(emily), await databaseNames(emily)];
     await expect(restoreBackup(emily, b.id, { replace: true })).rejects.toMatchObject({ code: 'INVALID_DUMP' });
