@@ -12,6 +12,7 @@ import { assertEmilyDump, ScriptChecker, type ScriptFacts } from './scriptCheck.
 import { userToolTarget } from './target.js';
 import { planToc, parseToc } from './tocPolicy.js';
 import { verifyRestored, type VerifyReport } from './verifyRestore.js';
+import { buildVectorIndexes } from './vectorIndexes.js';
 
 export interface ImportOptions extends LongRunning {
   /** Profile name; defaults to the file name. */
@@ -22,7 +23,12 @@ export interface ImportResult extends VerifyReport {
   user: UserRecord;
   format: DumpFormat;
   bytes: number;
+  /** Until the profile was verified and live. */
+  readySeconds: number;
+  /** Including the vector index builds that follow. */
   seconds: number;
+  /** Vector indexes that could not be built (the profile works without them, by exact search). */
+  vectorIndexErrors: string[];
 }
 
 /**
@@ -53,9 +59,10 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
 
     const name = opts.name ?? path.basename(abs).replace(/\.(dump|sql|backup|pgdump)$/i, '');
     const fresh = await createEmptyProfile(emily, name);
+    let ready: ImportResult | undefined;
     try {
       const target = userToolTarget(emily, fresh.user);
-      if (format === 'custom') await restoreCustom(copy, checked.list!, checked.entries, target, progress, opts.signal);
+      if (format === 'custom') await restoreCustom(copy, withoutIndexes(checked.list!, checked.facts.vectorIndexes.map((v) => v.name)), checked.entries, target, progress, opts.signal);
       else await restorePlain(checked.script!, target, progress, opts.signal);
       throwIfAborted(opts.signal, 'the import');
       progress({ phase: 'verify', done: 0, total: 1, message: 'verifying the restored database' });
@@ -63,11 +70,15 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
       throwIfAborted(opts.signal, 'the import');
       await emily.catalog.update(fresh.user.id, { status: 'ready', schemaVersion: report.schemaVersion });
       progress({ phase: 'verify', done: 1, total: 1, message: 'ready' });
-      return { ...report, user: await emily.catalog.get(fresh.user.id), format, bytes, seconds: (performance.now() - started) / 1000 };
+      const readySeconds = (performance.now() - started) / 1000;
+      ready = { ...report, user: await emily.catalog.get(fresh.user.id), format, bytes, readySeconds, seconds: readySeconds, vectorIndexErrors: [] };
     } catch (e) {
       await fresh.discard().catch(() => undefined);
       throw restoreError(e, opts.signal);
     }
+    // The profile is live (retrieval works by exact search meanwhile); now the vector indexes.
+    const built = await buildVectorIndexes(emily, ready.user.id, checked.facts.vectorIndexes, progress);
+    return { ...ready, vectorIndexes: ready.vectorIndexes + built.built.length, vectorIndexErrors: built.errors, seconds: (performance.now() - started) / 1000 };
   } catch (e) {
     if (opts.signal?.aborted) throw new EmilyError('CANCELLED', 'the import was cancelled; nothing was kept', { cause: e });
     throw e;
@@ -163,6 +174,15 @@ async function restorePlain(script: string, target: ReturnType<typeof userToolTa
     progress({ phase: 'restore', done, total, message: 'restoring' });
   });
   await runTool(locateTool('psql'), [...connectionArgs(target), '--no-psqlrc', '--quiet', '--set', 'ON_ERROR_STOP=1', '--single-transaction', '--file', '-'], { password: target.password, signal, stdin: input });
+}
+
+/** The -L list without the held-back vector index entries. */
+function withoutIndexes(list: string, names: string[]): string {
+  if (!names.length) return list;
+  const lines = fs.readFileSync(list, 'utf8').split('\n');
+  const kept = lines.filter((l) => !names.some((n) => new RegExp(`^\\d+; \\d+ \\d+ INDEX public ${n} `).test(l)));
+  fs.writeFileSync(list, kept.join('\n'), { mode: 0o600 });
+  return list;
 }
 
 function invalidArchive(e: unknown): EmilyError {

@@ -17,6 +17,11 @@ export interface ScriptFacts {
   ledger: LedgerEntry[];
   kept: number;
   dropped: number;
+  /**
+   * Vector (HNSW/IVFFlat) index statements, held back from the restore: they are the slow
+   * part of an import, so they are built once the profile is live (see buildVectorIndexes).
+   */
+  vectorIndexes: Array<{ name: string; sql: string }>;
 }
 
 /**
@@ -25,7 +30,7 @@ export interface ScriptFacts {
  * and COPY data only) that psql will run.
  */
 export class ScriptChecker {
-  readonly facts: ScriptFacts = { tables: new Set(), rows: new Map(), ledger: [], kept: 0, dropped: 0 };
+  readonly facts: ScriptFacts = { tables: new Set(), rows: new Map(), ledger: [], kept: 0, dropped: 0, vectorIndexes: [] };
   private readonly scanner: SqlScriptScanner;
   private copy: { table: string; columns: string[] } | undefined;
   private ledgerText = '';
@@ -59,6 +64,11 @@ export class ScriptChecker {
           return;
         }
         this.facts.kept++;
+        const vix = /^CREATE INDEX ([a-z_][a-z0-9_]*) ON (?:ONLY )?public\.[a-z_][a-z0-9_]* USING (?:hnsw|ivfflat) /i.exec(e.code);
+        if (vix) {
+          this.facts.vectorIndexes.push({ name: vix[1]!.toLowerCase(), sql: e.text });
+          return;
+        }
         const table = /^CREATE (?:UNLOGGED )?TABLE public\.([a-z_][a-z0-9_]*) /i.exec(e.code);
         if (table) this.facts.tables.add(table[1]!.toLowerCase());
         const copy = /^COPY public\.([a-z_][a-z0-9_]*) \((.*)\) FROM stdin$/i.exec(e.code);

@@ -81,3 +81,21 @@ export async function databaseNames(emily: Emily): Promise<string[]> {
 export async function roleNames(emily: Emily): Promise<string[]> {
   return withAdminClient(emily.cluster.admin(), 'postgres', async (c) => (await c.query<{ r: string }>("SELECT rolname AS r FROM pg_roles WHERE rolname LIKE 'emily_%' ORDER BY 1")).rows.map((r) => r.r));
 }
+
+/**
+ * Other test files create and drop users on the same server at the same time, so "nothing
+ * changed" is checked as: no profile with this name exists in any state, and no user
+ * database or role exists without its catalog row (provisioning writes the row first and
+ * deletion removes it last, so that holds at every instant).
+ */
+export async function assertNoDebris(emily: Emily, profileName: string): Promise<void> {
+  const rows = await emily.catalog.list({ includeAll: true });
+  if (rows.some((u) => u.displayName === profileName)) throw new Error(`a profile named "${profileName}" was left behind`);
+  const ids = new Set(rows.map((u) => u.id));
+  const orphans = [...(await databaseNames(emily)), ...(await roleNames(emily))].filter((n) => /^emily_[ur]_/.test(n) && !ids.has(n.slice(8)));
+  // Re-check against fresh listings: a user created or deleted meanwhile is not debris.
+  const again = new Set((await emily.catalog.list({ includeAll: true })).map((u) => u.id));
+  const present = new Set([...(await databaseNames(emily)), ...(await roleNames(emily))]);
+  const real = orphans.filter((n) => !again.has(n.slice(8)) && present.has(n));
+  if (real.length) throw new Error(`databases or roles without a catalog row: ${real.join(', ')}`);
+}
