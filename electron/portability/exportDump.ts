@@ -8,6 +8,12 @@ import { userToolTarget } from './target.js';
 
 export interface ExportOptions extends LongRunning {
   format?: DumpFormat;
+  /**
+   * gzip level for custom-format archives (0-9). Default 0: embeddings barely compress, and
+   * an uncompressed archive is written and checked several times faster (PostgreSQL 15's
+   * pg_dump offers only gzip). Backups use 1 to save disk.
+   */
+  compress?: number;
 }
 
 export interface ExportResult {
@@ -40,7 +46,9 @@ export async function exportUser(emily: Emily, userId: string, out: string, opts
   const target = userToolTarget(emily, user);
   let done = 0;
   const args = [...connectionArgs(target), '--format', format === 'custom' ? 'c' : 'p', '--file', temp, '--verbose', '--no-owner', '--no-acl', '--encoding', 'UTF8'];
-  if (format === 'custom') args.push('--compress', '1'); // vectors barely compress; level 1 keeps text small at a fraction of the time
+  const level = opts.compress ?? 0;
+  if (!Number.isInteger(level) || level < 0 || level > 9) throw new EmilyError('BAD_INPUT', 'the compression level must be a whole number from 0 to 9');
+  if (format === 'custom') args.push('--compress', String(level));
   try {
     await runTool(pgDump, args, {
       password: target.password,

@@ -100,9 +100,13 @@ export class SqlScriptScanner {
     while (i < n) {
       const c = line[i]!;
       if (this.commentDepth) {
-        if (c === '*' && line[i + 1] === '/') (this.commentDepth--, (i += 2));
-        else if (c === '/' && line[i + 1] === '*') (this.commentDepth++, (i += 2));
-        else i++;
+        if (c === '*' && line[i + 1] === '/') {
+          this.commentDepth--;
+          i += 2;
+        } else if (c === '/' && line[i + 1] === '*') {
+          this.commentDepth++;
+          i += 2;
+        } else i++;
         continue;
       }
       if (this.quote) {

@@ -35,7 +35,6 @@ export async function verifyRestored(emily: Emily, user: UserRecord, expectedRow
       rows[table] = actual;
     }
     const rebuiltIndexes = await rebuildInvalidIndexes(c);
-    await c.query('ANALYZE');
     const vi = await c.query<{ n: string }>(`SELECT count(*) AS n FROM pg_indexes WHERE schemaname = 'public' AND indexdef ~ 'USING (hnsw|ivfflat)'`);
     return { schemaVersion, migratedFrom, rows, rebuiltIndexes, vectorIndexes: Number(vi.rows[0]!.n) };
   });

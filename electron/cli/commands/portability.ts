@@ -54,12 +54,13 @@ export function registerPortability(program: Command, run: Runner): void {
     .requiredOption('--user <id>', 'user id')
     .requiredOption('--out <file>', 'output file')
     .option('--format <format>', 'custom or plain', 'custom')
+    .option('--compress <level>', 'gzip level 0-9 for the custom format (0 is fastest)', '0')
     .option('--json', 'print JSON')
-    .action((opts: Json & { user: string; out: string; format: string }) =>
+    .action((opts: Json & { user: string; out: string; format: string; compress: string }) =>
       run(opts, () =>
         withCancellable(async (emily, signal) => {
           if (opts.format !== 'custom' && opts.format !== 'plain') throw new EmilyError('BAD_INPUT', '--format must be custom or plain');
-          const r = await exportUser(emily, opts.user, opts.out, { format: opts.format, signal, onProgress: progressPrinter() });
+          const r = await exportUser(emily, opts.user, opts.out, { format: opts.format, compress: Number(opts.compress), signal, onProgress: progressPrinter() });
           emit(opts, r, () => `exported ${r.userId} to ${r.file} (${r.format}, ${r.bytes} bytes, ${r.seconds.toFixed(2)} s)`);
         }),
       ),
