@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emily } from '../../../electron/core/emily.js';
-import { createUser } from '../../../electron/operations/users.js';
+import { createUser, deleteUser } from '../../../electron/operations/users.js';
 import { exportUser } from '../../../electron/portability/exportDump.js';
 import { importDump } from '../../../electron/portability/importDump.js';
 import { useTestEmily } from '../../support/testEmily.js';
@@ -17,6 +17,7 @@ const t = useTestEmily();
 const hostedHome = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-hosted-'));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-2c-'));
 let hosted: Emily;
+const localImports: string[] = [];
 
 beforeAll(async () => {
   hosted = await Emily.open({ home: hostedHome });
@@ -24,6 +25,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const id of localImports) await deleteUser(t.emily, id).catch(() => undefined);
   await hosted?.close({ stopServer: true });
   fs.rmSync(hostedHome, { recursive: true, force: true });
   fs.rmSync(dir, { recursive: true, force: true });
@@ -37,6 +39,7 @@ describe.each(['custom', 'plain'] as const)('lossless round trip between two ser
     const f1 = path.join(dir, `h2l.${format}`);
     await exportUser(hosted, origin.id, f1, { format });
     const local = await importDump(t.emily, f1, { name: 'from hosted' });
+    localImports.push(local.user.id);
     expect(await fingerprint(t.emily, local.user.id)).toEqual(print);
     const f2 = path.join(dir, `l2h.${format}`);
     await exportUser(t.emily, local.user.id, f2, { format });
@@ -55,6 +58,7 @@ describe.each(['custom', 'plain'] as const)('lossless round trip between two ser
     const f2 = path.join(dir, `h2l-back.${format}`);
     await exportUser(hosted, there.user.id, f2, { format });
     const back = await importDump(t.emily, f2, { name: 'home again' });
+    localImports.push(back.user.id);
     expect(await fingerprint(t.emily, back.user.id)).toEqual(print);
     // Export of the re-import gives the same rows as the first export.
     const f3 = path.join(dir, `final.${format}`);
