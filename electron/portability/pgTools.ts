@@ -22,11 +22,15 @@ const found = new Map<PgTool, string>();
  * (the embedded bin/ folder), Debian's versioned folder, then PATH. Each candidate must say
  * it is version 15: a pg_dump 16 writes archives a 15 server's tools cannot read.
  */
-export function locateTool(tool: PgTool, env: NodeJS.ProcessEnv = process.env): string {
+export function toolDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [env.EMILY_PG_TOOLS, env.EMILY_PG_BIN, `/usr/lib/postgresql/${MAJOR}/bin`, ...(env.PATH ?? '').split(path.delimiter)].filter((d): d is string => !!d);
+}
+
+export function locateTool(tool: PgTool, env: NodeJS.ProcessEnv = process.env, dirs: string[] = toolDirs(env)): string {
+  const cacheable = env === process.env && arguments.length < 3;
   const hit = found.get(tool);
-  if (hit && env === process.env) return hit;
+  if (hit && cacheable) return hit;
   const exe = process.platform === 'win32' ? '.exe' : '';
-  const dirs = [env.EMILY_PG_TOOLS, env.EMILY_PG_BIN, `/usr/lib/postgresql/${MAJOR}/bin`, ...(env.PATH ?? '').split(path.delimiter)].filter((d): d is string => !!d);
   const seen: string[] = [];
   for (const dir of dirs) {
     const file = path.join(dir, tool + exe);
@@ -34,7 +38,7 @@ export function locateTool(tool: PgTool, env: NodeJS.ProcessEnv = process.env): 
     const version = toolVersion(file);
     seen.push(`${file} (${version ?? 'unreadable version'})`);
     if (version === MAJOR) {
-      if (env === process.env) found.set(tool, file);
+      if (cacheable) found.set(tool, file);
       return file;
     }
   }
