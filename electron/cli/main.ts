@@ -3,6 +3,7 @@ import { registerBench } from './commands/bench.js';
 import { registerChat } from './commands/chat.js';
 import { registerMaintenance } from './commands/maintenance.js';
 import { registerMemory } from './commands/memory.js';
+import { registerPortability } from './commands/portability.js';
 import { registerUsers, type Runner } from './commands/users.js';
 import { reportError } from './output.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerChat(program, run);
   registerBench(program, run);
   registerMemory(program, run);
+  registerPortability(program, run);
   return program;
 }
 

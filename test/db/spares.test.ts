@@ -1,8 +1,23 @@
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emily } from '../../electron/core/emily.js';
 import { withAdminClient } from '../../electron/databases/adminClient.js';
 import { createUser, deleteUser } from '../../electron/operations/users.js';
-import { testHome } from '../support/testEmily.js';
+
+// A server of its own: on the shared one, other test files claim spares concurrently.
+let home: string;
+let server: Emily;
+beforeAll(async () => {
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-spares-'));
+  server = await Emily.open({ home, spareDatabases: 0 });
+});
+afterAll(async () => {
+  await server.close({ stopServer: true });
+  fs.rmSync(home, { recursive: true, force: true });
+});
+const testHome = () => home;
 
 const spares = (emily: Emily) =>
   withAdminClient(emily.cluster.admin(), 'postgres', async (c) =>

@@ -1,0 +1,182 @@
+import type { Command } from 'commander';
+import { benchPortability } from '../../bench/portabilityBench.js';
+import { Emily } from '../../core/emily.js';
+import { EmilyError } from '../../core/errors.js';
+import { createBackup, listBackups } from '../../portability/backups.js';
+import { importChatHistory } from '../../portability/chat/importChat.js';
+import { deleteProfile } from '../../portability/deleteProfile.js';
+import { exportUser } from '../../portability/exportDump.js';
+import { importDump } from '../../portability/importDump.js';
+import type { Progress } from '../../portability/progress.js';
+import { restoreBackup } from '../../portability/restoreBackup.js';
+import { runDueBackups } from '../../portability/scheduler.js';
+import { emit, table } from '../output.js';
+import type { Runner } from './users.js';
+
+interface Json {
+  json?: boolean;
+}
+
+/**
+ * Opens the core for one long command. Ctrl-C cancels the operation (which cleans up after
+ * itself) instead of exiting mid-way, so an interrupted import leaves nothing behind.
+ */
+async function withCancellable<T>(fn: (emily: Emily, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const emily = await Emily.open();
+  const ac = new AbortController();
+  const cancel = () => ac.abort();
+  process.on('SIGINT', cancel);
+  process.on('SIGTERM', cancel);
+  try {
+    return await fn(emily, ac.signal);
+  } finally {
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
+    await emily.close();
+  }
+}
+
+/** Progress on stderr (stdout stays one JSON document with --json), at most a few lines a second. */
+function progressPrinter(): (p: Progress) => void {
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 250 && p.done !== p.total) return;
+    last = now;
+    if (process.stderr.isTTY || process.env.EMILY_PROGRESS) process.stderr.write(`${p.phase} ${p.done}/${p.total} ${p.message}\n`);
+  };
+}
+
+export function registerPortability(program: Command, run: Runner): void {
+  program
+    .command('export')
+    .description("write a user's Emily as a standard pg_dump (restore elsewhere with pg_restore --no-owner, or psql for --format plain)")
+    .requiredOption('--user <id>', 'user id')
+    .requiredOption('--out <file>', 'output file')
+    .option('--format <format>', 'custom or plain', 'custom')
+    .option('--compress <level>', 'gzip level 0-9 for the custom format (0 is fastest)', '0')
+    .option('--json', 'print JSON')
+    .action((opts: Json & { user: string; out: string; format: string; compress: string }) =>
+      run(opts, () =>
+        withCancellable(async (emily, signal) => {
+          if (opts.format !== 'custom' && opts.format !== 'plain') throw new EmilyError('BAD_INPUT', '--format must be custom or plain');
+          const r = await exportUser(emily, opts.user, opts.out, { format: opts.format, compress: Number(opts.compress), signal, onProgress: progressPrinter() });
+          emit(opts, r, () => `exported ${r.userId} to ${r.file} (${r.format}, ${r.bytes} bytes, ${r.seconds.toFixed(2)} s)`);
+        }),
+      ),
+    );
+  program
+    .command('import <file>')
+    .description('import a pg_dump of an Emily (custom or plain) as a new profile; the dump is checked before anything runs')
+    .option('--name <profile>', 'name of the new profile (default: the file name)')
+    .option('--json', 'print JSON')
+    .action((file: string, opts: Json & { name?: string }) =>
+      run(opts, () =>
+        withCancellable(async (emily, signal) => {
+          const r = await importDump(emily, file, { name: opts.name, signal, onProgress: progressPrinter() });
+          emit(opts, r, () => `imported as ${r.user.id} "${r.user.displayName}" (schema ${r.schemaVersion}${r.migratedFrom !== r.schemaVersion ? `, migrated from ${r.migratedFrom}` : ''}, ${r.rows.memories ?? 0} memories, ${r.rows.turns ?? 0} turns, ${r.seconds.toFixed(2)} s)`);
+        }),
+      ),
+    );
+  program
+    .command('import-chat <file>')
+    .description('import chat history into a profile: a ChatGPT export (.zip or conversations.json) or a JSON-lines transcript (docs/transcript-format.md)')
+    .requiredOption('--user <id>', 'user id')
+    .option('--format <format>', 'auto, chatgpt or transcript', 'auto')
+    .option('--json', 'print JSON')
+    .action((file: string, opts: Json & { user: string; format: string }) =>
+      run(opts, () =>
+        withCancellable(async (emily, signal) => {
+          if (!['auto', 'chatgpt', 'transcript'].includes(opts.format)) throw new EmilyError('BAD_INPUT', '--format must be auto, chatgpt or transcript');
+          const r = await importChatHistory(emily, opts.user, file, { format: opts.format as 'auto', signal, onProgress: progressPrinter() });
+          emit(opts, r, () =>
+            [`${r.conversations} conversations, ${r.turnsInserted} new turns, ${r.turnsAlreadyThere} already there`, ...r.problems.slice(0, 20).map((p) => `skipped ${p.where}: ${p.message}`), r.problems.length > 20 ? `… and ${r.problems.length - 20} more` : ''].filter(Boolean).join('\n'),
+          );
+        }),
+      ),
+    );
+  program
+    .command('backup')
+    .description('back up one profile (--user) or all (--all) into the backups folder')
+    .option('--user <id>', 'user id')
+    .option('--all', 'every profile')
+    .option('--json', 'print JSON')
+    .action((opts: Json & { user?: string; all?: boolean }) =>
+      run(opts, () =>
+        withCancellable(async (emily, signal) => {
+          if (!!opts.user === !!opts.all) throw new EmilyError('BAD_INPUT', 'give either --user <id> or --all');
+          const ids = opts.all ? (await emily.catalog.list()).map((u) => u.id) : [opts.user!];
+          const made: Awaited<ReturnType<typeof createBackup>>[] = [];
+          for (const id of ids) made.push(await createBackup(emily, id, { signal, onProgress: progressPrinter() }));
+          emit(opts, made, () => made.map((b) => `backed up "${b.displayName}" as ${b.id} (${b.bytes} bytes)`).join('\n') || 'no profiles to back up');
+        }),
+      ),
+    );
+  const backups = program.command('backups').description('list backups and run the backup schedule');
+  backups
+    .command('list')
+    .description('list backups, newest first')
+    .option('--user <id>', 'only this user')
+    .option('--json', 'print JSON')
+    .action((opts: Json & { user?: string }) =>
+      run(opts, () =>
+        withCancellable(async (emily) => {
+          const list = listBackups(emily, { userId: opts.user });
+          emit(opts, list, () => (list.length ? table([['BACKUP', 'NAME', 'KIND', 'SIZE'], ...list.map((b) => [b.id, b.displayName, b.kind, String(b.bytes)])]) : 'no backups yet: "emily backup --user <id>"'));
+        }),
+      ),
+    );
+  backups
+    .command('run-due')
+    .description('run the daily schedule once: back up profiles whose last scheduled backup is a day old, prune by retention (7 daily, 4 weekly)')
+    .option('--json', 'print JSON')
+    .action((opts: Json) =>
+      run(opts, () =>
+        withCancellable(async (emily, signal) => {
+          const r = await runDueBackups(emily, new Date(), { signal, onProgress: progressPrinter() });
+          emit(opts, r, () => `${r.backedUp.length} backed up, ${r.pruned.length} pruned, ${r.failed.length} failed${r.failed.map((f) => `\n  ${f.userId}: ${f.error.message}`).join('')}`);
+          if (r.failed.length) process.exitCode = 1;
+        }),
+      ),
+    );
+  program
+    .command('restore <backup>')
+    .description('restore a backup as a new profile, or with --replace in place of its profile once the copy is verified')
+    .option('--as <name>', 'name of the new profile')
+    .option('--replace', 'replace the live profile the backup came from')
+    .option('--json', 'print JSON')
+    .action((backup: string, opts: Json & { as?: string; replace?: boolean }) =>
+      run(opts, () =>
+        withCancellable(async (emily, signal) => {
+          if (opts.as && opts.replace) throw new EmilyError('BAD_INPUT', 'give either --as <name> or --replace');
+          const r = await restoreBackup(emily, backup, { as: opts.as, replace: opts.replace, signal, onProgress: progressPrinter() });
+          emit(opts, r, () => (r.replaced ? `restored ${backup} in place of "${r.user.displayName}" (${r.user.id})` : `restored ${backup} as ${r.user.id} "${r.user.displayName}"`));
+        }),
+      ),
+    );
+  program
+    .command('delete-profile <id>')
+    .description("delete a profile: its database and role, and with --with-backups all its backups too")
+    .option('--with-backups', 'also delete every backup of this profile')
+    .option('--json', 'print JSON')
+    .action((id: string, opts: Json & { withBackups?: boolean }) =>
+      run(opts, () =>
+        withCancellable(async (emily) => {
+          const r = await deleteProfile(emily, id, { withBackups: opts.withBackups });
+          emit(opts, { ok: true, ...r }, () => `deleted ${r.id}: dropped ${r.dropped.database} and ${r.dropped.role}${opts.withBackups ? `, removed ${r.backupsRemoved} backup(s)` : ''}`);
+        }),
+      ),
+    );
+  const bench = program.commands.find((c) => c.name() === 'bench') ?? program.command('bench');
+  bench
+    .command('portability')
+    .description('export and re-import a well-used Emily (16,000 L3 + 25,000 L4 rows with vectors)')
+    .option('--format <format>', 'custom or plain', 'custom')
+    .option('--json', 'print JSON')
+    .action((opts: Json & { format: string }) =>
+      run(opts, async () => {
+        const r = await benchPortability({ format: opts.format === 'plain' ? 'plain' : 'custom' });
+        emit({ json: true }, r, () => '');
+      }),
+    );
+}

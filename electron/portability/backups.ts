@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Emily } from '../core/emily.js';
+import { EmilyError } from '../core/errors.js';
+import { assertUserId } from '../core/ids.js';
+import { fileSha256 } from './dumpFile.js';
+import { exportUser } from './exportDump.js';
+import type { LongRunning } from './progress.js';
+
+export type BackupKind = 'scheduled' | 'manual';
+
+export interface BackupInfo {
+  /** `<userId>/<stamp>-<kind>`: what `emily restore` takes. */
+  id: string;
+  userId: string;
+  displayName: string;
+  kind: BackupKind;
+  createdAt: Date;
+  file: string;
+  bytes: number;
+  schemaVersion: number;
+  sha256: string;
+}
+
+interface Meta {
+  userId: string;
+  displayName: string;
+  kind: BackupKind;
+  createdAt: string;
+  bytes: number;
+  schemaVersion: number;
+  sha256: string;
+}
+
+const NAME = /^(\d{8}T\d{9}Z)-(scheduled|manual)\.dump$/;
+
+/**
+ * Per-user backups as custom-format dumps under the home's backups/ folder (0700), one
+ * folder per user, each dump with a small JSON description written after it (a dump
+ * without its description is an interrupted backup and is not listed). Files, not catalog
+ * rows: a backups folder copied to another machine still lists and restores.
+ */
+export function backupsRoot(emily: Emily): string {
+  return emily.cluster.layout.backups;
+}
+
+function userDir(emily: Emily, userId: string): string {
+  return path.join(backupsRoot(emily), assertUserId(userId));
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:.]/g, '');
+}
+
+export async function createBackup(emily: Emily, userId: string, opts: LongRunning & { kind?: BackupKind; now?: Date } = {}): Promise<BackupInfo> {
+  const user = await emily.catalog.get(userId);
+  const kind = opts.kind ?? 'manual';
+  const now = opts.now ?? new Date();
+  const root = backupsRoot(emily);
+  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  fs.chmodSync(root, 0o700);
+  const dir = userDir(emily, user.id);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const base = `${stamp(now)}-${kind}`;
+  const file = path.join(dir, `${base}.dump`);
+  if (fs.existsSync(file)) throw new EmilyError('CONFLICT', `a backup ${user.id}/${base} already exists`);
+  const r = await exportUser(emily, user.id, file, { format: 'custom', compress: 1, onProgress: opts.onProgress, signal: opts.signal });
+  const meta: Meta = { userId: user.id, displayName: user.displayName, kind, createdAt: now.toISOString(), bytes: r.bytes, schemaVersion: user.schemaVersion, sha256: await fileSha256(file) };
+  const metaFile = path.join(dir, `${base}.json`);
+  fs.writeFileSync(`${metaFile}.tmp`, JSON.stringify(meta, null, 2), { mode: 0o600 });
+  fs.renameSync(`${metaFile}.tmp`, metaFile);
+  return toInfo(dir, base, meta);
+}
+
+export function listBackups(emily: Emily, opts: { userId?: string } = {}): BackupInfo[] {
+  const root = backupsRoot(emily);
+  if (!fs.existsSync(root)) return [];
+  const users = opts.userId ? [assertUserId(opts.userId)] : fs.readdirSync(root).filter((d) => /^[a-z][a-z0-9]{11}$/.test(d));
+  const out: BackupInfo[] = [];
+  for (const u of users) {
+    const dir = path.join(root, u);
+    if (!fs.existsSync(dir)) continue;
+    for (const f of fs.readdirSync(dir)) {
+      const m = NAME.exec(f);
+      if (!m) continue;
+      const base = f.slice(0, -'.dump'.length);
+      const metaFile = path.join(dir, `${base}.json`);
+      if (!fs.existsSync(metaFile)) continue;
+      try {
+        out.push(toInfo(dir, base, JSON.parse(fs.readFileSync(metaFile, 'utf8')) as Meta));
+      } catch {
+        // an unreadable description: the backup is not listed (and not deleted)
+      }
+    }
+  }
+  return out.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+}
+
+function toInfo(dir: string, base: string, meta: Meta): BackupInfo {
+  return {
+    id: `${meta.userId}/${base}`,
+    userId: meta.userId,
+    displayName: meta.displayName,
+    kind: meta.kind,
+    createdAt: new Date(meta.createdAt),
+    file: path.join(dir, `${base}.dump`),
+    bytes: meta.bytes,
+    schemaVersion: meta.schemaVersion,
+    sha256: meta.sha256,
+  };
+}
+
+export function findBackup(emily: Emily, id: string): BackupInfo {
+  const m = /^([a-z][a-z0-9]{11})\/(\d{8}T\d{9}Z-(?:scheduled|manual))$/.exec(id);
+  if (!m) throw new EmilyError('BAD_INPUT', `"${id.slice(0, 80)}" is not a backup id; "emily backups list" shows them (form <user>/<time>-<kind>)`);
+  const hit = listBackups(emily, { userId: m[1]! }).find((b) => b.id === id);
+  if (!hit) throw new EmilyError('NOT_FOUND', `no backup ${id}; "emily backups list" shows the backups`);
+  return hit;
+}
+
+export function removeBackup(b: BackupInfo): void {
+  fs.rmSync(b.file, { force: true });
+  fs.rmSync(b.file.replace(/\.dump$/, '.json'), { force: true });
+}
+
+/** Removes every backup of a user (their folder). */
+export function removeUserBackups(emily: Emily, userId: string): number {
+  const n = listBackups(emily, { userId }).length;
+  fs.rmSync(userDir(emily, userId), { recursive: true, force: true });
+  return n;
+}
+
+/** A backup whose bytes changed since it was written is refused before it is restored. */
+export async function assertIntact(b: BackupInfo): Promise<void> {
+  if (!fs.existsSync(b.file)) throw new EmilyError('NOT_FOUND', `the backup file ${b.file} is missing`);
+  if ((await fileSha256(b.file)) !== b.sha256) throw new EmilyError('INVALID_DUMP', `the backup ${b.id} is damaged (its checksum changed since it was written); choose another backup`);
+}

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EmilyError } from '../core/errors.js';
+
+export type DumpFormat = 'custom' | 'plain';
+
+/** Opens an input file the user named: it must be an existing, non-empty, regular file. */
+export function checkInputFile(file: unknown): string {
+  if (typeof file !== 'string' || !file.trim()) throw new EmilyError('BAD_INPUT', 'a file to import is required');
+  const abs = path.resolve(file);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    throw new EmilyError('NOT_FOUND', `the file ${abs} does not exist; check the path`);
+  }
+  if (!st.isFile()) throw new EmilyError('BAD_INPUT', `${abs} is not a regular file; give the path of a dump file`);
+  if (st.size === 0) throw new EmilyError('INVALID_DUMP', `${abs} is empty; it is not a dump (was the export interrupted?)`);
+  return abs;
+}
+
+/**
+ * Tells a custom-format archive (magic "PGDMP") from a plain SQL dump (UTF-8 text with
+ * pg_dump's header); anything else is refused before any tool sees it.
+ */
+export function detectFormat(file: string): DumpFormat {
+  const fd = fs.openSync(file, 'r');
+  const head = Buffer.alloc(8192);
+  let n: number;
+  try {
+    n = fs.readSync(fd, head, 0, head.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const b = head.subarray(0, n);
+  if (b.subarray(0, 5).toString('latin1') === 'PGDMP') return 'custom';
+  if (b.subarray(0, 4).toString('latin1') === 'PK\u0003\u0004') {
+    throw new EmilyError('INVALID_DUMP', `${path.basename(file)} is a zip file, not an Emily export; to import chat history use "emily import-chat"`);
+  }
+  const text = b.toString('utf8');
+  const looksText = !b.includes(0) && !text.slice(0, Math.max(0, text.length - 4)).includes('\uFFFD');
+  if (looksText && /^(\uFEFF)?--\r?\n-- PostgreSQL database dump/.test(text)) return 'plain';
+  if (looksText && /^(\uFEFF)?--\r?\n-- PostgreSQL database cluster dump/.test(text)) {
+    throw new EmilyError('INVALID_DUMP', `${path.basename(file)} is a pg_dumpall of a whole server, not the dump of one Emily; export the profile with "emily export"`);
+  }
+  throw new EmilyError('INVALID_DUMP', `${path.basename(file)} is not a pg_dump file (neither a custom-format archive nor a plain SQL dump); choose a file written by "emily export" or pg_dump`);
+}
+
+/** A private (0700) working folder, removed with everything in it by `dispose`. */
+export function privateWorkDir(prefix: string): { dir: string; dispose: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `emily-${prefix}-`));
+  fs.chmodSync(dir, 0o700);
+  return { dir, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Copies the untrusted file so that what we check is what we restore, even if the original changes. */
+export async function privateCopy(file: string, dir: string, signal?: AbortSignal): Promise<string> {
+  const dest = path.join(dir, 'input.dump');
+  await fs.promises.copyFile(file, dest);
+  if (signal?.aborted) throw new EmilyError('CANCELLED', 'the import was cancelled');
+  return dest;
+}
+
+/**
+ * Output written as a hidden temporary file next to the target and renamed at the end, so a
+ * crash, a cancel or a full disk never leaves a half file under the real name.
+ */
+export function prepareOutput(out: unknown): { final: string; temp: string } {
+  if (typeof out !== 'string' || !out.trim()) throw new EmilyError('BAD_INPUT', 'an output file is required (--out <file>)');
+  const final = path.resolve(out);
+  const dir = path.dirname(final);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new EmilyError('BAD_INPUT', `the folder ${dir} does not exist; create it or choose another output path`);
+  if (fs.existsSync(final) && !fs.statSync(final).isFile()) throw new EmilyError('BAD_INPUT', `${final} exists and is not a regular file; choose a file path for the export`);
+  return { final, temp: path.join(dir, `.${path.basename(final)}.${randomBytes(6).toString('hex')}.partial`) };
+}
+
+export function fileSha256(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    import('node:crypto').then(({ createHash }) => {
+      const h = createHash('sha256');
+      fs.createReadStream(file)
+        .on('data', (d) => h.update(d))
+        .on('error', reject)
+        .on('end', () => resolve(h.digest('hex')));
+    }, reject);
+  });
+}

@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import { EmilyError, toEmilyError } from '../core/errors.js';
+import type { Emily } from '../core/emily.js';
+import { prepareOutput, type DumpFormat } from './dumpFile.js';
+import { connectionArgs, errorLines, isDiskFull, locateTool, runTool, ToolFailure } from './pgTools.js';
+import { reporter, throwIfAborted, type LongRunning } from './progress.js';
+import { userToolTarget } from './target.js';
+
+export interface ExportOptions extends LongRunning {
+  format?: DumpFormat;
+  /**
+   * gzip level for custom-format archives (0-9). Default 0: embeddings barely compress, and
+   * an uncompressed archive is written and checked several times faster (PostgreSQL 15's
+   * pg_dump offers only gzip). Backups use 1 to save disk.
+   */
+  compress?: number;
+}
+
+export interface ExportResult {
+  userId: string;
+  file: string;
+  format: DumpFormat;
+  bytes: number;
+  tables: number;
+  seconds: number;
+}
+
+/**
+ * Writes a standard pg_dump of one user's database, connected as the user's own role.
+ * No owner and no privileges are written, so a stock pg_restore or psql restores it into any
+ * PostgreSQL 15 with pgvector; the file appears under its name only once complete (0600:
+ * it is the user's whole mind).
+ */
+export async function exportUser(emily: Emily, userId: string, out: string, opts: ExportOptions = {}): Promise<ExportResult> {
+  const started = performance.now();
+  const format = opts.format ?? 'custom';
+  if (format !== 'custom' && format !== 'plain') throw new EmilyError('BAD_INPUT', `unknown export format "${String(format)}"; use custom or plain`);
+  const user = await emily.catalog.get(userId);
+  if (user.status !== 'ready') throw new EmilyError('BUSY', `the profile "${user.displayName}" is ${user.status}; try again when it is ready`);
+  const { final, temp } = prepareOutput(out);
+  const progress = reporter(opts.onProgress);
+  throwIfAborted(opts.signal, 'the export');
+  const tables = await emily.withUser(user.id, async (c) => Number((await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0]!.n));
+  progress({ phase: 'export', done: 0, total: tables, message: `exporting "${user.displayName}"` });
+  const pgDump = locateTool('pg_dump');
+  const target = userToolTarget(emily, user);
+  let done = 0;
+  const args = [...connectionArgs(target), '--format', format === 'custom' ? 'c' : 'p', '--file', temp, '--verbose', '--no-owner', '--no-acl', '--encoding', 'UTF8'];
+  const level = opts.compress ?? 0;
+  if (!Number.isInteger(level) || level < 0 || level > 9) throw new EmilyError('BAD_INPUT', 'the compression level must be a whole number from 0 to 9');
+  if (format === 'custom') args.push('--compress', String(level));
+  try {
+    await runTool(pgDump, args, {
+      password: target.password,
+      signal: opts.signal,
+      onStderrLine: (line) => {
+        const m = /dumping contents of table "public\.([^"]+)"/.exec(line);
+        if (m) progress({ phase: 'export', done: ++done, total: tables, message: `table ${m[1]}` });
+      },
+    });
+    fs.chmodSync(temp, 0o600);
+    fs.renameSync(temp, final);
+  } catch (e) {
+    fs.rmSync(temp, { force: true });
+    throw exportError(e, final);
+  }
+  const bytes = fs.statSync(final).size;
+  progress({ phase: 'export', done: tables, total: tables, message: `wrote ${final}` });
+  return { userId: user.id, file: final, format, bytes, tables, seconds: (performance.now() - started) / 1000 };
+}
+
+function exportError(e: unknown, file: string): EmilyError {
+  if (isDiskFull(e)) return new EmilyError('DISK_FULL', `the disk holding ${file} is full; free some space (or export to another disk) and try again. No file was written.`, { cause: e });
+  if (e instanceof ToolFailure) {
+    if (/could not open output file/i.test(e.stderr)) return new EmilyError('BAD_INPUT', `cannot write ${file}: ${errorLines(e.stderr)}; choose a folder you can write to`, { cause: e });
+    return new EmilyError('DATABASE_ERROR', `the export failed: ${errorLines(e.stderr) || e.message}`, { cause: e });
+  }
+  return toEmilyError(e, 'the export failed');
+}

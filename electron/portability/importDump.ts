@@ -1,0 +1,201 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Emily } from '../core/emily.js';
+import { EmilyError, toEmilyError } from '../core/errors.js';
+import type { UserRecord } from '../databases/catalog.js';
+import { loadMigrations } from '../databases/migrations.js';
+import { checkInputFile, detectFormat, privateCopy, privateWorkDir, type DumpFormat } from './dumpFile.js';
+import { createEmptyProfile } from './freshProfile.js';
+import { connectionArgs, errorLines, locateTool, runTool, ToolFailure } from './pgTools.js';
+import { reporter, throwIfAborted, type LongRunning, type ProgressFn } from './progress.js';
+import { assertEmilyDump, ScriptChecker, type ScriptFacts } from './scriptCheck.js';
+import { userToolTarget } from './target.js';
+import { planToc, parseToc } from './tocPolicy.js';
+import { verifyRestored, type VerifyReport } from './verifyRestore.js';
+import { buildVectorIndexes } from './vectorIndexes.js';
+
+export interface ImportOptions extends LongRunning {
+  /** Profile name; defaults to the file name. */
+  name?: string;
+}
+
+export interface ImportResult extends VerifyReport {
+  user: UserRecord;
+  format: DumpFormat;
+  bytes: number;
+  /** Until the profile was verified and live. */
+  readySeconds: number;
+  /** Including the vector index builds that follow. */
+  seconds: number;
+  /** Vector indexes that could not be built (the profile works without them, by exact search). */
+  vectorIndexErrors: string[];
+}
+
+/**
+ * Makes a dump (untrusted) into a new local profile:
+ *  1. copy the file privately, detect its format;
+ *  2. check every entry and every SQL statement that would run against what an Emily
+ *     database contains, and read its schema version: refused dumps stop here;
+ *  3. restore into a brand-new database, connected as that database's own non-superuser
+ *     role, so even an unforeseen statement can reach nothing but that empty database;
+ *  4. verify (vector, schema migrated forward, row counts, indexes); only then mark it ready.
+ * Any failure or cancel drops the new database, role and catalog row; nothing else is touched.
+ */
+export async function importDump(emily: Emily, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
+  const started = performance.now();
+  const abs = checkInputFile(file);
+  const format = detectFormat(abs);
+  const progress = reporter(opts.onProgress);
+  const work = privateWorkDir('import');
+  try {
+    progress({ phase: 'check', done: 0, total: 1, message: `checking ${path.basename(abs)}` });
+    const copy = await privateCopy(abs, work.dir, opts.signal);
+    const bytes = fs.statSync(copy).size;
+    const checked = format === 'custom' ? await checkCustom(copy, work.dir, opts.signal) : await checkPlain(copy, work.dir, progress, opts.signal);
+    const migrations = loadMigrations('user');
+    assertEmilyDump(checked.facts, migrations);
+    progress({ phase: 'check', done: 1, total: 1, message: `${checked.facts.kept} statements allowed, ${checked.facts.dropped} left out` });
+    throwIfAborted(opts.signal, 'the import');
+
+    const name = opts.name ?? path.basename(abs).replace(/\.(dump|sql|backup|pgdump)$/i, '');
+    const fresh = await createEmptyProfile(emily, name);
+    let ready: ImportResult | undefined;
+    try {
+      const target = userToolTarget(emily, fresh.user);
+      if (format === 'custom') await restoreCustom(copy, withoutIndexes(checked.list!, checked.facts.vectorIndexes.map((v) => v.name)), checked.entries, target, progress, opts.signal);
+      else await restorePlain(checked.script!, target, progress, opts.signal);
+      throwIfAborted(opts.signal, 'the import');
+      progress({ phase: 'verify', done: 0, total: 1, message: 'verifying the restored database' });
+      const report = await verifyRestored(emily, fresh.user, checked.facts.rows);
+      throwIfAborted(opts.signal, 'the import');
+      await emily.catalog.update(fresh.user.id, { status: 'ready', schemaVersion: report.schemaVersion });
+      progress({ phase: 'verify', done: 1, total: 1, message: 'ready' });
+      const readySeconds = (performance.now() - started) / 1000;
+      ready = { ...report, user: await emily.catalog.get(fresh.user.id), format, bytes, readySeconds, seconds: readySeconds, vectorIndexErrors: [] };
+    } catch (e) {
+      await fresh.discard().catch(() => undefined);
+      throw restoreError(e, opts.signal);
+    }
+    // The profile is live (retrieval works by exact search meanwhile); now the vector indexes.
+    const built = await buildVectorIndexes(emily, ready.user.id, checked.facts.vectorIndexes, progress);
+    return { ...ready, vectorIndexes: ready.vectorIndexes + built.built.length, vectorIndexErrors: built.errors, seconds: (performance.now() - started) / 1000 };
+  } catch (e) {
+    if (opts.signal?.aborted) throw new EmilyError('CANCELLED', 'the import was cancelled; nothing was kept', { cause: e });
+    throw e;
+  } finally {
+    work.dispose();
+  }
+}
+
+interface Checked {
+  facts: ScriptFacts;
+  /** custom: the filtered -L list; plain: the sanitized script. */
+  list?: string;
+  script?: string;
+  entries: number;
+}
+
+async function checkCustom(copy: string, dir: string, signal?: AbortSignal): Promise<Checked> {
+  const pgRestore = locateTool('pg_restore');
+  let listing = '';
+  await runTool(pgRestore, ['--list', copy], { signal, onStdout: (d) => (listing += d.toString('utf8')) }).catch((e: unknown) => {
+    throw invalidArchive(e);
+  });
+  const plan = planToc(parseToc(listing));
+  const list = path.join(dir, 'restore.list');
+  fs.writeFileSync(list, plan.keep.map((e) => e.line).join('\n') + '\n', { mode: 0o600 });
+  // The listing is the archive's own claim; the SQL pg_restore would run is what we judge.
+  const checker = new ScriptChecker();
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal?.addEventListener('abort', onAbort);
+  let refusal: unknown;
+  try {
+    await runTool(pgRestore, ['--file', '-', '--use-list', list, '--no-owner', '--no-acl', copy], {
+      signal: stop.signal,
+      onStdout: (d) => {
+        if (refusal) return;
+        try {
+          checker.push(d);
+        } catch (e) {
+          refusal = e;
+          stop.abort();
+        }
+      },
+    });
+    if (!refusal) checker.end();
+  } catch (e) {
+    if (!refusal) throw signal?.aborted ? e : invalidArchive(e);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (refusal) throw refusal;
+  return { facts: checker.facts, list, entries: plan.keep.length };
+}
+
+async function checkPlain(copy: string, dir: string, progress: ProgressFn, signal?: AbortSignal): Promise<Checked> {
+  const script = path.join(dir, 'restore.sql');
+  const fd = fs.openSync(script, 'w', 0o600);
+  const total = fs.statSync(copy).size;
+  let done = 0;
+  try {
+    const checker = new ScriptChecker((d) => void fs.writeSync(fd, typeof d === 'string' ? Buffer.from(d) : d));
+    for await (const chunk of fs.createReadStream(copy, { highWaterMark: 1 << 20, signal })) {
+      checker.push(chunk as Buffer);
+      done += (chunk as Buffer).length;
+      progress({ phase: 'check', done, total, message: 'checking statements' });
+    }
+    checker.end();
+    return { facts: checker.facts, script, entries: checker.facts.kept };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function restoreCustom(copy: string, list: string, entries: number, target: ReturnType<typeof userToolTarget>, progress: ProgressFn, signal?: AbortSignal): Promise<void> {
+  let done = 0;
+  progress({ phase: 'restore', done, total: entries, message: 'restoring' });
+  await runTool(locateTool('pg_restore'), [...connectionArgs(target), '--no-owner', '--no-acl', '--use-list', list, '--exit-on-error', '--verbose', '--jobs', '2', copy], {
+    password: target.password,
+    signal,
+    onStderrLine: (line) => {
+      const m = /(?:processing item \d+|launching item \d+|creating|processing data for table) (.+)/.exec(line);
+      if (m && /processing item|creating|processing data/.test(line)) progress({ phase: 'restore', done: Math.min(++done, entries), total: entries, message: m[1]!.slice(0, 80) });
+    },
+  });
+}
+
+async function restorePlain(script: string, target: ReturnType<typeof userToolTarget>, progress: ProgressFn, signal?: AbortSignal): Promise<void> {
+  const total = fs.statSync(script).size;
+  let done = 0;
+  const input = fs.createReadStream(script, { highWaterMark: 1 << 20 });
+  input.on('data', (d) => {
+    done += (d as Buffer).length;
+    progress({ phase: 'restore', done, total, message: 'restoring' });
+  });
+  await runTool(locateTool('psql'), [...connectionArgs(target), '--no-psqlrc', '--quiet', '--set', 'ON_ERROR_STOP=1', '--single-transaction', '--file', '-'], { password: target.password, signal, stdin: input });
+}
+
+/** The -L list without the held-back vector index entries. */
+function withoutIndexes(list: string, names: string[]): string {
+  if (!names.length) return list;
+  const lines = fs.readFileSync(list, 'utf8').split('\n');
+  const kept = lines.filter((l) => !names.some((n) => new RegExp(`^\\d+; \\d+ \\d+ INDEX public ${n} `).test(l)));
+  fs.writeFileSync(list, kept.join('\n'), { mode: 0o600 });
+  return list;
+}
+
+function invalidArchive(e: unknown): EmilyError {
+  if (e instanceof ToolFailure) return new EmilyError('INVALID_DUMP', `the file is not a readable pg_dump archive (${errorLines(e.stderr) || 'pg_restore failed'}); it may be truncated or damaged`, { cause: e });
+  return toEmilyError(e);
+}
+
+function restoreError(e: unknown, signal?: AbortSignal): EmilyError {
+  if (signal?.aborted) return new EmilyError('CANCELLED', 'the import was cancelled; nothing was kept', { cause: e });
+  if (e instanceof ToolFailure) {
+    const detail = errorLines(e.stderr) || e.message;
+    if (/permission denied|must be (superuser|owner)/i.test(e.stderr)) return new EmilyError('UNSAFE_DUMP', `the dump tried something its profile may not do (${detail}); it was refused and nothing was kept`, { cause: e });
+    return new EmilyError('INVALID_DUMP', `the dump could not be restored (${detail}); nothing was kept`, { cause: e });
+  }
+  return toEmilyError(e, 'the import failed; nothing was kept');
+}

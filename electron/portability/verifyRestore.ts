@@ -1,0 +1,57 @@
+import type pg from 'pg';
+import type { Emily } from '../core/emily.js';
+import { EmilyError } from '../core/errors.js';
+import { withAdminClient } from '../databases/adminClient.js';
+import type { UserRecord } from '../databases/catalog.js';
+import { hasVector } from '../databases/doctor.js';
+import { loadMigrations, migrateDatabase, schemaState } from '../databases/migrations.js';
+
+export interface VerifyReport {
+  schemaVersion: number;
+  migratedFrom: number;
+  rows: Record<string, number>;
+  rebuiltIndexes: string[];
+  vectorIndexes: number;
+}
+
+/**
+ * Checks a restored database before it becomes a live profile: the vector extension, the
+ * schema version (migrated forward, as the profile's own role, when older), every table's
+ * row count against the dump's, and index validity (invalid ones, e.g. an HNSW build that
+ * was interrupted, are rebuilt). Throws instead of returning a doubtful profile.
+ */
+export async function verifyRestored(emily: Emily, user: UserRecord, expectedRows: Map<string, number>): Promise<VerifyReport> {
+  const admin = emily.servers.admin(user.server);
+  return withAdminClient(admin, user.dbName, async (c) => {
+    if (!(await hasVector(c))) throw new EmilyError('EXTENSION_MISSING', 'the restored database has no vector extension; the import was abandoned');
+    const migrations = loadMigrations('user');
+    const state = await schemaState(c, migrations, 'the imported Emily');
+    const migratedFrom = state.version;
+    const schemaVersion = state.pending.length ? (await migrateDatabase(c, migrations, { ownerRole: user.roleName, label: 'the imported Emily' })).to : state.version;
+    const rows: Record<string, number> = {};
+    for (const [table, expected] of expectedRows) {
+      const actual = await countRows(c, table);
+      if (actual < expected) throw new EmilyError('INVALID_DUMP', `table ${table} holds ${actual} rows after the restore but the dump has ${expected}; the import was abandoned`);
+      rows[table] = actual;
+    }
+    const rebuiltIndexes = await rebuildInvalidIndexes(c);
+    const vi = await c.query<{ n: string }>(`SELECT count(*) AS n FROM pg_indexes WHERE schemaname = 'public' AND indexdef ~ 'USING (hnsw|ivfflat)'`);
+    return { schemaVersion, migratedFrom, rows, rebuiltIndexes, vectorIndexes: Number(vi.rows[0]!.n) };
+  });
+}
+
+async function countRows(c: pg.ClientBase, table: string): Promise<number> {
+  // The name comes from the dump: only plain identifiers reach here (sqlPolicy), quoted anyway.
+  if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new EmilyError('INVALID_DUMP', `unexpected table name in the dump: ${JSON.stringify(table.slice(0, 60))}`);
+  const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM public.${c.escapeIdentifier(table)}`);
+  return Number(r.rows[0]!.n);
+}
+
+async function rebuildInvalidIndexes(c: pg.ClientBase): Promise<string[]> {
+  const invalid = await c.query<{ name: string }>(
+    `SELECT ic.relname AS name FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+     JOIN pg_namespace n ON n.oid = ic.relnamespace WHERE n.nspname = 'public' AND NOT (i.indisvalid AND i.indisready)`,
+  );
+  for (const { name } of invalid.rows) await c.query(`REINDEX INDEX public.${c.escapeIdentifier(name)}`);
+  return invalid.rows.map((r) => r.name);
+}

@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Emily } from '../../../electron/core/emily.js';
+import { createUser, userFootprint } from '../../../electron/operations/users.js';
+import { backupsRoot, createBackup, listBackups } from '../../../electron/portability/backups.js';
+import { deleteProfile } from '../../../electron/portability/deleteProfile.js';
+import { restoreBackup } from '../../../electron/portability/restoreBackup.js';
+import { runDueBackups } from '../../../electron/portability/scheduler.js';
+import { catalogSnapshot, databaseNames, fingerprint, roleNames, seedUser } from './helpers.js';
+
+/** Backups live in the home's folder, so this file runs its own cluster in its own home. */
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-backups-'));
+let emily: Emily;
+
+beforeAll(async () => {
+  emily = await Emily.open({ home, spareDatabases: 0 }); // database listings below must not see spares come and go
+});
+
+afterAll(async () => {
+  await emily?.close({ stopServer: true });
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+describe('backups', () => {
+  it('backs up privately, lists, and restores as a new profile, identical', async () => {
+    const u = await createUser(emily, 'Ada');
+    await seedUser(emily, u.id, { memories: 12, turns: 12 });
+    const print = await fingerprint(emily, u.id);
+    const b = await createBackup(emily, u.id);
+    expect(fs.statSync(backupsRoot(emily)).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.dirname(b.file)).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(b.file).mode & 0o777).toBe(0o600);
+    expect(listBackups(emily).map((x) => x.id)).toEqual([b.id]);
+    const r = await restoreBackup(emily, b.id, { as: 'Ada again' });
+    expect(r.replaced).toBe(false);
+    expect(r.user.displayName).toBe('Ada again');
+    expect(await fingerprint(emily, r.user.id)).toEqual(print);
+    expect(await fingerprint(emily, u.id)).toEqual(print);
+  });
+
+  it('restore --replace swaps the verified copy in under the same id, and drops the old one', async () => {
+    const u = await createUser(emily, 'Grace');
+    await seedUser(emily, u.id, { memories: 8, turns: 8 });
+    const print = await fingerprint(emily, u.id);
+    const b = await createBackup(emily, u.id);
+    await emily.withUser(u.id, (c) => c.query(`INSERT INTO memories (content, kind, source) VALUES ('written after the backup', 'fact', 'user-stated')`));
+    const dbs = await databaseNames(emily);
+    const roles = await roleNames(emily);
+    const r = await restoreBackup(emily, b.id, { replace: true });
+    expect(r.replaced).toBe(true);
+    expect(r.user.id).toBe(u.id);
+    expect(r.user.status).toBe('ready');
+    expect(await fingerprint(emily, u.id)).toEqual(print);
+    expect(await databaseNames(emily)).toEqual(dbs);
+    expect(await roleNames(emily)).toEqual(roles);
+  });
+
+  it('a damaged backup is refused and nothing changes', async () => {
+    const u = await createUser(emily, 'Damaged');
+    const b = await createBackup(emily, u.id);
+    const bytes = fs.readFileSync(b.file);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 10) ^ 0xff, bytes.length - 10);
+    fs.writeFileSync(b.file, bytes);
+    const before = [await catalogSnapshot(emily), await databaseNames(emily)];
+    await expect(restoreBackup(emily, b.id, { replace: true })).rejects.toMatchObject({ code: 'INVALID_DUMP' });
+    expect([await catalogSnapshot(emily), await databaseNames(emily)]).toEqual(before);
+    await expect(restoreBackup(emily, 'nonsense')).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(restoreBackup(emily, `${u.id}/20200101T000000000Z-manual`)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('delete with backups removes the profile and every backup in one action', async () => {
+    const u = await createUser(emily, 'Leaving');
+    await createBackup(emily, u.id);
+    await createBackup(emily, u.id, { now: new Date(Date.now() + 1000) });
+    expect(listBackups(emily, { userId: u.id })).toHaveLength(2);
+    const r = await deleteProfile(emily, u.id, { withBackups: true });
+    expect(r.backupsRemoved).toBe(2);
+    expect(await userFootprint(emily, u)).toEqual({ database: false, role: false, catalogRow: false });
+    expect(fs.existsSync(path.join(backupsRoot(emily), u.id))).toBe(false);
+  });
+});
+
+describe('scheduled backups', () => {
+  it('runs daily per profile and keeps 7 daily + 4 weekly scheduled backups; manual ones stay', async () => {
+    for (const u of await emily.catalog.list()) await deleteProfile(emily, u.id, { withBackups: true });
+    const u = await createUser(emily, 'Scheduled');
+    const manual = await createBackup(emily, u.id, { now: new Date('2026-01-01T12:00:00Z') });
+    const start = Date.UTC(2026, 0, 1, 3);
+    const first = await runDueBackups(emily, new Date(start));
+    expect(first.backedUp).toHaveLength(1);
+    expect(first.failed).toEqual([]);
+    expect((await runDueBackups(emily, new Date(start + 3600_000))).backedUp).toEqual([]); // not due an hour later
+    for (let day = 1; day < 40; day++) {
+      const r = await runDueBackups(emily, new Date(start + day * 86400_000));
+      expect(r.backedUp).toHaveLength(1);
+    }
+    const scheduled = listBackups(emily, { userId: u.id }).filter((b) => b.kind === 'scheduled');
+    const days = scheduled.map((b) => b.createdAt.toISOString().slice(0, 10));
+    // Jan 1 + 39 days = Feb 9 (a Monday). Dailies Feb 3..9; weeklies: W07 (Feb 9), W06 (Feb 8), W05 (Feb 1), W04 (Jan 25).
+    expect(days).toEqual(['2026-02-09', '2026-02-08', '2026-02-07', '2026-02-06', '2026-02-05', '2026-02-04', '2026-02-03', '2026-02-01', '2026-01-25']);
+    expect(listBackups(emily, { userId: u.id }).some((b) => b.id === manual.id)).toBe(true);
+    // Pruned files are gone from disk, not only from the list.
+    expect(fs.readdirSync(path.join(backupsRoot(emily), u.id)).filter((f) => f.endsWith('.dump'))).toHaveLength(days.length + 1);
+  });
+});

@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importChatHistory } from '../../../electron/portability/chat/importChat.js';
+import { useTestEmily } from '../../support/testEmily.js';
+
+const t = useTestEmily();
+const fixtures = path.join(import.meta.dirname, '../../fixtures/portability');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-chat-'));
+let userId: string;
+
+beforeAll(async () => {
+  userId = (await t.user('chatter')).id;
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function turns(source: string) {
+  return t.emily.withUser(userId, async (c) =>
+    (await c.query(`SELECT t.role, t.content, t.source_id, t.created_at, t.meta, t.consolidated, c.title, c.source_id AS conv FROM turns t JOIN conversations c ON c.id = t.conversation_id WHERE t.source = $1 ORDER BY t.id`, [source])).rows,
+  );
+}
+
+describe('ChatGPT export', () => {
+  it('imports the visible branch of each conversation, with source ids, times and progress; learns from the new turns', async () => {
+    const learnt: number[][] = [];
+    const phases = new Set<string>();
+    const r = await importChatHistory(t.emily, userId, path.join(fixtures, 'chatgpt-conversations.json'), {
+      learn: async (_u, ids) => void learnt.push(ids),
+      onProgress: (p) => phases.add(p.phase),
+    });
+    expect(r).toMatchObject({ source: 'chatgpt', conversations: 2, turnsInserted: 6, turnsAlreadyThere: 0, learned: 6 });
+    expect(r.problems.map((p) => p.where)).toEqual(['conversation 2 (Empty one)', 'conversation 4']);
+    expect([...phases]).toEqual(['import', 'learn']);
+    const rows = await turns('chatgpt');
+    expect(rows.map((x) => [x.role, x.source_id])).toEqual([
+      ['user', 'aaaa-0001'],
+      ['assistant', 'aaaa-0003'], // the regenerated answer the user kept, not the abandoned one
+      ['user', 'aaaa-0004'],
+      ['assistant', 'aaaa-0006'], // the tool message in between is not a turn
+      ['user', 'bbbb-0001'],
+      ['assistant', 'bbbb-0002'],
+    ]);
+    expect(rows[2]!.content).toBe('And if I travel for a week? 🍞');
+    expect(rows[1]!.meta).toEqual({ model: 'gpt-4o' });
+    expect(rows[0]!.created_at.toISOString()).toBe('2023-11-14T22:13:21.500Z');
+    expect(rows[0]!.title).toBe('Sourdough starter');
+    expect(rows[4]!.title).toBe('Imported conversation');
+    expect(rows.every((x) => x.consolidated === false)).toBe(true);
+    const ids = await t.emily.withUser(userId, async (c) => (await c.query(`SELECT id FROM turns WHERE source = 'chatgpt' ORDER BY id`)).rows.map((x) => Number(x.id)));
+    expect(learnt.flat().sort((a, b) => a - b)).toEqual(ids);
+  });
+
+  it('the same export as a .zip imports nothing twice', async () => {
+    const zip = path.join(dir, 'export.zip');
+    fs.writeFileSync(zip, zipSync({ 'chat.html': new TextEncoder().encode('<html></html>'), 'conversations.json': fs.readFileSync(path.join(fixtures, 'chatgpt-conversations.json')) }));
+    const learnt: number[] = [];
+    const r = await importChatHistory(t.emily, userId, zip, { learn: async (_u, ids) => void learnt.push(...ids) });
+    expect(r).toMatchObject({ conversations: 2, turnsInserted: 0, turnsAlreadyThere: 6 });
+    expect(learnt).toEqual([]);
+    expect(await turns('chatgpt')).toHaveLength(6);
+  });
+
+  it('refuses a zip bomb, a zip whose header lies about sizes, and a zip without conversations.json', async () => {
+    const before = (await turns('chatgpt')).length;
+    const big = new Uint8Array(8 * 1048576); // 8 MiB of zeros compress to a few KiB
+    const bomb = path.join(dir, 'bomb.zip');
+    fs.writeFileSync(bomb, zipSync({ 'conversations.json': big }, { level: 9 }));
+    await expect(importChatHistory(t.emily, userId, bomb, { maxBytes: 1048576 })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/larger than 1 MiB/) });
+    // Same zip with both size fields claiming 100 bytes: the inflated bytes are what count.
+    const liar = Buffer.from(fs.readFileSync(bomb));
+    liar.writeUInt32LE(100, 22); // local header: uncompressed size
+    const cd = liar.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    liar.writeUInt32LE(100, cd + 24); // central directory: uncompressed size
+    fs.writeFileSync(path.join(dir, 'liar.zip'), liar);
+    await expect(importChatHistory(t.emily, userId, path.join(dir, 'liar.zip'), { maxBytes: 1048576 })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    fs.writeFileSync(path.join(dir, 'other.zip'), zipSync({ 'notes.txt': new TextEncoder().encode('hi') }));
+    await expect(importChatHistory(t.emily, userId, path.join(dir, 'other.zip'))).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/ChatGPT/) });
+    await expect(importChatHistory(t.emily, userId, path.join(dir, 'missing.zip'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    fs.writeFileSync(path.join(dir, 'broken.json'), '[{"title": "x", "mapping": {');
+    await expect(importChatHistory(t.emily, userId, path.join(dir, 'broken.json'))).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    expect(await turns('chatgpt')).toHaveLength(before);
+  });
+});
+
+describe('JSON-lines transcripts', () => {
+  it('imports good lines, reports bad ones by line number, and is idempotent', async () => {
+    const file = path.join(fixtures, 'transcript.jsonl');
+    const r = await importChatHistory(t.emily, userId, file);
+    expect(r).toMatchObject({ source: 'transcript', conversations: 2, turnsInserted: 6 });
+    expect(r.problems.map((p) => p.where)).toEqual(['line 3', 'line 4', 'line 5', 'line 10']);
+    expect(r.problems[1]!.message).toMatch(/unknown speaker "narrator"/);
+    const rows = await turns('transcript');
+    expect(rows.map((x) => [x.conv, x.source_id.replace(/sha256:[0-9a-f]+/, 'sha256:…'), x.content])).toEqual([
+      ['trip-2024', 'trip-2024/m1', 'Any tips for Lisbon in May?'],
+      ['trip-2024', 'trip-2024/m2', 'Take tram 28 early, before the crowds.'],
+      ['transcript', 'transcript/sha256:…', "I'm vegetarian, by the way."],
+      ['transcript', 'transcript/sha256:…', 'Noted.'],
+      ['transcript', 'transcript/sha256:…', 'ok'],
+      ['transcript', 'transcript/sha256:…#2', 'ok'],
+    ]);
+    expect(rows[0]!.title).toBe('Planning Lisbon');
+    const again = await importChatHistory(t.emily, userId, file);
+    expect(again).toMatchObject({ turnsInserted: 0, turnsAlreadyThere: 6 });
+  });
+
+  it('a failing learn hook is reported; the turns stay in L4, unconsolidated, for the engine backlog', async () => {
+    const file = path.join(dir, 'more.jsonl');
+    fs.writeFileSync(file, '{"conversation": "c9", "speaker": "user", "text": "I love climbing.", "id": 1}\n');
+    const r = await importChatHistory(t.emily, userId, file, { learn: () => Promise.reject(new Error('model offline')) });
+    expect(r.turnsInserted).toBe(1);
+    expect(r.learned).toBe(0);
+    expect(r.learnError?.message).toMatch(/model offline/);
+    const row = (await turns('transcript')).find((x) => x.source_id === 'c9/1');
+    expect(row?.consolidated).toBe(false);
+  });
+
+  it('cancelling keeps only whole conversations', async () => {
+    const file = path.join(dir, 'many.jsonl');
+    const lines: string[] = [];
+    for (let c = 0; c < 20; c++) for (let i = 0; i < 5; i++) lines.push(JSON.stringify({ conversation: `bulk-${c}`, speaker: i % 2 ? 'assistant' : 'user', text: `message ${i} of ${c}`, id: i }));
+    fs.writeFileSync(file, lines.join('\n'));
+    const ac = new AbortController();
+    let seen = 0;
+    await expect(importChatHistory(t.emily, userId, file, { signal: ac.signal, onProgress: (p) => p.phase === 'import' && ++seen === 4 && ac.abort() })).rejects.toMatchObject({ code: 'CANCELLED' });
+    const counts = await t.emily.withUser(userId, async (c) => (await c.query(`SELECT c.source_id, count(t.id)::int AS n FROM conversations c JOIN turns t ON t.conversation_id = c.id WHERE c.source_id LIKE 'bulk-%' GROUP BY 1`)).rows);
+    expect(counts.length).toBe(3);
+    expect(counts.every((x) => x.n === 5)).toBe(true);
+  });
+});
