@@ -1,3 +1,4 @@
+import { learnImported } from '../../operations/learnImported.js';
 import type { Command } from 'commander';
 import { benchPortability } from '../../bench/portabilityBench.js';
 import { Emily } from '../../core/emily.js';
@@ -88,9 +89,9 @@ export function registerPortability(program: Command, run: Runner): void {
       run(opts, () =>
         withCancellable(async (emily, signal) => {
           if (!['auto', 'chatgpt', 'transcript'].includes(opts.format)) throw new EmilyError('BAD_INPUT', '--format must be auto, chatgpt or transcript');
-          const r = await importChatHistory(emily, opts.user, file, { format: opts.format as 'auto', signal, onProgress: progressPrinter() });
+          const r = await importChatHistory(emily, opts.user, file, { format: opts.format as 'auto', signal, onProgress: progressPrinter(), learn: learnImported(emily) });
           emit(opts, r, () =>
-            [`${r.conversations} conversations, ${r.turnsInserted} new turns, ${r.turnsAlreadyThere} already there`, ...r.problems.slice(0, 20).map((p) => `skipped ${p.where}: ${p.message}`), r.problems.length > 20 ? `… and ${r.problems.length - 20} more` : ''].filter(Boolean).join('\n'),
+            [`${r.conversations} conversations, ${r.turnsInserted} new turns, ${r.turnsAlreadyThere} already there, ${r.learned} learned from${r.learnError ? ` (learning stopped: ${r.learnError.message})` : ''}`, ...r.problems.slice(0, 20).map((p) => `skipped ${p.where}: ${p.message}`), r.problems.length > 20 ? `… and ${r.problems.length - 20} more` : ''].filter(Boolean).join('\n'),
           );
         }),
       ),
