@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench.js';
 import { registerMaintenance } from './commands/maintenance.js';
+import { registerServe } from './commands/serve.js';
 import { registerUsers, type Runner } from './commands/users.js';
 import { reportError } from './output.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerUsers(program, run);
   registerMaintenance(program, run);
   registerBench(program, run);
+  registerServe(program, run);
   return program;
 }
 
