@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { method } from './define.js';
 import { empty, operationId, rowId } from './shared.js';
-import type { ChatReadiness, ConversationDetail, ConversationView, SendResult } from './views.js';
+import { MAX_MESSAGE_CHARS, type ChatReadiness, type ConversationDetail, type ConversationView, type SendResult } from './views.js';
 
-/** A pasted message may be long; past this it is refused with a clear message, not cut. */
-export const MAX_MESSAGE_CHARS = 1_000_000;
+export { MAX_MESSAGE_CHARS };
 
 export const chatContract = {
   'chat.readiness': method<ChatReadiness>()(empty),

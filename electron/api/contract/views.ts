@@ -1,5 +1,8 @@
 import type { DoctorReport } from '../../operations/doctorAll.js';
 
+/** A pasted message may be long; past this it is refused with a clear message, not cut. */
+export const MAX_MESSAGE_CHARS = 1_000_000;
+
 /** Shapes the API answers with (JSON-safe: dates as ISO strings, ids as strings). */
 
 export interface ProfileView {
