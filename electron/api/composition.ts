@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { appVersion } from '../core/appRoot.js';
 import type { Emily } from '../core/emily.js';
 import { FileSecretStore, type SecretStore } from '../secrets/secretStore.js';
 import { AppState } from './appState.js';
@@ -39,15 +40,6 @@ export interface Api {
   dispatcher: ApiDispatcher;
   deps: ApiDeps;
   close(): void;
-}
-
-function appVersion(): string {
-  try {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
 }
 
 /** The composition root: registers each domain whose service exists in this build. */

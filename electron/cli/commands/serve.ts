@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { createApi } from '../../api/composition.js';
+import { defaultServices } from '../../api/wiring.js';
 import { Emily } from '../../core/emily.js';
 import { EmilyError } from '../../core/errors.js';
 import { startBrowserServer } from '../../server/browserServer.js';
@@ -29,7 +30,7 @@ export function registerServe(program: Command, run: Runner): void {
           throw new EmilyError('TOOL_MISSING', `the renderer is not built (${dir} is missing): run "npm run build:renderer", or start with "npm start", which builds it`);
         }
         const emily = await Emily.open();
-        const api = createApi({ emily, mode: 'browser' });
+        const api = createApi({ emily, mode: 'browser', services: await defaultServices(emily) });
         let server;
         try {
           server = await startBrowserServer({ api, rendererDir: dir, port: opts.port });
