@@ -15,7 +15,7 @@ export interface BrowserServerOptions {
   rendererDir: string;
   /** 0 = any free port. */
   port?: number;
-  /** JSON request bodies above this are refused with 413 (default 4 MiB). */
+  /** JSON request bodies above this are refused with 413 (default 8 MiB: a 1,000,000-character message, escaped). */
   bodyLimit?: number;
   /** Uploads (import files) above this are refused with 413 (default 8 GiB). */
   uploadLimit?: number;
@@ -42,7 +42,7 @@ function refuse(reply: FastifyReply, status: number, code: ErrorCode, message: s
  */
 export async function startBrowserServer(opts: BrowserServerOptions): Promise<BrowserServer> {
   const token = newLaunchToken();
-  const bodyLimit = opts.bodyLimit ?? 4 * 1024 * 1024;
+  const bodyLimit = opts.bodyLimit ?? 8 * 1024 * 1024;
   const uploadLimit = opts.uploadLimit ?? 8 * 1024 ** 3;
   const app = Fastify({ logger: false, bodyLimit, forceCloseConnections: true, return503OnClosing: true });
   let port = 0;

@@ -56,12 +56,12 @@ describe('App against the real core', () => {
         <App />
       </BridgeProvider>,
     );
-    await waitFor(() => expect(screen.getByTestId('current-profile').textContent).toBe('No profile'));
+    await waitFor(() => expect(screen.getByTestId('current-profile').textContent).toBe('No profile'), { timeout: 10_000 });
     fireEvent.click(screen.getByRole('button', { name: 'Profiles' }));
     await screen.findByRole('heading', { name: 'Profiles' });
     fireEvent.change(screen.getByLabelText('New profile name'), { target: { value: 'Component Carla' } });
     fireEvent.click(screen.getByRole('button', { name: 'Create profile' }));
-    await waitFor(() => expect(screen.getByTestId('current-profile').textContent).toBe('Component Carla'));
+    await waitFor(() => expect(screen.getByTestId('current-profile').textContent).toBe('Component Carla'), { timeout: 20_000 });
     const id = b.api.deps.state.get().currentProfileId!;
     expect((await b.t.emily.catalog.get(id)).displayName).toBe('Component Carla');
     const row = screen.getAllByTestId('profile-row').find((r) => r.textContent?.includes('Component Carla'))!;
@@ -76,6 +76,6 @@ describe('App against the real core', () => {
       </BridgeProvider>,
     );
     fireEvent.click(await screen.findByRole('button', { name: 'Chat' }));
-    await screen.findByText('Chat is not available in this build.');
+    await screen.findByText('Chat is not available in this build.', undefined, { timeout: 10_000 });
   });
 });
