@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { net, protocol } from 'electron';
+import { APP_ORIGIN } from '../api/ipcGuard.js';
 
-export const APP_ORIGIN = 'app://emily';
+export { APP_ORIGIN };
 
 /** Must run before app is ready: app:// behaves like a secure, standard origin. */
 export function registerAppScheme(): void {

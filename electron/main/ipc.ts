@@ -2,14 +2,13 @@ import { dialog, ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'el
 import type { ChosenFile } from '../api/bridge.js';
 import { IPC_CHANNELS } from '../api/bridge.js';
 import type { Api } from '../api/composition.js';
+import { isTrustedSender } from '../api/ipcGuard.js';
 import { EmilyError, toWireError } from '../core/errors.js';
-import { APP_ORIGIN } from './appProtocol.js';
 
 /** Only our window, showing our renderer, may call the core. */
 function checkSender(e: IpcMainInvokeEvent, win: () => BrowserWindow | null): void {
   const w = win();
-  const url = e.senderFrame?.url ?? '';
-  if (!w || e.sender !== w.webContents || !(url === APP_ORIGIN || url.startsWith(`${APP_ORIGIN}/`))) {
+  if (!isTrustedSender(e.senderFrame?.url, !!w && e.sender === w.webContents)) {
     throw new EmilyError('FORBIDDEN', 'IPC from an unknown sender was refused');
   }
 }

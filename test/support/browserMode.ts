@@ -31,7 +31,7 @@ export function useBrowserMode(opts: { rendererDir: string | (() => string); ser
     server = await startBrowserServer({ api, rendererDir, bodyLimit: opts.bodyLimit, uploadLimit: opts.uploadLimit });
   });
   afterAll(async () => {
-    await server?.close();
+    await server?.close().catch(() => undefined);
     api?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });

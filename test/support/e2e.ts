@@ -5,6 +5,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { build } from 'vite';
 import type { Services } from '../../electron/api/services.js';
+import { deleteUser } from '../../electron/operations/users.js';
 import { appRoot } from '../../electron/server/rendererDir.js';
 import { useBrowserMode, type TestBrowserMode } from './browserMode.js';
 
@@ -19,6 +20,8 @@ async function buildRenderer(): Promise<string> {
 }
 
 export interface E2E extends TestBrowserMode {
+  /** Creates a profile through the API and makes it current (deleted after the file). */
+  createProfile(name: string): Promise<string>;
   /** A new tab on the app, past the token link, with the app shell rendered. */
   openApp(): Promise<Page>;
   screenshot(page: Page, name: string): Promise<string>;
@@ -45,7 +48,9 @@ export function useE2E(opts: { services?: Services } = {}): E2E {
       viewport: { width: 1280, height: 860 },
     });
   });
+  const created: string[] = [];
   afterAll(async () => {
+    for (const id of created) await deleteUser(b.t.emily, id).catch(() => undefined);
     await context?.close();
     fs.rmSync(userDataDir, { recursive: true, force: true });
     if (rendererDir) fs.rmSync(rendererDir, { recursive: true, force: true });
@@ -58,6 +63,13 @@ export function useE2E(opts: { services?: Services } = {}): E2E {
     },
     get server() {
       return b.server;
+    },
+    async createProfile(name: string) {
+      const r = await b.api.dispatcher.call('profiles.create', { name }, { signal: new AbortController().signal });
+      if (!r.ok) throw new Error(`createProfile: ${r.error.message}`);
+      const id = (r.value as { id: string }).id;
+      created.push(id);
+      return id;
     },
     async openApp() {
       if (!context) throw new Error('useE2E: browser not started');
