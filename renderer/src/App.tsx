@@ -8,6 +8,7 @@ import { MemoriesScreen } from './screens/MemoriesScreen.js';
 import { ProfilesScreen } from './screens/ProfilesScreen.js';
 import { SettingsScreen } from './screens/SettingsScreen.js';
 import { ErrorNote } from './components/Notes.js';
+import { ScreenBoundary } from './components/ScreenBoundary.js';
 
 const SCREENS: { id: Screen; label: string }[] = [
   { id: 'chat', label: 'Chat' },
@@ -28,7 +29,9 @@ export function App() {
   const [connection, setConnection] = useState<'open' | 'lost'>('open');
   const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('emily.theme') as Theme | null) ?? 'system');
 
-  useEffect(() => setProfiles(profilesQ.data), [profilesQ.data]);
+  useEffect(() => {
+    setProfiles(profilesQ.data);
+  }, [profilesQ.data]);
   useEffect(() => {
     // First launch: no profile yet, so start where one is made.
     if (profilesQ.data && profilesQ.data.profiles.length === 0) setScreen('profiles');
@@ -82,11 +85,13 @@ export function App() {
             </div>
           )}
           <ErrorNote error={info.error ?? profilesQ.error} onRetry={() => (info.reload(), profilesQ.reload())} />
-          {screen === 'chat' && <ChatScreen />}
-          {screen === 'memories' && <MemoriesScreen />}
-          {screen === 'data' && <DataScreen />}
-          {screen === 'profiles' && <ProfilesScreen />}
-          {screen === 'settings' && <SettingsScreen />}
+          <ScreenBoundary key={screen}>
+            {screen === 'chat' && <ChatScreen />}
+            {screen === 'memories' && <MemoriesScreen />}
+            {screen === 'data' && <DataScreen />}
+            {screen === 'profiles' && <ProfilesScreen />}
+            {screen === 'settings' && <SettingsScreen />}
+          </ScreenBoundary>
         </main>
       </div>
     </AppContext.Provider>

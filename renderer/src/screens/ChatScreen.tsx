@@ -21,14 +21,25 @@ export function ChatScreen() {
   const [draft, setDraft] = useState('');
   const [loadError, setLoadError] = useState<ApiError | null>(null);
   const endRef = useRef<HTMLDivElement>(null);
+  const adopted = useRef<string | null>(null);
 
   useEvents((e) => {
     if (e.name === 'chat.token' || e.name === 'chat.memories' || e.name === 'chat.status') dispatch({ type: 'event', name: e.name, payload: e.payload } as never);
   });
-  useEffect(() => setConversationId(null), [profile?.id]);
+  useEffect(() => {
+    setConversationId(null);
+  }, [profile?.id]);
   useEffect(() => {
     if (!available || !profile) return;
-    if (conversationId === null) return dispatch({ type: 'loaded', messages: [] });
+    if (conversationId === null) {
+      dispatch({ type: 'loaded', messages: [] });
+      return;
+    }
+    // A conversation our own first message just created is already on screen: no reload, no flicker.
+    if (conversationId === adopted.current) {
+      adopted.current = null;
+      return;
+    }
     let live = true;
     call('chat.open', { conversationId })
       .then((d) => live && dispatch({ type: 'loaded', messages: d.messages }))
@@ -43,7 +54,10 @@ export function ChatScreen() {
       dispatch({ type: 'draftRestored' });
     }
   }, [state.restoreDraft]);
-  useEffect(() => endRef.current?.scrollIntoView({ block: 'end' }), [state.messages.length, state.pending?.replyText]);
+  useEffect(() => {
+    // Braces matter: newer Chromium returns a Promise from scrollIntoView, and an effect must return nothing.
+    void endRef.current?.scrollIntoView({ block: 'end' });
+  }, [state.messages.length, state.pending?.replyText]);
   // Esc stops a reply wherever the focus is.
   const pendingId = state.pending?.operationId;
   useEffect(() => {
@@ -76,7 +90,10 @@ export function ChatScreen() {
     try {
       const r = await call('chat.send', { operationId, conversationId, text });
       dispatch({ type: 'done', result: r });
-      if (conversationId === null) setConversationId(r.conversation.id);
+      if (conversationId === null) {
+        adopted.current = r.conversation.id;
+        setConversationId(r.conversation.id);
+      }
       setListVersion((v) => v + 1);
     } catch (e) {
       dispatch({ type: 'failed', message: e instanceof Error ? e.message : String(e) });

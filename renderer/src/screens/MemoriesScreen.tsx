@@ -27,7 +27,9 @@ export function MemoriesScreen() {
     const t = setTimeout(() => setQuery(typed.trim()), 250);
     return () => clearTimeout(t);
   }, [typed]);
-  useEffect(() => setSelected(null), [profile?.id]);
+  useEffect(() => {
+    setSelected(null);
+  }, [profile?.id]);
 
   if (!available) return <Unavailable what="The memory browser" />;
   if (!profile)

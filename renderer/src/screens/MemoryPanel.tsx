@@ -14,7 +14,12 @@ export function MemoryPanel({ id, onOpen, onChanged, onDeleted }: { id: string; 
   const [editing, setEditing] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  useEffect(() => (setDetail(null), setEditing(null), setConfirmDelete(false), setError(null)), [id]);
+  useEffect(() => {
+    setDetail(null);
+    setEditing(null);
+    setConfirmDelete(false);
+    setError(null);
+  }, [id]);
   const d = detail ?? q.data;
 
   const act = async (fn: () => Promise<unknown>) => {

@@ -62,7 +62,9 @@ function TestButton({ target, dirty }: { target: Target; dirty: boolean }) {
 export function LanguageModelForm({ value, onSave }: { value: LanguageModelSettings; onSave(patch: Record<string, unknown>): Promise<boolean> }) {
   const [form, setForm] = useState(value);
   const [key, setKey] = useState('');
-  useEffect(() => setForm(value), [value]);
+  useEffect(() => {
+    setForm(value);
+  }, [value]);
   const dirty = JSON.stringify(form) !== JSON.stringify(value) || key !== '';
   const remote = form.provider === 'openai-compatible' || form.provider === 'anthropic';
   return (
@@ -117,7 +119,9 @@ export function LanguageModelForm({ value, onSave }: { value: LanguageModelSetti
 export function EmbeddingForm({ value, onSave }: { value: EmbeddingSettings; onSave(patch: Record<string, unknown>): Promise<boolean> }) {
   const [form, setForm] = useState(value);
   const [key, setKey] = useState('');
-  useEffect(() => setForm(value), [value]);
+  useEffect(() => {
+    setForm(value);
+  }, [value]);
   const dirty = JSON.stringify(form) !== JSON.stringify(value) || key !== '';
   return (
     <form
