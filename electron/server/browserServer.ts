@@ -29,7 +29,10 @@ export interface BrowserServer {
   close(): Promise<void>;
 }
 
-const STATUS: Partial<Record<ErrorCode, number>> = { BAD_INPUT: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, BUSY: 503, CANCELLED: 499 };
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  BAD_INPUT: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, SCHEMA_TOO_NEW: 409, UNSAFE_DUMP: 422, INVALID_DUMP: 422,
+  CANCELLED: 499, PROVIDER_ERROR: 502, BUSY: 503, CLUSTER_UNAVAILABLE: 503,
+};
 
 function refuse(reply: FastifyReply, status: number, code: ErrorCode, message: string): FastifyReply {
   return reply.code(status).header('Cache-Control', 'no-store').send({ ok: false, error: { code, message } });

@@ -62,20 +62,25 @@ export function DataScreen() {
       <p className="muted">Your Emily is one PostgreSQL database. Export it as a standard pg_dump file and take it anywhere.</p>
       {!available && <Unavailable what="Export, import and backups" />}
       {available && !profile && <Empty title="No profile selected">Choose a profile to export or back it up; importing an Emily creates a new profile.</Empty>}
-      {op && (
-        <div className="card" aria-live="polite">
-          <ProgressBar done={op.done} total={op.total} label={`${op.label}: ${op.message}`} />
-          <button type="button" onClick={cancel}>
-            Cancel
-          </button>
-        </div>
-      )}
-      <ErrorNote error={error} />
-      {done && (
-        <p className="ok" role="status">
-          {done}
-        </p>
-      )}
+      {/* One slot, always there, for progress and outcomes: the cards below never jump. */}
+      <div className="op-slot" aria-live="polite">
+        {op && (
+          <div className="row">
+            <div className="grow">
+              <ProgressBar done={op.done} total={op.total} label={`${op.label}: ${op.message}`} />
+            </div>
+            <button type="button" onClick={cancel}>
+              Cancel
+            </button>
+          </div>
+        )}
+        <ErrorNote error={error} />
+        {done && (
+          <p className="ok" role="status">
+            {done}
+          </p>
+        )}
+      </div>
       {available && (
         <div className="grid two">
           <section className="card">
