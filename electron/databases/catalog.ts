@@ -44,6 +44,9 @@ function toRecord(r: UserRow): UserRecord {
   };
 }
 
+/** Advisory lock key serialising catalog.ensure() across processes ("emilycat"). */
+const CATALOG_ENSURE_LOCK = 0x656d696c79636174n.toString();
+
 /** The catalog database: which users exist, where their databases live. */
 export class Catalog {
   constructor(private readonly admin: () => AdminConnection) {}
@@ -55,6 +58,9 @@ export class Catalog {
   /** Creates the catalog database if needed and migrates it. */
   async ensure(): Promise<void> {
     await withAdminClient(this.admin(), 'postgres', async (c) => {
+      // Several processes may open Emily at once (app, CLI, test files): concurrent GRANT/REVOKE
+      // on one database fails with "tuple concurrently updated", so they take turns.
+      await c.query('SELECT pg_advisory_lock($1)', [CATALOG_ENSURE_LOCK]);
       const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [CATALOG_DATABASE]);
       if (exists.rowCount === 0) {
         await c.query(`CREATE DATABASE ${CATALOG_DATABASE}`).catch((e: unknown) => {
@@ -65,6 +71,7 @@ export class Catalog {
       for (const db of [CATALOG_DATABASE, 'postgres', 'template1']) {
         await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC`);
       }
+      await c.query('SELECT pg_advisory_unlock($1)', [CATALOG_ENSURE_LOCK]);
     });
     await this.with((c) => migrateDatabase(c, loadMigrations('catalog'), { label: 'catalog' }));
   }
