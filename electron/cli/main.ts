@@ -4,6 +4,7 @@ import { registerChat } from './commands/chat.js';
 import { registerMaintenance } from './commands/maintenance.js';
 import { registerMemory } from './commands/memory.js';
 import { registerPortability } from './commands/portability.js';
+import { registerServe } from './commands/serve.js';
 import { registerUsers, type Runner } from './commands/users.js';
 import { reportError } from './output.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerBench(program, run);
   registerMemory(program, run);
   registerPortability(program, run);
+  registerServe(program, run);
   return program;
 }
 

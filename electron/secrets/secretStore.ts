@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { EmilyError } from '../core/errors.js';
+
+/**
+ * Where API keys live: never in a user database, an export or a log. Names are
+ * "<profileId>/<setting>". Electron's main process encrypts with safeStorage; elsewhere
+ * (browser mode, CLI) values sit in a 0600 file.
+ */
+export interface SecretStore {
+  get(name: string): Promise<string | null>;
+  set(name: string, value: string): Promise<void>;
+  delete(name: string): Promise<void>;
+  /** Removes every secret whose name starts with prefix (a deleted profile's keys). */
+  deletePrefix(prefix: string): Promise<void>;
+}
+
+/** How values are sealed on disk: identity for the 0600 file, safeStorage in Electron. */
+export interface SecretCodec {
+  readonly kind: string;
+  seal(plain: string): string;
+  open(sealed: string): string;
+}
+
+export const plainCodec: SecretCodec = { kind: 'plain', seal: (s) => s, open: (s) => s };
+
+const NAME_RE = /^[a-z][a-z0-9]{11}\/[a-z][a-z0-9_.]{0,63}$/;
+
+/** A JSON map name → sealed value in one 0600 file, replaced atomically on each write. */
+export class FileSecretStore implements SecretStore {
+  constructor(private readonly file: string, private readonly codec: SecretCodec = plainCodec) {}
+
+  private read(): Record<string, string> {
+    if (!fs.existsSync(this.file)) return {};
+    try {
+      const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { codec?: string; values?: Record<string, string> };
+      if (parsed.codec !== this.codec.kind) {
+        throw new EmilyError('DATA_DIR_INVALID', `the key store ${this.file} was written by another kind of Emily (${String(parsed.codec)}); enter your API keys again in Settings after moving it aside`);
+      }
+      return parsed.values ?? {};
+    } catch (e) {
+      if (e instanceof EmilyError) throw e;
+      throw new EmilyError('DATA_DIR_INVALID', `the key store ${this.file} is unreadable; move it aside and enter your API keys again in Settings`, { cause: e });
+    }
+  }
+
+  private write(values: Record<string, string>): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ codec: this.codec.kind, values }), { mode: 0o600 });
+    fs.renameSync(tmp, this.file);
+  }
+
+  async get(name: string): Promise<string | null> {
+    const v = this.read()[checkName(name)];
+    return v === undefined ? null : this.codec.open(v);
+  }
+
+  async set(name: string, value: string): Promise<void> {
+    const values = this.read();
+    values[checkName(name)] = this.codec.seal(value);
+    this.write(values);
+  }
+
+  async delete(name: string): Promise<void> {
+    const values = this.read();
+    if (!(checkName(name) in values)) return;
+    delete values[name];
+    this.write(values);
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    const values = this.read();
+    const keep = Object.fromEntries(Object.entries(values).filter(([k]) => !k.startsWith(prefix)));
+    if (Object.keys(keep).length !== Object.keys(values).length) this.write(keep);
+  }
+}
+
+function checkName(name: string): string {
+  if (!NAME_RE.test(name)) throw new EmilyError('BAD_INPUT', `"${name.slice(0, 80)}" is not a secret name (profile id / setting)`);
+  return name;
+}

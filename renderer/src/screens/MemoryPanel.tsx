@@ -1,0 +1,121 @@
+import { useEffect, useState } from 'react';
+import type { MemoryDetail } from '../../../electron/api/contract/index.js';
+import { ApiError, useCall, useQuery } from '../api/client.js';
+import { MemoryGraph } from '../components/MemoryGraph.js';
+import { MetricChart } from '../components/MetricChart.js';
+import { ErrorNote } from '../components/Notes.js';
+import { when } from '../logic/format.js';
+
+/** One memory's page: metrics, outcomes, related memories, provenance; edit/pin/archive/delete. */
+export function MemoryPanel({ id, onOpen, onChanged, onDeleted }: { id: string; onOpen(id: string): void; onChanged(): void; onDeleted(): void }) {
+  const call = useCall();
+  const q = useQuery('memory.get', { id });
+  const [detail, setDetail] = useState<MemoryDetail | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  useEffect(() => {
+    setDetail(null);
+    setEditing(null);
+    setConfirmDelete(false);
+    setError(null);
+  }, [id]);
+  const d = detail ?? q.data;
+
+  const act = async (fn: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await fn();
+      onChanged();
+    } catch (e) {
+      setError(e instanceof ApiError ? e : new ApiError('INTERNAL', String(e)));
+    }
+  };
+
+  if (q.error) return <ErrorNote error={q.error} onRetry={q.reload} />;
+  if (!d) return <p className="muted">Loading the memory…</p>;
+  const m = d.memory;
+  return (
+    <article className="memory-panel" aria-label="Memory">
+      {editing === null ? (
+        <p className="memory-text" data-testid="memory-text">
+          {m.text}
+        </p>
+      ) : (
+        <textarea aria-label="Memory text" value={editing} onChange={(e) => setEditing(e.target.value)} rows={4} maxLength={4000} />
+      )}
+      <p className="muted small">
+        {m.kind} · {m.source} · created {when(m.createdAt)} · used {m.useCount}× · ECGL {d.ecgl.toFixed(2)}
+        {m.pinned && ' · pinned'}
+        {m.archived && ' · archived'}
+      </p>
+      <ErrorNote error={error} />
+      <div className="row">
+        {editing === null ? (
+          <button type="button" onClick={() => setEditing(m.text)}>
+            Edit
+          </button>
+        ) : (
+          <>
+            <button type="button" disabled={!editing.trim() || editing === m.text} onClick={() => act(async () => (setDetail(await call('memory.edit', { id, text: editing })), setEditing(null)))}>
+              Save
+            </button>
+            <button type="button" onClick={() => setEditing(null)}>
+              Cancel
+            </button>
+          </>
+        )}
+        <button type="button" onClick={() => act(async () => (await call('memory.pin', { id, pinned: !m.pinned }), q.reload(), setDetail(null)))}>
+          {m.pinned ? 'Unpin' : 'Pin'}
+        </button>
+        <button type="button" onClick={() => act(async () => (await call('memory.archive', { id, archived: !m.archived }), q.reload(), setDetail(null)))}>
+          {m.archived ? 'Unarchive' : 'Archive'}
+        </button>
+        {!confirmDelete ? (
+          <button type="button" className="danger-outline" onClick={() => setConfirmDelete(true)}>
+            Delete
+          </button>
+        ) : (
+          <button type="button" className="danger" onClick={() => act(async () => (await call('memory.delete', { id }), onDeleted()))}>
+            Really delete
+          </button>
+        )}
+      </div>
+      <h3>Metrics</h3>
+      <MetricChart metrics={d.metrics} />
+      <h3>Related memories</h3>
+      <MemoryGraph selfId={m.id} selfText={m.text} edges={d.edges} onOpen={onOpen} />
+      <h3>Outcome history</h3>
+      {d.outcomes.length === 0 ? (
+        <p className="muted">No outcomes yet: they come from your reactions to replies that used this memory.</p>
+      ) : (
+        <ul className="list compact outcomes">
+          {d.outcomes.map((o) => (
+            <li key={o.id}>
+              <span className={o.value >= 0 ? 'ok' : 'warn'}>{o.signal}</span>
+              <span className="grow">{o.value > 0 ? `+${o.value}` : o.value}</span>
+              <span className="muted small">{when(o.createdAt)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <h3>Where it came from</h3>
+      {d.provenance.length === 0 ? (
+        <p className="muted">No source turns recorded.</p>
+      ) : (
+        <ul className="list compact">
+          {d.provenance.map((t) => (
+            <li key={t.turnId}>
+              <span className="badge">{t.role}</span>
+              <span className="grow">{t.text}</span>
+              <span className="muted small">
+                {t.source}
+                {t.sourceId && ` · ${t.sourceId}`} · {when(t.createdAt)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </article>
+  );
+}
