@@ -147,7 +147,7 @@ export class ChatEngine {
     }
     const tModel = performance.now();
 
-    const used = memories.filter((m) => m.tier === 'L3').map((m) => ({ memoryId: m.id, score: { ...m.components } }));
+    const used = memories.filter((m) => m.tier === 'L3').map((m) => ({ memoryId: m.id, score: { ...m.components, total: m.score } }));
     let r;
     try {
       r = await learnFromExchange(

@@ -101,8 +101,10 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
   app.post('/api/:method', async (req, reply) => {
     const { method } = req.params as { method: string };
     const controller = new AbortController();
-    req.raw.on('close', () => {
-      if (!reply.sent) controller.abort(new EmilyError('CANCELLED', 'the page went away'));
+    // The request's own 'close' fires once its body has been read; only the response
+    // closing before it was written means the page went away.
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort(new EmilyError('CANCELLED', 'the page went away'));
     });
     const result = await opts.api.dispatcher.call(method, req.body, { signal: controller.signal });
     reply.header('Cache-Control', 'no-store');

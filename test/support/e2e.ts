@@ -5,6 +5,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { build } from 'vite';
 import type { Services } from '../../electron/api/services.js';
+import type { Emily } from '../../electron/core/emily.js';
 import { deleteUser } from '../../electron/operations/users.js';
 import { appRoot } from '../../electron/server/rendererDir.js';
 import { useBrowserMode, type TestBrowserMode } from './browserMode.js';
@@ -32,7 +33,7 @@ export interface E2E extends TestBrowserMode {
  * playwright-core with a fresh profile folder. Pass services to serve memory, chat or
  * portability in the scenarios that need them.
  */
-export function useE2E(opts: { services?: Services } = {}): E2E {
+export function useE2E(opts: { services?: Services | ((emily: Emily) => Services) } = {}): E2E {
   let rendererDir = '';
   let context: BrowserContext | undefined;
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-chromium-'));

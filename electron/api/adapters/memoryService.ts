@@ -1,0 +1,81 @@
+import {
+  archiveMemory,
+  deleteMemory,
+  driftReport,
+  editMemory,
+  getMemory,
+  listMemories,
+  listSelfCorrections,
+  pinMemory,
+  recall,
+  resolveEmbedder,
+  tierBalance,
+  embedderFromConfig,
+  type MemoryDetail as EngineDetail,
+  type MemorySummary,
+  type TurnSummary,
+} from '../../cognition/index.js';
+import type { Emily } from '../../core/emily.js';
+import type { DriftView, MemoryDetail, MemoryPage, MemoryRow, TierBalance, UsedMemory } from '../contract/views.js';
+import type { MemoryService } from '../services.js';
+import { toDriftView, toMemoryDetail, toMemoryRow, toTurnRow, toUsedMemory } from './views.js';
+
+/** The memory browser over the memory engine (electron/cognition). */
+export function memoryService(emily: Emily): MemoryService {
+  const detail = async (userId: string, d: EngineDetail): Promise<MemoryDetail> => {
+    const ids = d.provenance.map((p) => p.turnId);
+    const texts = ids.length
+      ? new Map((await emily.withUser(userId, (c) => c.query<{ id: string; content: string }>('SELECT id, left(content, 2000) AS content FROM turns WHERE id = ANY($1::bigint[])', [ids]))).rows.map((r) => [Number(r.id), r.content]))
+      : new Map<number, string>();
+    return toMemoryDetail(d, texts);
+  };
+  return {
+    async list(userId, req): Promise<MemoryPage> {
+      const base = { q: req.query || undefined, offset: req.offset, limit: req.limit };
+      if (req.tier === 'L4') {
+        const r = await listMemories(emily, userId, { ...base, tier: 'L4' });
+        return { total: r.total, offset: req.offset, items: (r.items as TurnSummary[]).map(toTurnRow) };
+      }
+      // One kind filters in the engine; several are filtered here (the UI offers one at a time).
+      const kind = req.kinds.length === 1 ? req.kinds[0] : undefined;
+      const r = await listMemories(emily, userId, { ...base, tier: 'L3', kind, pinned: req.pinnedOnly || undefined, archived: req.includeArchived ? 'all' : false });
+      let items = (r.items as MemorySummary[]).map(toMemoryRow);
+      if (req.kinds.length > 1) items = items.filter((m) => m.kind && (req.kinds as string[]).includes(m.kind));
+      return { total: r.total, offset: req.offset, items };
+    },
+    get: async (userId, id) => detail(userId, await getMemory(emily, userId, id)),
+    edit: async (userId, id, text) => detail(userId, await editMemory(emily, userId, id, text, { embedder: await resolveEmbedder(emily, userId) })),
+    setPinned: async (userId, id, pinned): Promise<MemoryRow> => toMemoryRow(await pinMemory(emily, userId, id, pinned)),
+    setArchived: async (userId, id, archived): Promise<MemoryRow> => toMemoryRow(await archiveMemory(emily, userId, id, archived)),
+    remove: async (userId, id) => {
+      await deleteMemory(emily, userId, id);
+    },
+    async balance(userId): Promise<TierBalance> {
+      const b = await tierBalance(emily, userId);
+      const empty = b.l3 + b.l4 === 0;
+      return { l3: b.l3, l4: b.l4, l3Share: empty ? null : b.l3Share, band: { low: b.band.low, high: b.band.high }, side: b.state };
+    },
+    async drift(userId): Promise<DriftView> {
+      return toDriftView(await driftReport(emily, userId), await listSelfCorrections(emily, userId, 10));
+    },
+    async recall(userId, query, k): Promise<UsedMemory[]> {
+      const r = await recall(emily, userId, query, { k, embedder: await resolveEmbedder(emily, userId), memoriesOnly: true });
+      return r.results.map(toUsedMemory);
+    },
+    async testEmbedding(embedding) {
+      const started = performance.now();
+      try {
+        const embedder =
+          embedding.provider === 'openai-compatible'
+            ? embedderFromConfig({ kind: 'openai', baseUrl: embedding.baseUrl, model: embedding.model }, { apiKey: embedding.apiKey ?? undefined })
+            : embedding.provider === 'local-gguf'
+              ? embedderFromConfig({ kind: 'gguf', modelPath: embedding.model })
+              : embedderFromConfig({ kind: 'builtin' });
+        const [v] = await embedder.embed(['Emily checks the connection']);
+        return { ok: true, message: `${embedder.id}: ${v?.length ?? 0} dimensions`, latencyMs: Math.round(performance.now() - started) };
+      } catch (e) {
+        return { ok: false, message: (e as Error).message, latencyMs: null };
+      }
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { Emily } from '../../core/emily.js';
+import { learnImported } from '../../operations/learnImported.js';
+import { createBackup, listBackups, removeUserBackups, type BackupInfo } from '../../portability/backups.js';
+import { importChatHistory } from '../../portability/chat/importChat.js';
+import { exportUser } from '../../portability/exportDump.js';
+import { importDump } from '../../portability/importDump.js';
+import type { Progress } from '../../portability/progress.js';
+import { restoreBackup } from '../../portability/restoreBackup.js';
+import type { BackupView } from '../contract/views.js';
+import type { PortabilityService, ProgressSink } from '../services.js';
+
+const toProgress = (sink: ProgressSink) => (p: Progress) => sink({ phase: p.phase, done: p.done, total: p.total > 0 ? p.total : null, message: p.message });
+
+const backupView = (b: BackupInfo): BackupView => ({ id: b.id, profileId: b.userId, createdAt: b.createdAt.toISOString(), bytes: b.bytes, kind: b.kind as BackupView['kind'] });
+
+/** Export, import, backups and chat-history import over electron/portability. */
+export function portabilityService(emily: Emily): PortabilityService {
+  return {
+    async exportProfile(userId, outFile, format, progress, signal) {
+      const r = await exportUser(emily, userId, outFile, { format, onProgress: toProgress(progress), signal });
+      return { bytes: r.bytes };
+    },
+    async importDump(file, name, progress, signal) {
+      const r = await importDump(emily, file, { name, onProgress: toProgress(progress), signal });
+      return { profileId: r.user.id, counts: r.rows };
+    },
+    async importChatHistory(userId, file, progress, signal) {
+      const r = await importChatHistory(emily, userId, file, { onProgress: toProgress(progress), signal, learn: learnImported(emily) });
+      return { counts: { conversations: r.conversations, turns: r.turnsInserted, alreadyThere: r.turnsAlreadyThere, learned: r.learned, skipped: r.problems.length } };
+    },
+    listBackups: async (userId) => listBackups(emily, { userId }).map(backupView),
+    backupNow: async (userId, progress, signal) => backupView(await createBackup(emily, userId, { kind: 'manual', onProgress: toProgress(progress), signal })),
+    async restore(backupId, asName, progress, signal) {
+      const r = await restoreBackup(emily, backupId, { as: asName, onProgress: toProgress(progress), signal });
+      return { profileId: r.user.id };
+    },
+    async deleteBackups(userId) {
+      removeUserBackups(emily, userId);
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatService } from '../../electron/api/adapters/chatService.js';
+import { memoryService } from '../../electron/api/adapters/memoryService.js';
+import { portabilityService } from '../../electron/api/adapters/portabilityService.js';
+import { deleteUser } from '../../electron/operations/users.js';
+import { useE2E } from '../support/e2e.js';
+import { startFakeModelServer, type FakeServer } from '../support/fakeModelServer.js';
+
+/** The real services (memory engine, chat pipeline, portability) behind browser mode. */
+const e2e = useE2E({ services: (emily) => ({ memory: memoryService(emily), chat: chatService(emily), portability: portabilityService(emily) }) });
+const tag = randomBytes(3).toString('hex');
+let fake: FakeServer;
+let userId = '';
+const imported: string[] = [];
+
+beforeAll(async () => {
+  fake = await startFakeModelServer({ models: ['test-model'] });
+  userId = await e2e.createProfile(`Chat ${tag}`);
+  await e2e.api.deps.settings.update(userId, { languageModel: { provider: 'openai-compatible', model: 'test-model', baseUrl: `${fake.url}/v1`, temperature: 0.5 } });
+});
+afterAll(async () => {
+  for (const id of imported) await deleteUser(e2e.t.emily, id).catch(() => undefined);
+  await fake.close();
+});
+
+describe('e2e (Chromium, browser mode): chat, memories, export and import', () => {
+  it('sends a message and sees a streamed reply with the memories it used', async () => {
+    const page = await e2e.openApp();
+    await page.getByRole('button', { name: 'Chat', exact: true }).click();
+    const box = page.getByLabel('Message');
+    fake.script({ kind: 'reply', chunks: ['Nice', ' to meet', ' you!'] });
+    await box.fill('My sister Ana lives in Lisbon and loves green tea.');
+    await box.press('Enter');
+    await page.getByTestId('message-assistant').filter({ hasText: 'Nice to meet you!' }).waitFor();
+    fake.script({ kind: 'reply', chunks: ['Ana', ' lives', ' in Lisbon.'] });
+    await box.fill('Where does Ana live?');
+    await box.press('Enter');
+    const reply = page.getByTestId('message-assistant').filter({ hasText: 'Ana lives in Lisbon.' });
+    await reply.waitFor();
+    await page.getByTestId('used-memory').filter({ hasText: 'Lisbon' }).first().waitFor();
+    const sent = fake.requests.filter((r) => r.path === '/v1/chat/completions').pop()!.body as { messages: { content: string }[] };
+    expect(sent.messages[0]!.content).toMatch(/Ana lives in Lisbon|sister Ana/);
+    await e2e.screenshot(page, 'chat-streamed-reply');
+    await page.close();
+  });
+
+  it('finds a memory, edits it and deletes it', async () => {
+    const page = await e2e.openApp();
+    await page.getByRole('button', { name: 'Memories', exact: true }).click();
+    await page.getByLabel('Search memories').fill('Lisbon');
+    const option = page.getByRole('listbox', { name: 'Memories' }).getByText(/Lisbon/).first();
+    await option.click();
+    await page.getByTestId('memory-text').waitFor();
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Memory text').fill('My sister Ana lives in Porto now.');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('memory-text').filter({ hasText: 'Porto now' }).waitFor();
+    const edited = await e2e.t.emily.withUser(userId, async (c) => (await c.query("SELECT id FROM memories WHERE content = 'My sister Ana lives in Porto now.' AND NOT archived")).rows);
+    expect(edited.length).toBe(1);
+    await e2e.screenshot(page, 'memory-edited');
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Really delete' }).click();
+    await expect
+      .poll(async () => (await e2e.t.emily.withUser(userId, (c) => c.query('SELECT 1 FROM memories WHERE id = $1', [edited[0].id]))).rowCount)
+      .toBe(0);
+    await page.close();
+  });
+
+  it('exports the profile and imports the file back as a new profile', { timeout: 120_000 }, async () => {
+    const page = await e2e.openApp();
+    await page.getByRole('button', { name: 'Your data', exact: true }).click();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: /^Export / }).click();
+    const file = await (await download).path();
+    await page.getByRole('status').filter({ hasText: /Exported/ }).waitFor();
+    expect(fs.statSync(file).size).toBeGreaterThan(1000);
+    expect(fs.readFileSync(file).subarray(0, 5).toString()).toBe('PGDMP');
+
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Import an Emily…' }).click();
+    await (await chooser).setFiles(file);
+    const status = page.getByRole('status').filter({ hasText: /Imported ".*" as a new profile/ });
+    await status.waitFor({ timeout: 60_000 });
+    const name = /Imported "(.*)" as a new profile/.exec(await status.innerText())![1]!;
+    const mine = (await e2e.t.emily.catalog.list()).filter((u) => u.displayName === name);
+    expect(mine.length).toBe(1);
+    imported.push(mine[0]!.id);
+    const turns = await e2e.t.emily.withUser(mine[0]!.id, async (c) => (await c.query('SELECT count(*)::int AS n FROM turns')).rows[0].n);
+    expect(turns).toBe(4); // both exchanges of the first scenario came along
+    await e2e.screenshot(page, 'export-import');
+    await page.close();
+  });
+});
