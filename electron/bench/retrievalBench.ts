@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { defaultEmbedder } from '../cognition/context.js';
 import { DEFAULT_FRAMEWORK } from '../cognition/framework.js';
 import { queryWords, retrieve } from '../cognition/retrieval.js';
@@ -25,6 +26,8 @@ export interface RetrievalBenchResult {
   ef_construction: number;
   load_s: number;
   index_build_s: number;
+  /** 1-minute load average when the timing ended (other work on the machine inflates the times). */
+  load_avg_1m: number;
 }
 
 /**
@@ -65,10 +68,14 @@ export async function benchRetrieval(opts: { l3?: number; l4?: number; queries?:
           t = process.hrtime.bigint();
           const approx = await c.query<{ memory_id: string; d: number }>(top10, [vectors[i]]);
           const tVector = elapsedMs(t);
+          // Exact search: a sequential scan (retrieve() turned sequential scans off for its
+          // own statement; with every path off the planner would pick the index again).
           await c.query('SET LOCAL enable_indexscan = off');
           await c.query('SET LOCAL enable_bitmapscan = off');
+          await c.query('SET LOCAL enable_seqscan = on');
           t = process.hrtime.bigint();
           const truth = await c.query<{ memory_id: string; d: number }>(top10, [vectors[i]]);
+          if (i === 0 && !warm) await assertSeqScan(c, top10, vectors[i]!);
           const tExact = elapsedMs(t);
           await c.query('COMMIT');
           if (warm) continue;
@@ -95,7 +102,15 @@ export async function benchRetrieval(opts: { l3?: number; l4?: number; queries?:
         m: HNSW.m,
         ef_construction: HNSW.efConstruction,
         ...stats,
+        load_avg_1m: round(os.loadavg()[0]!, 2),
       };
     });
   });
+}
+
+/** Guards the measurement itself: the "exact" query must not be served by the index. */
+async function assertSeqScan(c: import('pg').ClientBase, sql: string, vector: string): Promise<void> {
+  const plan = await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, [vector]);
+  const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+  if (/hnsw/i.test(text)) throw new Error(`the exact baseline used the HNSW index:\n${text}`);
 }
