@@ -55,6 +55,10 @@ export class Catalog {
   /** Creates the catalog database if needed and migrates it. */
   async ensure(): Promise<void> {
     await withAdminClient(this.admin(), 'postgres', async (c) => {
+      // Several processes may open Emily at once (tests, CLI + app): concurrent GRANT/REVOKE
+      // on one database fail with "tuple concurrently updated", so take turns. The lock goes
+      // with the connection.
+      await c.query("SELECT pg_advisory_lock(hashtext('emily.catalog.ensure'))");
       const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [CATALOG_DATABASE]);
       if (exists.rowCount === 0) {
         await c.query(`CREATE DATABASE ${CATALOG_DATABASE}`).catch((e: unknown) => {

@@ -11,6 +11,7 @@ import { loadMigrations, migrateDatabase, type MigrateResult } from './migration
  */
 export async function ensureTemplate(admin: AdminConnection): Promise<MigrateResult> {
   await withAdminClient(admin, 'postgres', async (c) => {
+    await c.query(TAKE_TURNS);
     await ignoreDuplicate(c.query(`CREATE ROLE ${TEMPLATE_OWNER_ROLE} NOLOGIN`));
     const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEMPLATE_DATABASE]);
     if (exists.rowCount === 0) {
@@ -19,13 +20,23 @@ export async function ensureTemplate(admin: AdminConnection): Promise<MigrateRes
     }
   });
   const result = await withAdminClient(admin, TEMPLATE_DATABASE, async (c) => {
+    await c.query(TAKE_TURNS);
     await installVector(c);
     await c.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${TEMPLATE_OWNER_ROLE}`);
     return migrateDatabase(c, loadMigrations('user'), { ownerRole: TEMPLATE_OWNER_ROLE, label: 'template' });
   });
-  await withAdminClient(admin, 'postgres', (c) => c.query(`ALTER DATABASE ${TEMPLATE_DATABASE} IS_TEMPLATE true`));
+  await withAdminClient(admin, 'postgres', async (c) => {
+    await c.query(TAKE_TURNS);
+    await c.query(`ALTER DATABASE ${TEMPLATE_DATABASE} IS_TEMPLATE true`);
+  });
   return result;
 }
+
+/**
+ * Processes opening Emily at once (tests, CLI + app) would otherwise race on GRANT /
+ * ALTER DATABASE ("tuple concurrently updated"); the lock goes with the connection.
+ */
+const TAKE_TURNS = "SELECT pg_advisory_lock(hashtext('emily.template.ensure'))";
 
 /** The seed's one-line fix for "Cold Start fragmentation". Needs a superuser connection. */
 export async function installVector(c: pg.ClientBase): Promise<void> {
