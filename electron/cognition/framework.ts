@@ -23,7 +23,7 @@ const Params = z.object({
   balance: z.object({ target: z.number(), low: z.number(), high: z.number() }).default({ target: 0.3, low: 0.2, high: 0.4 }),
   retrieval: z
     .object({ k: z.number().int(), vectorCandidates: z.number().int(), textCandidates: z.number().int(), turnCandidates: z.number().int(), efSearch: z.number().int() })
-    .default({ k: 8, vectorCandidates: 40, textCandidates: 20, turnCandidates: 10, efSearch: 80 }),
+    .default({ k: 8, vectorCandidates: 40, textCandidates: 20, turnCandidates: 10, efSearch: 200 }),
 });
 
 export type FrameworkParams = z.infer<typeof Params>;

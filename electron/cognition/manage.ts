@@ -71,16 +71,20 @@ function pageOf(opts: ListOptions): { limit: number; offset: number } {
   return { limit, offset };
 }
 
-const PREFIX_QUERY = "to_tsquery('simple', array_to_string(ARRAY(SELECT quote_literal(w) || ':*' FROM unnest($1::text[]) AS w), ' & '))";
+/** All words, each as a prefix; words are letters/digits only (see orQuery). */
+function prefixQuery(words: string[]): string | null {
+  const safe = words.filter((w) => /^[\p{L}\p{M}\p{N}]+$/u.test(w));
+  return safe.length ? safe.map((w) => `'${w}':*`).join(' & ') : null;
+}
 
 /** The memory browser's list: L3 memories or L4 turns, filtered, searched, paged. */
 export async function listMemories(door: UserDoor, userId: string, opts: ListOptions = {}): Promise<ListResult<MemorySummary> | ListResult<TurnSummary>> {
   const { limit, offset } = pageOf(opts);
-  const words = opts.q === undefined ? [] : queryWords(cleanText(opts.q, 'the search', MAX_QUERY_CHARS, { allowEmpty: true }));
+  const words = opts.q === undefined ? null : prefixQuery(queryWords(cleanText(opts.q, 'the search', MAX_QUERY_CHARS, { allowEmpty: true })));
   if (opts.kind !== undefined && !KINDS.includes(opts.kind)) throw new EmilyError('BAD_INPUT', `kind must be one of ${KINDS.join(', ')}`);
   return door.withUser(userId, async (c) => {
     if (opts.tier === 'L4') {
-      const where = `(cardinality($1::text[]) = 0 OR tsv @@ ${PREFIX_QUERY})`;
+      const where = "($1::text IS NULL OR tsv @@ to_tsquery('simple', $1))";
       const [rows, total] = await Promise.all([
         c.query<{ id: string; conversation_id: string; role: string; content: string; source: string; source_id: string | null; created_at: Date; consolidated: boolean }>(
           `SELECT id, conversation_id, role, left(content, 2000) AS content, source, source_id, created_at, consolidated FROM turns WHERE ${where} ORDER BY id DESC LIMIT $2 OFFSET $3`,
@@ -95,7 +99,7 @@ export async function listMemories(door: UserDoor, userId: string, opts: ListOpt
     }
     const params = (await loadFramework(c)).params;
     const archived = opts.archived ?? false;
-    const where = `(cardinality($1::text[]) = 0 OR tsv @@ ${PREFIX_QUERY})
+    const where = `($1::text IS NULL OR tsv @@ to_tsquery('simple', $1))
       AND ($2::text IS NULL OR kind = $2) AND ($3::boolean IS NULL OR pinned = $3) AND ($4::boolean IS NULL OR archived = $4)`;
     const args = [words, opts.kind ?? null, opts.pinned ?? null, archived === 'all' ? null : archived];
     const order = opts.sort === 'used' ? 'use_count DESC, id DESC' : opts.sort === 'created' ? 'id DESC' : 'coalesce(last_used_at, created_at) DESC, id DESC';

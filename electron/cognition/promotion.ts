@@ -42,7 +42,7 @@ export async function promoteCandidates(client: pg.ClientBase, input: PromoteInp
   const touched = new Set<number>();
   for (const { candidate, vector } of input.items) {
     const gib = gibberish(candidate.content);
-    const base = { content: candidate.content, kind: candidate.kind, confidence: candidate.confidence, gibberish: gib, edges: [] as CandidateDecision['edges'] };
+    const base = { content: candidate.content, kind: candidate.kind, confidence: Math.round(candidate.confidence * 10000) / 10000, gibberish: Math.round(gib * 10000) / 10000, edges: [] as CandidateDecision['edges'] };
     if (candidate.confidence < params.promote.confidence) {
       decisions.push({ ...base, decision: 'rejected', reason: `confidence ${candidate.confidence.toFixed(2)} < ${params.promote.confidence}` });
       continue;

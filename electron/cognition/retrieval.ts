@@ -71,7 +71,8 @@ export interface RecallOptions {
 
 /** Words for the full-text side: content words of the query (all words if it has none). */
 export function queryWords(q: string): string[] {
-  const all = [...new Set(tokenize(q))];
+  // Apostrophes split words the way PostgreSQL's parser does ("sister's" → "sister").
+  const all = [...new Set(tokenize(q).flatMap((w) => w.split("'")).filter((w) => w.length > 1 || /\P{ASCII}/u.test(w)))];
   const content = all.filter((w) => !STOPWORDS.has(w));
   return (content.length ? content : all).slice(0, 24);
 }
@@ -106,7 +107,9 @@ export async function retrieve(
   client: pg.ClientBase,
   a: { model: EmbeddingModel | null; vector: string | null; words: string[]; params: FrameworkParams; k: number; workingMemory?: WorkingMemory; memoriesOnly?: boolean },
 ): Promise<RecallResult[]> {
-  await client.query("SELECT set_config('hnsw.ef_search', $1, true)", [String(Math.max(a.params.retrieval.efSearch, a.params.retrieval.vectorCandidates))]);
+  // Retrieval is index-driven by design (HNSW, GIN, edge keys); on a small table the planner
+  // may prefer a sequential scan that costs far more once tsvectors are read.
+  await client.query("SELECT set_config('hnsw.ef_search', $1, true), set_config('enable_seqscan', 'off', true)", [String(Math.max(a.params.retrieval.efSearch, a.params.retrieval.vectorCandidates))]);
   const rows = await fetchCandidates(client, a);
   const ranked = rerank(rows, a.params, a.workingMemory).filter((r) => !(a.memoriesOnly && r.tier === 'L4'));
   const top = ranked.slice(0, a.k);

@@ -48,22 +48,22 @@ export async function fetchCandidates(
   const embJoin = ms ? `LEFT JOIN memory_embeddings e ON e.memory_id = m.id AND e.${ms.where}` : '';
   const sql = `
     WITH vec AS MATERIALIZED (${vec}),
-    tq AS MATERIALIZED (
-      SELECT CASE WHEN cardinality($3::text[]) = 0 THEN NULL
-             ELSE to_tsquery('simple', array_to_string(ARRAY(SELECT quote_literal(w) FROM unnest($3::text[]) AS w), ' | ')) END AS q),
     txt AS MATERIALIZED (
-      SELECT m.id, ts_rank_cd(m.tsv, tq.q, 32) AS rank FROM memories m, tq
-       WHERE tq.q IS NOT NULL AND m.tsv @@ tq.q AND NOT m.archived ORDER BY rank DESC LIMIT $4),
+      SELECT m.id, ts_rank(m.tsv, to_tsquery('simple', $3), 32) AS rank FROM memories m
+       WHERE $3::text IS NOT NULL AND m.tsv @@ to_tsquery('simple', $3) AND NOT m.archived ORDER BY rank DESC LIMIT $4),
     l4 AS MATERIALIZED (
-      SELECT t.id, ts_rank_cd(t.tsv, tq.q, 32) AS rank FROM turns t, tq
-       WHERE tq.q IS NOT NULL AND t.tsv @@ tq.q ORDER BY rank DESC LIMIT $5),
+      -- L4 is the firehose: common words match thousands of turns, so only the first few
+      -- hundred matches are ranked (L4 only supplements the memories).
+      SELECT t.id, ts_rank(t.tsv, to_tsquery('simple', $3), 32) AS rank
+        FROM (SELECT id, tsv FROM turns WHERE $3::text IS NOT NULL AND tsv @@ to_tsquery('simple', $3) ORDER BY id DESC LIMIT 300) t
+       ORDER BY rank DESC LIMIT $5),
     via4 AS MATERIALIZED (SELECT s.memory_id AS id, max(l4.rank) AS rank FROM l4 JOIN memory_sources s ON s.turn_id = l4.id GROUP BY s.memory_id),
     seeds AS MATERIALIZED (SELECT id FROM vec UNION SELECT id FROM txt UNION SELECT id FROM via4),
     hop AS MATERIALIZED (
       SELECT id, max(w) AS w FROM (
-        SELECT e.dst AS id, e.weight AS w FROM memory_edges e JOIN seeds s ON e.src = s.id WHERE e.weight >= $6 AND e.kind IN ('related', 'supports')
+        SELECT e.dst AS id, e.weight AS w FROM memory_edges e WHERE e.src = ANY (ARRAY(SELECT id FROM seeds)) AND e.weight >= $6 AND e.kind IN ('related', 'supports')
         UNION ALL
-        SELECT e.src, e.weight FROM memory_edges e JOIN seeds s ON e.dst = s.id WHERE e.weight >= $6 AND e.kind IN ('related', 'supports')) h
+        SELECT e.src, e.weight FROM memory_edges e WHERE e.dst = ANY (ARRAY(SELECT id FROM seeds)) AND e.weight >= $6 AND e.kind IN ('related', 'supports')) h
       GROUP BY id),
     cand AS (SELECT id FROM seeds UNION SELECT id FROM hop)
     SELECT 'L3' AS tier, m.id, m.content, m.kind, m.pinned, m.created_at, m.last_used_at, m.epsilon, m.outcome, m.novelty, m.stability,
@@ -78,7 +78,10 @@ export async function fetchCandidates(
            NULL, l4.rank, 0, NULL, false, true, false, tt.conversation_id, tt.role, tt.source, tt.source_id
       FROM l4 JOIN turns tt ON tt.id = l4.id
      WHERE NOT EXISTS (SELECT 1 FROM memory_sources s WHERE s.turn_id = l4.id)`;
-  const res = await client.query<CandidateRow>(sql, [a.vector, r.vectorCandidates, a.words, r.textCandidates, r.turnCandidates, a.params.strongEdge]);
+  // A named statement: planning this query costs more than running it, so each connection
+  // plans it once per model.
+  const name = `emily.retrieve.${a.model && a.vector ? `${a.model.idx}.${a.model.dimensions}` : 'text'}`;
+  const res = await client.query<CandidateRow>({ name, text: sql, values: [a.vector, r.vectorCandidates, orQuery(a.words), r.textCandidates, r.turnCandidates, a.params.strongEdge] });
   return res.rows;
 }
 
@@ -103,4 +106,13 @@ export async function fetchProvenance(client: pg.ClientBase, memoryIds: number[]
     [memoryIds],
   );
   return r.rows;
+}
+
+/**
+ * An OR tsquery over the query's words. The words come from tokenize() (letters, marks and
+ * digits only, apostrophes split off), so quoting them is enough; anything else is dropped.
+ */
+export function orQuery(words: string[]): string | null {
+  const safe = words.filter((w) => /^[\p{L}\p{M}\p{N}]+$/u.test(w));
+  return safe.length ? safe.map((w) => `'${w}'`).join(' | ') : null;
 }

@@ -65,11 +65,17 @@ export class HashEmbedder implements Embedder {
     }
     const v = new Float32Array(this.dimensions);
     for (const [f, tf] of features) {
-      const h = hash32(f);
-      const idx = (h >>> 1) % this.dimensions;
       // Sublinear tf keeps a repeated word from drowning the rest of the sentence.
       const value = tf >= 1 ? 1 + Math.log(tf) : tf;
-      v[idx] = v[idx]! + (h & 1 ? value : -value);
+      // Words, concepts and pairs go to three slots each: with a few hundred dimensions two
+      // words collide in one slot now and then (birthday problem), but rarely in all three.
+      const slots = f.charCodeAt(0) === 103 /* g: */ ? 1 : 3;
+      const share = value / Math.sqrt(slots);
+      for (let k = 0; k < slots; k++) {
+        const h = hash32(k ? `${k}${f}` : f);
+        const idx = (h >>> 1) % this.dimensions;
+        v[idx] = v[idx]! + (h & 1 ? share : -share);
+      }
     }
     return l2normalise(v);
   }

@@ -9,7 +9,7 @@ export interface EmbeddingModel {
 }
 
 /** HNSW build parameters (tuned with `emily bench retrieval`). */
-export const HNSW = { m: 16, efConstruction: 64 } as const;
+export const HNSW = { m: 32, efConstruction: 200 } as const;
 
 /** The model's HNSW index name: from its integer idx, never from its free-text id. */
 export function hnswIndexName(idx: number): string {

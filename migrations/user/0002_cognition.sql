@@ -29,5 +29,5 @@ INSERT INTO frameworks (name, version, params, active) VALUES ('emily', 1, '{
   "earl": {"window": 5, "alphaOutcome": 0.2, "alphaEpsilon": 0.1, "redirectSimilarity": 0.05},
   "drift": {"warning": 0.10, "critical": 0.20},
   "balance": {"target": 0.30, "low": 0.20, "high": 0.40},
-  "retrieval": {"k": 8, "vectorCandidates": 40, "textCandidates": 20, "turnCandidates": 10, "efSearch": 80}
+  "retrieval": {"k": 8, "vectorCandidates": 40, "textCandidates": 20, "turnCandidates": 10, "efSearch": 200}
 }'::jsonb, true);

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import { benchQuality } from '../../bench/qualityBench.js';
+import { benchRetrieval } from '../../bench/retrievalBench.js';
 import { learnFromExchange, recall, resolveEmbedder } from '../../cognition/index.js';
+import { EmilyError } from '../../core/errors.js';
 import { assertUserId } from '../../core/ids.js';
 import { emit, table } from '../output.js';
 import { withEmily } from '../session.js';
@@ -9,6 +12,8 @@ const apiKey = () => process.env.EMILY_EMBEDDING_API_KEY;
 
 /** emily remember / recall, and the memory benchmarks. */
 export function registerMemory(program: Command, run: Runner): void {
+  const bench = program.commands.find((c) => c.name() === 'bench');
+  if (bench) registerMemoryBench(bench, run);
   program
     .command('remember <text>')
     .description('tell Emily something to remember (runs the learning cycle)')
@@ -54,3 +59,37 @@ export function registerMemory(program: Command, run: Runner): void {
     );
 }
 
+/** Adds `emily bench retrieval` and `emily bench quality` to the bench group. */
+export function registerMemoryBench(bench: Command, run: Runner): void {
+  bench
+    .command('retrieval')
+    .description('16,000 L3 + 25,000 L4 synthetic Emily: database-side retrieval p50/p95 and HNSW recall@10')
+    .option('--l3 <n>', 'L3 memories', '16000')
+    .option('--l4 <n>', 'L4 turns', '25000')
+    .option('--queries <n>', 'queries to time', '300')
+    .option('--ef-search <n>', 'override the framework hnsw.ef_search (tuning)')
+    .option('--json', 'print JSON')
+    .action((opts: { l3: string; l4: string; queries: string; efSearch?: string; json?: boolean }) =>
+      run(opts, async () => {
+        const r = await benchRetrieval({ l3: Number(opts.l3), l4: Number(opts.l4), queries: Number(opts.queries), efSearch: opts.efSearch ? Number(opts.efSearch) : undefined });
+        emit({ json: true }, r, () => '');
+      }),
+    );
+  bench
+    .command('quality')
+    .description('retrieval quality (recall@k, MRR) of the built-in embedder, full-text search and the hybrid on a written corpus')
+    .option('--weights <json>', 'try other reranking weights, e.g. {"similarity":0.6}')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean; weights?: string }) =>
+      run(opts, async () => {
+        let weights: Record<string, number> | undefined;
+        try {
+          weights = opts.weights ? (JSON.parse(opts.weights) as Record<string, number>) : undefined;
+        } catch {
+          throw new EmilyError('BAD_INPUT', '--weights must be JSON, e.g. {"similarity":0.6}');
+        }
+        const r = await benchQuality({ weights });
+        emit({ json: true }, r, () => '');
+      }),
+    );
+}

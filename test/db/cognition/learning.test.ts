@@ -49,7 +49,7 @@ describe('learning cycle', () => {
     const u = await t.user('dup');
     const a = await learnFromExchange(t.emily, u.id, { userText: 'I love cooking Thai curries.' });
     const before = (await rows<{ stability: number }>(u.id, 'SELECT stability FROM memories'))[0]!.stability;
-    const b = await learnFromExchange(t.emily, u.id, { userText: 'I love cooking Thai curry.' });
+    const b = await learnFromExchange(t.emily, u.id, { userText: 'I really love cooking Thai curries so much.' });
     expect(b.promoted).toEqual([]);
     expect(b.reinforced).toEqual(a.promoted);
     const ms = await rows<{ id: string; use_count: number; stability: number }>(u.id, 'SELECT id, use_count, stability FROM memories');

@@ -1,0 +1,116 @@
+import os from 'node:os';
+import { defaultEmbedder } from '../cognition/context.js';
+import { DEFAULT_FRAMEWORK } from '../cognition/framework.js';
+import { queryWords, retrieve } from '../cognition/retrieval.js';
+import { vectorParam } from '../cognition/vectors.js';
+import { HNSW } from '../embeddings/registry.js';
+import { createUser } from '../operations/users.js';
+import { syntheticQueries } from './corpus/synthetic.js';
+import { loadSynthetic } from './retrievalLoad.js';
+import { progress, withScratchEmily } from './scratch.js';
+import { elapsedMs, percentile, round } from './stats.js';
+
+export interface RetrievalBenchResult {
+  l3: number;
+  l4: number;
+  dims: number;
+  p50_ms: number;
+  p95_ms: number;
+  recall_at_10: number;
+  exact_p95_ms: number;
+  /** The HNSW top-10 query alone (same ef_search). */
+  vector_p95_ms: number;
+  queries: number;
+  ef_search: number;
+  m: number;
+  ef_construction: number;
+  load_s: number;
+  index_build_s: number;
+  /** 1-minute load average when the timing ended (other work on the machine inflates the times). */
+  load_avg_1m: number;
+}
+
+/**
+ * `emily bench retrieval`: a synthetic well-used Emily in a scratch database, then the
+ * database side of retrieval (query already embedded) timed per query: the full hybrid
+ * retrieve() (HNSW + full-text L3/L4 + one hop + provenance), and the HNSW top-10 against
+ * exact search (index scans off) for recall@10.
+ */
+export async function benchRetrieval(opts: { l3?: number; l4?: number; queries?: number; efSearch?: number } = {}): Promise<RetrievalBenchResult> {
+  const n = { l3: opts.l3 ?? 16_000, l4: opts.l4 ?? 25_000 };
+  const queries = syntheticQueries(opts.queries ?? 300);
+  const embedder = defaultEmbedder;
+  const base = DEFAULT_FRAMEWORK.params;
+  const params = opts.efSearch ? { ...base, retrieval: { ...base.retrieval, efSearch: opts.efSearch } } : base;
+  const ef = Math.max(params.retrieval.efSearch, params.retrieval.vectorCandidates);
+  return withScratchEmily({}, async (emily) => {
+    const user = await createUser(emily, 'bench: well-used Emily');
+    progress('loading the synthetic Emily');
+    const { model, stats } = await emily.withUser(user.id, (c) => loadSynthetic(c, embedder, n, progress));
+    const vectors = (await embedder.embed(queries)).map((v) => vectorParam(model, v));
+    const words = queries.map(queryWords);
+    const cast = `vector(${model.dimensions})`;
+    const top10 = `SELECT memory_id, embedding::${cast} <=> $1::${cast} AS d FROM memory_embeddings WHERE model_idx = ${model.idx} ORDER BY embedding::${cast} <=> $1::${cast} LIMIT 10`;
+    return emily.withUser(user.id, async (c) => {
+      const hybrid: number[] = [];
+      const vectorOnly: number[] = [];
+      const exact: number[] = [];
+      let recallSum = 0;
+      for (let pass = 0; pass < 2; pass++) {
+        for (let i = 0; i < queries.length; i++) {
+          const warm = pass === 0;
+          if (warm && i >= 30) break; // warm caches first
+          await c.query('BEGIN');
+          let t = process.hrtime.bigint();
+          await retrieve(c, { model, vector: vectors[i]!, words: words[i]!, params, k: params.retrieval.k });
+          const tHybrid = elapsedMs(t);
+          await c.query("SELECT set_config('hnsw.ef_search', $1, true)", [String(ef)]);
+          t = process.hrtime.bigint();
+          const approx = await c.query<{ memory_id: string; d: number }>(top10, [vectors[i]]);
+          const tVector = elapsedMs(t);
+          // Exact search: a sequential scan (retrieve() turned sequential scans off for its
+          // own statement; with every path off the planner would pick the index again).
+          await c.query('SET LOCAL enable_indexscan = off');
+          await c.query('SET LOCAL enable_bitmapscan = off');
+          await c.query('SET LOCAL enable_seqscan = on');
+          t = process.hrtime.bigint();
+          const truth = await c.query<{ memory_id: string; d: number }>(top10, [vectors[i]]);
+          if (i === 0 && !warm) await assertSeqScan(c, top10, vectors[i]!);
+          const tExact = elapsedMs(t);
+          await c.query('COMMIT');
+          if (warm) continue;
+          hybrid.push(tHybrid);
+          vectorOnly.push(tVector);
+          exact.push(tExact);
+          // Tie-aware: a result as close as the exact 10th is as right as the one it displaced.
+          const worst = Math.max(...truth.rows.map((x) => Number(x.d)));
+          recallSum += approx.rows.filter((x) => Number(x.d) <= worst + 1e-6).length / Math.max(1, truth.rows.length);
+          if (i % 100 === 99) progress(`queries ${i + 1}/${queries.length}`);
+        }
+      }
+      return {
+        l3: n.l3,
+        l4: n.l4,
+        dims: model.dimensions,
+        p50_ms: percentile(hybrid, 50),
+        p95_ms: percentile(hybrid, 95),
+        recall_at_10: round(recallSum / queries.length, 4),
+        exact_p95_ms: percentile(exact, 95),
+        vector_p95_ms: percentile(vectorOnly, 95),
+        queries: queries.length,
+        ef_search: ef,
+        m: HNSW.m,
+        ef_construction: HNSW.efConstruction,
+        ...stats,
+        load_avg_1m: round(os.loadavg()[0]!, 2),
+      };
+    });
+  });
+}
+
+/** Guards the measurement itself: the "exact" query must not be served by the index. */
+async function assertSeqScan(c: import('pg').ClientBase, sql: string, vector: string): Promise<void> {
+  const plan = await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, [vector]);
+  const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+  if (/hnsw/i.test(text)) throw new Error(`the exact baseline used the HNSW index:\n${text}`);
+}
