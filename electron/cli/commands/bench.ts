@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { benchPool } from '../../bench/poolBench.js';
 import { benchProvision } from '../../bench/provisionBench.js';
+import { benchTurn } from '../../bench/turnBench.js';
 import { emit } from '../output.js';
 import type { Runner } from './users.js';
 
@@ -30,6 +31,17 @@ export function registerBench(program: Command, run: Runner): Command {
     .action((opts: { json?: boolean; users: string; budget: string; seconds: string; thinkMs: string }) =>
       run(opts, async () => {
         const r = await benchPool({ users: Number(opts.users), budget: Number(opts.budget), seconds: Number(opts.seconds), thinkMs: Number(opts.thinkMs) });
+        emit({ json: true }, r, () => '');
+      }),
+    );
+  bench
+    .command('turn')
+    .description('chat turn overhead without the language model, on a well-used Emily (16,000 L3 + 25,000 L4)')
+    .option('--turns <n>', 'turns to time', '200')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean; turns: string }) =>
+      run(opts, async () => {
+        const r = await benchTurn({ turns: Number(opts.turns) });
         emit({ json: true }, r, () => '');
       }),
     );
