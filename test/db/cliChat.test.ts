@@ -1,8 +1,17 @@
 import { spawn } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettingsStore } from '../../electron/api/settingsStore.js';
+import { FileSecretStore } from '../../electron/secrets/secretStore.js';
+import { startFakeModelServer, type FakeServer } from '../support/fakeModelServer.js';
 import { testHome, useTestEmily } from '../support/testEmily.js';
 
 const t = useTestEmily();
+let fake: FakeServer;
+beforeAll(async () => {
+  fake = await startFakeModelServer({ models: ['test-model'] });
+});
+afterAll(() => fake.close());
 
 function chat(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -39,5 +48,16 @@ describe('emily chat (one-shot)', () => {
     const empty = await chat(['--user', u.id], '   ');
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/your message is empty/);
+  });
+
+  it("uses the profile's saved model settings and key when no provider is given", async () => {
+    const u = await t.user('cli chat settings');
+    const secrets = new FileSecretStore(path.join(testHome(), 'desktop-secrets.json'));
+    await new SettingsStore(t.emily, secrets).update(u.id, { languageModel: { provider: 'openai-compatible', model: 'test-model', baseUrl: `${fake.url}/v1`, apiKey: 'sk-saved' } });
+    fake.script({ kind: 'reply', chunks: ['Hello', ' from the model'] });
+    const r = await chat(['--user', u.id, '--json'], 'Hi Emily');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'model', model: 'openai-compatible:test-model', reply: 'Hello from the model' });
+    expect(fake.requests.filter((x) => x.path === '/v1/chat/completions').pop()!.headers.authorization).toBe('Bearer sk-saved');
   });
 });

@@ -3,21 +3,13 @@ import { deleteConversation, getTurns, listConversations, renameConversation } f
 import { WorkingMemories } from '../../cognition/index.js';
 import type { Emily } from '../../core/emily.js';
 import { EmilyError } from '../../core/errors.js';
-import { createLanguageModel } from '../../providers/llm/factory.js';
+import { modelFromSettings } from '../../providers/llm/fromSettings.js';
 import type { LanguageModel } from '../../providers/llm/types.js';
 import type { ConversationDetail, ConversationView, SendResult, UsedMemory } from '../contract/views.js';
 import type { ChatService, ResolvedLanguageModel } from '../services.js';
 import { toChatMessage, toUsedMemory, type StoredTurn } from './views.js';
 
-function modelFrom(settings: ResolvedLanguageModel): LanguageModel | undefined {
-  if (settings.provider === 'none' || !settings.model) return undefined;
-  return createLanguageModel(
-    settings.provider === 'local-gguf'
-      ? { provider: 'local-gguf', model: settings.model, modelPath: settings.model }
-      : { provider: settings.provider, model: settings.model, baseUrl: settings.baseUrl || undefined, temperature: settings.temperature },
-    settings.apiKey ?? undefined,
-  );
-}
+const modelFrom = (settings: ResolvedLanguageModel): LanguageModel | undefined => modelFromSettings(settings);
 
 const conversationView = (c: { id: number; title: string; createdAt: Date; updatedAt: Date }): ConversationView => ({
   id: String(c.id),

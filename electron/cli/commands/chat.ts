@@ -1,6 +1,11 @@
+import path from 'node:path';
 import readline from 'node:readline';
 import type { Command } from 'commander';
+import { SettingsStore } from '../../api/settingsStore.js';
 import { ChatEngine, type TurnOutcome } from '../../chat/chatEngine.js';
+import type { Emily } from '../../core/emily.js';
+import { modelFromSettings } from '../../providers/llm/fromSettings.js';
+import { FileSecretStore } from '../../secrets/secretStore.js';
 import { EmilyError } from '../../core/errors.js';
 import { assertUserId } from '../../core/ids.js';
 import { createLanguageModel } from '../../providers/llm/factory.js';
@@ -24,7 +29,7 @@ export function registerChat(program: Command, run: Runner): void {
     .command('chat')
     .description('chat with Emily (interactive in a terminal; one-shot with the message on stdin)')
     .requiredOption('--user <id>', 'whose Emily')
-    .option('--provider <kind>', `language model: ${PROVIDER_KINDS.join(' | ')} (default none: answers from memory)`)
+    .option('--provider <kind>', `language model: ${PROVIDER_KINDS.join(' | ')} (default: the profile's settings; none answers from memory)`)
     .option('--model <name>', 'model name, e.g. llama3.1:8b')
     .option('--base-url <url>', 'server address, e.g. http://127.0.0.1:11434/v1')
     .option('--conversation <id>', 'continue a conversation')
@@ -35,7 +40,7 @@ export function registerChat(program: Command, run: Runner): void {
         withEmily(async (emily) => {
           const userId = assertUserId(opts.user);
           await emily.catalog.get(userId);
-          const model = modelFromFlags(opts);
+          const model = opts.provider ? modelFromFlags(opts) : await modelFromProfile(emily, userId);
           const engine = new ChatEngine(emily);
           const conversationId = opts.conversation ? Number(opts.conversation) : undefined;
           if (process.stdin.isTTY && !opts.json) await interactive(engine, userId, model, conversationId);
@@ -43,6 +48,20 @@ export function registerChat(program: Command, run: Runner): void {
         }),
       ),
     );
+}
+
+/** Without --provider: the profile's own settings (as the app saved them); EMILY_API_KEY wins. */
+async function modelFromProfile(emily: Emily, userId: string): Promise<LanguageModel | undefined> {
+  const secrets = new FileSecretStore(path.join(emily.home, 'desktop-secrets.json'));
+  const keyless = { get: async () => null, set: async () => undefined, delete: async () => undefined, deletePrefix: async () => undefined };
+  let resolved;
+  try {
+    resolved = (await new SettingsStore(emily, secrets).resolved(userId)).languageModel;
+  } catch {
+    // The key store belongs to the desktop app (sealed by the OS keychain): settings without the key.
+    resolved = (await new SettingsStore(emily, keyless).resolved(userId)).languageModel;
+  }
+  return modelFromSettings({ ...resolved, apiKey: process.env.EMILY_API_KEY ?? resolved.apiKey });
 }
 
 function modelFromFlags(opts: ChatOptions): LanguageModel | undefined {
