@@ -76,6 +76,8 @@ export interface Services {
   chat?: ChatService;
   portability?: PortabilityService;
   background?: BackgroundWork;
+  /** Stops what the services run in the background; called before the core closes. */
+  shutdown?(): Promise<void>;
 }
 
 export type { ChatMessage };

@@ -1,4 +1,5 @@
 import {
+  checkDrift,
   giveFeedback,
   learnFromExchange,
   MAX_QUERY_CHARS,
@@ -64,6 +65,8 @@ export interface ChatEngineOptions {
   /** The user's embedder; the built-in one unless configured (see cognition resolveEmbedder). */
   embedderFor?: (userId: string) => Promise<Embedder>;
   historyTurns?: number;
+  /** Every this many turns of a user, drift is measured (and self-correction queued) in the background. */
+  driftEvery?: number;
 }
 
 /**
@@ -73,6 +76,8 @@ export interface ChatEngineOptions {
  */
 export class ChatEngine {
   readonly workingMemories: WorkingMemories;
+  private readonly turnsSinceDrift = new Map<string, number>();
+  private readonly background = new Set<Promise<unknown>>();
 
   constructor(
     private readonly door: UserDoor,
@@ -171,6 +176,7 @@ export class ChatEngine {
     }
     const { assistantTurnId } = r;
     const learned = { promoted: r.promoted, reinforced: r.reinforced };
+    this.maybeCheckDrift(userId);
     wm.observeTurn({ id: userTurnId, conversationId, role: 'user', content: text });
     if (assistantTurnId) wm.observeTurn({ id: assistantTurnId, conversationId, role: 'assistant', content: reply });
     const tEnd = performance.now();
@@ -187,6 +193,25 @@ export class ChatEngine {
       learned,
       timings: timings(t0, tStored, tRecalled, tContext, tModel, tEnd),
     };
+  }
+
+  /** Drift is measured off the turn's path; a failure only postpones it to the next round. */
+  private maybeCheckDrift(userId: string): void {
+    const every = this.o.driftEvery ?? 20;
+    const n = (this.turnsSinceDrift.get(userId) ?? 0) + 1;
+    if (n < every) {
+      this.turnsSinceDrift.set(userId, n);
+      return;
+    }
+    this.turnsSinceDrift.set(userId, 0);
+    const p = checkDrift(this.door, userId).catch(() => undefined);
+    this.background.add(p);
+    void p.finally(() => this.background.delete(p));
+  }
+
+  /** Waits for background drift checks (before shutting down). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.background]);
   }
 
   feedback(userId: string, assistantTurnId: unknown, feedback: FeedbackInput): Promise<FeedbackResult> {

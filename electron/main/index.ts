@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { app, BrowserWindow, dialog, safeStorage } from 'electron';
 import { createApi, type Api } from '../api/composition.js';
+import type { Services } from '../api/services.js';
 import { defaultServices } from '../api/wiring.js';
 import { Emily } from '../core/emily.js';
 import { toEmilyError } from '../core/errors.js';
@@ -18,6 +19,7 @@ import { createMainWindow } from './window.js';
 let win: BrowserWindow | null = null;
 let emily: Emily | null = null;
 let api: Api | null = null;
+let services: Services | null = null;
 let unregister: (() => void) | null = null;
 let quitting = false;
 
@@ -46,7 +48,8 @@ async function start(): Promise<void> {
   }
   const secretsFile = path.join(emily.home, safeStorage.isEncryptionAvailable() ? 'desktop-secrets.enc.json' : 'desktop-secrets.json');
   const secrets = safeStorage.isEncryptionAvailable() ? new FileSecretStore(secretsFile, safeStorageCodec) : new FileSecretStore(secretsFile);
-  api = createApi({ emily, mode: 'desktop', secrets, services: await defaultServices(emily) });
+  services = await defaultServices(emily);
+  api = createApi({ emily, mode: 'desktop', secrets, services });
   serveRenderer(rendererDist());
   unregister = registerIpc(api, () => win);
   win = createMainWindow();
@@ -73,8 +76,9 @@ if (!app.requestSingleInstanceLock()) {
     unregister?.();
     api?.close();
     // The embedded server belongs to this app: stop it, then really quit.
-    void emily
-      .close({ stopServer: true })
+    void (services?.shutdown?.() ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => emily!.close({ stopServer: true }))
       .catch(() => undefined)
       .finally(() => app.quit());
   });

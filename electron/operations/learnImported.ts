@@ -1,4 +1,4 @@
-import { consolidateBacklog, resolveEmbedder, type UserDoor } from '../cognition/index.js';
+import { checkEmbeddings, consolidateBacklog, resolveEmbedder, type UserDoor } from '../cognition/index.js';
 
 /**
  * The learn hook for chat-history imports: distils the imported L4 turns (the memory
@@ -9,4 +9,12 @@ export function learnImported(door: UserDoor): (userId: string) => Promise<void>
     const embedder = await resolveEmbedder(door, userId);
     await consolidateBacklog(door, userId, { embedder, batch: 200 });
   };
+}
+
+/**
+ * After an imported or restored Emily goes live: her hosted vectors are kept, and the local
+ * model's vectors are built by a background re-embedding job (retrieval works meanwhile).
+ */
+export async function queueLocalVectors(door: UserDoor, userId: string): Promise<void> {
+  await checkEmbeddings(door, userId, await resolveEmbedder(door, userId));
 }

@@ -19,7 +19,7 @@ const conversationView = (c: { id: number; title: string; createdAt: Date; updat
 });
 
 /** Chat over the turn pipeline (electron/chat). */
-export function chatService(emily: Emily): ChatService {
+export function chatService(emily: Emily): ChatService & { settle(): Promise<void> } {
   const engine = new ChatEngine(emily, { workingMemories: new WorkingMemories() });
 
   async function messages(userId: string, conversationId: number) {
@@ -62,6 +62,7 @@ export function chatService(emily: Emily): ChatService {
   }
 
   return {
+    settle: () => engine.settle(),
     conversations: async (userId) => (await emily.withUser(userId, (c) => listConversations(c))).map(conversationView),
     async open(userId, conversationId): Promise<ConversationDetail> {
       const id = Number(conversationId);

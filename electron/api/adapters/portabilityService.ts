@@ -1,5 +1,5 @@
 import type { Emily } from '../../core/emily.js';
-import { learnImported } from '../../operations/learnImported.js';
+import { learnImported, queueLocalVectors } from '../../operations/learnImported.js';
 import { createBackup, listBackups, removeUserBackups, type BackupInfo } from '../../portability/backups.js';
 import { importChatHistory } from '../../portability/chat/importChat.js';
 import { exportUser } from '../../portability/exportDump.js';
@@ -22,6 +22,7 @@ export function portabilityService(emily: Emily): PortabilityService {
     },
     async importDump(file, name, progress, signal) {
       const r = await importDump(emily, file, { name, onProgress: toProgress(progress), signal });
+      await queueLocalVectors(emily, r.user.id);
       return { profileId: r.user.id, counts: r.rows };
     },
     async importChatHistory(userId, file, progress, signal) {
@@ -32,6 +33,7 @@ export function portabilityService(emily: Emily): PortabilityService {
     backupNow: async (userId, progress, signal) => backupView(await createBackup(emily, userId, { kind: 'manual', onProgress: toProgress(progress), signal })),
     async restore(backupId, asName, progress, signal) {
       const r = await restoreBackup(emily, backupId, { as: asName, onProgress: toProgress(progress), signal });
+      await queueLocalVectors(emily, r.user.id);
       return { profileId: r.user.id };
     },
     async deleteBackups(userId) {

@@ -30,12 +30,14 @@ export function registerServe(program: Command, run: Runner): void {
           throw new EmilyError('TOOL_MISSING', `the renderer is not built (${dir} is missing): run "npm run build:renderer", or start with "npm start", which builds it`);
         }
         const emily = await Emily.open();
-        const api = createApi({ emily, mode: 'browser', services: await defaultServices(emily) });
+        const services = await defaultServices(emily);
+        const api = createApi({ emily, mode: 'browser', services });
         let server;
         try {
           server = await startBrowserServer({ api, rendererDir: dir, port: opts.port });
         } catch (e) {
           api.close();
+          await services.shutdown?.();
           await emily.close();
           if ((e as { code?: string }).code === 'EADDRINUSE') throw new EmilyError('PORT_IN_USE', `port ${opts.port} is in use: pick another with --port, or leave it out`, { cause: e });
           throw e;
@@ -49,6 +51,7 @@ export function registerServe(program: Command, run: Runner): void {
         });
         await server.close();
         api.close();
+        await services.shutdown?.();
         await emily.close();
       }),
     );
