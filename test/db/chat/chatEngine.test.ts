@@ -151,3 +151,20 @@ describe('a chat turn', () => {
     expect(after.outcome).toBeLessThan(before);
   });
 });
+
+describe('drift checks from chat', () => {
+  it('measures drift every N turns off the turn path: the first check takes the Golden Baseline', async () => {
+    const u = await t.user();
+    await t.emily.withUserTransaction(u.id, async (c) => {
+      for (let i = 0; i < 12; i++) await c.query("INSERT INTO memories (content, kind, source) VALUES ($1, 'fact', 'user-stated')", [`fact number ${i}`]);
+    });
+    const engine = new ChatEngine(t.emily, { driftEvery: 2 });
+    const baselines = async () => t.emily.withUser(u.id, async (c) => (await c.query('SELECT count(*)::int AS n FROM baselines')).rows[0].n);
+    await engine.send(u.id, undefined, { text: 'first' });
+    await engine.settle();
+    expect(await baselines()).toBe(0);
+    await engine.send(u.id, undefined, { text: 'second' });
+    await engine.settle();
+    expect(await baselines()).toBe(1);
+  });
+});
