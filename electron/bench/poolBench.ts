@@ -23,6 +23,13 @@ export interface PoolBenchResult {
   acquire_p95_ms: number;
   acquire_p99_ms: number;
   query_p99_ms: number;
+  /** Acquisitions that had to wait for a free connection slot, and how long (p99). */
+  queued_for_budget: number;
+  budget_wait_p99_ms: number;
+  /** Server connections opened while driving the load, and how long opening one took. */
+  new_connections: number;
+  connect_p50_ms: number;
+  connect_p99_ms: number;
   errors: number;
   /** The first few distinct error messages, so a failing run says why. */
   error_samples: string[];
@@ -39,7 +46,7 @@ export async function benchPool(opts: PoolBenchOptions = {}): Promise<PoolBenchR
   const users = opts.users ?? 600;
   const budget = opts.budget ?? 60;
   const seconds = opts.seconds ?? 20;
-  const thinkMs = opts.thinkMs ?? 2000;
+  const thinkMs = opts.thinkMs ?? 5000;
   return withScratchEmily({ budget, perUserMax: 2, maxConnections: 100 }, async (emily) => {
     const t0 = process.hrtime.bigint();
     const limit = pLimit(2);
@@ -54,7 +61,15 @@ export async function benchPool(opts: PoolBenchOptions = {}): Promise<PoolBenchR
       ),
     );
     const provisionS = elapsedMs(t0) / 1000;
+    // Creating 600 databases writes gigabytes of WAL: measure the steady state, not the
+    // checkpoint that follows the provisioning burst.
+    await emily.spares.settle();
+    await withAdminClient(emily.cluster.admin(), 'postgres', (c) => c.query('CHECKPOINT'));
     const sampler = startSampler(emily);
+    const budgetWaits: number[] = [];
+    emily.users.pools.budget.waits = budgetWaits;
+    const connects: number[] = [];
+    emily.users.pools.budget.connects = connects;
     const acquire: number[] = [];
     const query: number[] = [];
     let errors = 0;
@@ -92,6 +107,11 @@ export async function benchPool(opts: PoolBenchOptions = {}): Promise<PoolBenchR
       acquire_p95_ms: percentile(acquire, 95),
       acquire_p99_ms: percentile(acquire, 99),
       query_p99_ms: percentile(query, 99),
+      queued_for_budget: budgetWaits.length,
+      budget_wait_p99_ms: percentile(budgetWaits, 99),
+      new_connections: connects.length,
+      connect_p50_ms: percentile(connects, 50),
+      connect_p99_ms: percentile(connects, 99),
       errors,
       error_samples: [...samples],
       think_ms: thinkMs,

@@ -1,6 +1,7 @@
 import { EmilyError } from '../core/errors.js';
 
 interface Waiter {
+  since: number;
   resolve: () => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
@@ -16,6 +17,10 @@ export class ConnectionBudget {
   private peak = 0;
   private readonly waiters: Waiter[] = [];
   onPressure: () => void = () => undefined;
+  /** When set, how long each queued caller waited (ms), for benchmarks. */
+  waits: number[] | undefined;
+  /** When set, how long each new server connection took to open (ms), for benchmarks. */
+  connects: number[] | undefined;
 
   constructor(
     readonly capacity: number,
@@ -43,6 +48,7 @@ export class ConnectionBudget {
     }
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
+        since: performance.now(),
         resolve,
         reject,
         timer: setTimeout(() => {
@@ -63,6 +69,7 @@ export class ConnectionBudget {
     if (next) {
       clearTimeout(next.timer);
       this.take();
+      this.waits?.push(performance.now() - next.since);
       next.resolve();
     }
   }

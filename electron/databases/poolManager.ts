@@ -181,8 +181,10 @@ function budgetedClient(budget: ConnectionBudget): typeof pg.Client {
         await budget.acquire();
         this.permit = true;
         this.once('end', () => this.dropPermit());
+        const started = performance.now();
         try {
           await super.connect();
+          budget.connects?.push(performance.now() - started);
         } catch (e) {
           this.dropPermit();
           throw e;

@@ -26,7 +26,7 @@ export function registerBench(program: Command, run: Runner): Command {
     .option('--users <n>', 'user databases', '600')
     .option('--budget <n>', 'connection budget', '60')
     .option('--seconds <n>', 'how long to drive the load', '20')
-    .option('--think-ms <n>', "mean pause between one user's queries", '2000')
+    .option('--think-ms <n>', "mean pause between one user's queries", '5000')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean; users: string; budget: string; seconds: string; thinkMs: string }) =>
       run(opts, async () => {
