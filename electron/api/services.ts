@@ -27,6 +27,8 @@ export interface MemoryService {
   drift(userId: string): Promise<DriftView>;
   recall(userId: string, query: string, k: number): Promise<UsedMemory[]>;
   testEmbedding(embedding: ResolvedEmbedding, signal: AbortSignal): Promise<ConnectionTest>;
+  /** The profile chose another embedding model: record it and re-embed in the background. */
+  applyEmbedding?(userId: string, embedding: ResolvedEmbedding): Promise<void>;
 }
 
 /** Receives a reply as it is made; the chat domain turns these into pushed events. */

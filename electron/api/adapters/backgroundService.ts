@@ -1,11 +1,13 @@
 import { resolveEmbedder } from '../../cognition/index.js';
 import type { Emily } from '../../core/emily.js';
 import { BackgroundSwitch, cognitionHandlers, JobRunner } from '../../jobs/index.js';
+import { runDueBackups } from '../../portability/scheduler.js';
 import type { BackgroundWork } from '../services.js';
 
 /**
  * Background work of the app process: one job runner over every user's job table
- * (re-embedding, consolidation, self-correction) under the one global pause switch.
+ * (re-embedding, consolidation, self-correction) and the daily backups, under the one global
+ * pause switch.
  */
 export function backgroundService(emily: Emily): BackgroundWork & { stop(): Promise<void> } {
   const pause = new BackgroundSwitch(emily.home);
@@ -16,9 +18,26 @@ export function backgroundService(emily: Emily): BackgroundWork & { stop(): Prom
     listUsers: async () => (await emily.catalog.list()).map((u) => u.id),
   });
   runner.start();
+  // Scheduled backups: due ones (daily, with retention) are made on a slow tick.
+  let backingUp: Promise<unknown> | undefined;
+  const tick = () => {
+    if (pause.paused || backingUp) return;
+    backingUp = runDueBackups(emily)
+      .catch(() => undefined)
+      .finally(() => (backingUp = undefined));
+  };
+  const first = setTimeout(tick, 60_000);
+  const timer = setInterval(tick, 60 * 60_000);
+  first.unref();
+  timer.unref();
   return {
     isPaused: async () => pause.paused,
     setPaused: async (paused) => (paused ? pause.pause() : pause.resume()),
-    stop: () => runner.stop(),
+    stop: async () => {
+      clearTimeout(first);
+      clearInterval(timer);
+      await runner.stop();
+      await backingUp;
+    },
   };
 }

@@ -11,14 +11,23 @@ import {
   resolveEmbedder,
   tierBalance,
   embedderFromConfig,
+  setEmbeddingModel,
+  type EmbeddingConfig,
   type MemoryDetail as EngineDetail,
   type MemorySummary,
   type TurnSummary,
 } from '../../cognition/index.js';
 import type { Emily } from '../../core/emily.js';
 import type { DriftView, MemoryDetail, MemoryPage, MemoryRow, TierBalance, UsedMemory } from '../contract/views.js';
-import type { MemoryService } from '../services.js';
+import type { MemoryService, ResolvedEmbedding } from '../services.js';
 import { toDriftView, toMemoryDetail, toMemoryRow, toTurnRow, toUsedMemory } from './views.js';
+
+/** The Settings screen's embedding choice in the memory engine's terms. */
+function embeddingConfig(e: ResolvedEmbedding): EmbeddingConfig {
+  if (e.provider === 'openai-compatible') return { kind: 'openai', baseUrl: e.baseUrl, model: e.model };
+  if (e.provider === 'local-gguf') return { kind: 'gguf', modelPath: e.model };
+  return { kind: 'builtin' };
+}
 
 /** The memory browser over the memory engine (electron/cognition). */
 export function memoryService(emily: Emily): MemoryService {
@@ -62,15 +71,14 @@ export function memoryService(emily: Emily): MemoryService {
       const r = await recall(emily, userId, query, { k, embedder: await resolveEmbedder(emily, userId), memoriesOnly: true });
       return r.results.map(toUsedMemory);
     },
+    async applyEmbedding(userId, embedding) {
+      const config = embeddingConfig(embedding);
+      await setEmbeddingModel(emily, userId, config, embedderFromConfig(config, { apiKey: embedding.apiKey ?? undefined }));
+    },
     async testEmbedding(embedding) {
       const started = performance.now();
       try {
-        const embedder =
-          embedding.provider === 'openai-compatible'
-            ? embedderFromConfig({ kind: 'openai', baseUrl: embedding.baseUrl, model: embedding.model }, { apiKey: embedding.apiKey ?? undefined })
-            : embedding.provider === 'local-gguf'
-              ? embedderFromConfig({ kind: 'gguf', modelPath: embedding.model })
-              : embedderFromConfig({ kind: 'builtin' });
+        const embedder = embedderFromConfig(embeddingConfig(embedding), { apiKey: embedding.apiKey ?? undefined });
         const [v] = await embedder.embed(['Emily checks the connection']);
         return { ok: true, message: `${embedder.id}: ${v?.length ?? 0} dimensions`, latencyMs: Math.round(performance.now() - started) };
       } catch (e) {

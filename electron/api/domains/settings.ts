@@ -9,7 +9,14 @@ export function settingsHandlers(deps: ApiDeps): HandlerMap<typeof settingsContr
   };
   return {
     'settings.get': async () => deps.settings.view(await currentProfile(deps)),
-    'settings.update': async (patch) => deps.settings.update(await currentProfile(deps), patch),
+    'settings.update': async (patch) => {
+      const userId = await currentProfile(deps);
+      const saved = await deps.settings.update(userId, patch);
+      if (patch.embedding && deps.services.memory?.applyEmbedding) {
+        await deps.services.memory.applyEmbedding(userId, (await deps.settings.resolved(userId)).embedding);
+      }
+      return saved;
+    },
     'settings.testConnection': async ({ target }, ctx) => {
       const resolved = await deps.settings.resolved(await currentProfile(deps));
       if (target === 'language') {
