@@ -14,7 +14,8 @@ const OPENINGS: Record<MemoryAnswerReason, string> = {
  */
 export function answerFromMemory(memories: RecallResult[], reason: MemoryAnswerReason): string {
   const facts = memories.filter((m) => m.tier === 'L3').slice(0, 5);
-  const turns = memories.filter((m) => m.tier === 'L4').slice(0, 2);
+  // Only the user's own words are quoted back; Emily's earlier replies are not memories.
+  const turns = memories.filter((m) => m.tier === 'L4' && m.provenance[0]?.role === 'user').slice(0, 2);
   if (!facts.length && !turns.length) return `${OPENINGS[reason]} I don't recall anything about that yet — tell me more and I will remember it.`;
   const lines = [`${OPENINGS[reason]} Here is what I recall about that:`];
   for (const m of facts) lines.push(`• ${m.content}`);

@@ -27,9 +27,10 @@ describe('a chat turn', () => {
     expect(first.mode).toBe('memory');
     expect(first.reply).toMatch(/No language model is set up, so I am answering from memory/);
     expect(first.learned.promoted.length).toBeGreaterThan(0);
-    const second = await engine.send(u.id, undefined, { conversationId: first.conversationId, text: 'What do you know about Ana?' });
+    const second = await engine.send(u.id, undefined, { conversationId: first.conversationId, text: 'What do you remember about Ana?' });
     expect(second.mode).toBe('memory');
     expect(second.reply).toMatch(/Ana/);
+    expect(second.reply).not.toMatch(/You once said: “No language model/); // her own replies are not quoted as the user's
     expect(second.memories.some((m) => m.tier === 'L3' && /Ana/.test(m.content))).toBe(true);
     const stored = await turns(u.id, first.conversationId);
     expect(stored.map((r) => r.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
