@@ -2,7 +2,7 @@ import os from 'node:os';
 import { defaultEmbedder } from '../cognition/context.js';
 import { DEFAULT_FRAMEWORK } from '../cognition/framework.js';
 import { queryWords, retrieve } from '../cognition/retrieval.js';
-import { vectorParam } from '../cognition/vectors.js';
+import { modelSql, vectorParam } from '../cognition/vectors.js';
 import { HNSW } from '../embeddings/registry.js';
 import { createUser } from '../operations/users.js';
 import { syntheticQueries } from './corpus/synthetic.js';
@@ -49,8 +49,12 @@ export async function benchRetrieval(opts: { l3?: number; l4?: number; queries?:
     const { model, stats } = await emily.withUser(user.id, (c) => loadSynthetic(c, embedder, n, progress));
     const vectors = (await embedder.embed(queries)).map((v) => vectorParam(model, v));
     const words = queries.map(queryWords);
-    const cast = `vector(${model.dimensions})`;
-    const top10 = `SELECT memory_id, embedding::${cast} <=> $1::${cast} AS d FROM memory_embeddings WHERE model_idx = ${model.idx} ORDER BY embedding::${cast} <=> $1::${cast} LIMIT 10`;
+    // The HNSW path as retrieval runs it: the index's candidates (halfvec), re-scored at full
+    // precision; the truth is exact full-precision search.
+    const { cast, full } = modelSql(model);
+    const k0 = params.retrieval.vectorCandidates;
+    const top10 = `SELECT memory_id, d FROM (SELECT memory_id, embedding::${full} <=> $1::${full} AS d FROM memory_embeddings WHERE model_idx = ${model.idx} ORDER BY embedding::${cast} <=> $1::${cast} LIMIT ${k0}) s ORDER BY d LIMIT 10`;
+    const exactTop10 = `SELECT memory_id, embedding::${full} <=> $1::${full} AS d FROM memory_embeddings WHERE model_idx = ${model.idx} ORDER BY embedding::${full} <=> $1::${full} LIMIT 10`;
     return emily.withUser(user.id, async (c) => {
       const hybrid: number[] = [];
       const vectorOnly: number[] = [];
@@ -74,8 +78,8 @@ export async function benchRetrieval(opts: { l3?: number; l4?: number; queries?:
           await c.query('SET LOCAL enable_bitmapscan = off');
           await c.query('SET LOCAL enable_seqscan = on');
           t = process.hrtime.bigint();
-          const truth = await c.query<{ memory_id: string; d: number }>(top10, [vectors[i]]);
-          if (i === 0 && !warm) await assertSeqScan(c, top10, vectors[i]!);
+          const truth = await c.query<{ memory_id: string; d: number }>(exactTop10, [vectors[i]]);
+          if (i === 0 && !warm) await assertSeqScan(c, exactTop10, vectors[i]!);
           const tExact = elapsedMs(t);
           await c.query('COMMIT');
           if (warm) continue;

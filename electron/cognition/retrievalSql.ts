@@ -40,11 +40,12 @@ export async function fetchCandidates(
 ): Promise<CandidateRow[]> {
   const r = a.params.retrieval;
   const ms = a.model && a.vector ? modelSql(a.model) : null;
+  // The HNSW walk compares halfvecs; its candidates are scored at full precision.
   const vec = ms
-    ? `SELECT e.memory_id AS id, 1 - (e.embedding::${ms.cast} <=> $1::${ms.cast}) AS sim FROM memory_embeddings e
+    ? `SELECT e.memory_id AS id, 1 - (e.embedding::${ms.full} <=> $1::${ms.full}) AS sim FROM memory_embeddings e
         WHERE e.${ms.where} ORDER BY e.embedding::${ms.cast} <=> $1::${ms.cast} LIMIT $2`
     : 'SELECT NULL::bigint AS id, NULL::float8 AS sim WHERE $1::text IS NULL AND $2::int IS NULL';
-  const simOf = ms ? `1 - (e.embedding::${ms.cast} <=> $1::${ms.cast})` : 'NULL::float8';
+  const simOf = ms ? `1 - (e.embedding::${ms.full} <=> $1::${ms.full})` : 'NULL::float8';
   const embJoin = ms ? `LEFT JOIN memory_embeddings e ON e.memory_id = m.id AND e.${ms.where}` : '';
   const sql = `
     WITH vec AS MATERIALIZED (${vec}),

@@ -1,12 +1,15 @@
 import type pg from 'pg';
 import { EmilyError } from '../core/errors.js';
-import type { EmbeddingModel } from '../embeddings/registry.js';
+import { searchCast, type EmbeddingModel } from '../embeddings/registry.js';
 import { toVectorLiteral } from '../embeddings/types.js';
 
-/** SQL fragments for one model's vectors; idx and dimensions are integers we checked. */
-export function modelSql(model: EmbeddingModel): { cast: string; where: string } {
+/**
+ * SQL fragments for one model's vectors; idx and dimensions are integers we checked.
+ * cast: what the HNSW index compares (halfvec); full: full precision, for scoring.
+ */
+export function modelSql(model: EmbeddingModel): { cast: string; full: string; where: string } {
   if (!Number.isSafeInteger(model.idx) || !Number.isSafeInteger(model.dimensions)) throw new EmilyError('INTERNAL', 'bad embedding model');
-  return { cast: `vector(${model.dimensions})`, where: `model_idx = ${model.idx}` };
+  return { cast: searchCast(model.dimensions), full: `vector(${model.dimensions})`, where: `model_idx = ${model.idx}` };
 }
 
 export function vectorParam(model: EmbeddingModel, v: ArrayLike<number>): string {
@@ -24,9 +27,9 @@ export interface Neighbour {
 
 /** The nearest live memories of one model (HNSW), most similar first. */
 export async function nearest(client: pg.ClientBase, model: EmbeddingModel, vector: string, k: number, excludeId?: number): Promise<Neighbour[]> {
-  const { cast, where } = modelSql(model);
+  const { cast, full, where } = modelSql(model);
   const r = await client.query<{ id: string; sim: number; content: string }>(
-    `SELECT e.memory_id AS id, 1 - (e.embedding::${cast} <=> $1::${cast}) AS sim, m.content
+    `SELECT e.memory_id AS id, 1 - (e.embedding::${full} <=> $1::${full}) AS sim, m.content
        FROM memory_embeddings e JOIN memories m ON m.id = e.memory_id
       WHERE e.${where} AND NOT m.archived AND e.memory_id <> $3
       ORDER BY e.embedding::${cast} <=> $1::${cast} LIMIT $2`,

@@ -11,6 +11,15 @@ export interface EmbeddingModel {
 /** HNSW build parameters (tuned with `emily bench retrieval`). */
 export const HNSW = { m: 32, efConstruction: 200 } as const;
 
+/**
+ * Vectors are stored at full precision (exports stay bit-identical); the index and the
+ * search compare them as halfvec: half the bytes per distance, with pgvector's F16C
+ * distance functions, for a faster graph walk at the same recall.
+ */
+export function searchCast(dimensions: number): string {
+  return `halfvec(${dims(dimensions)})`;
+}
+
 /** The model's HNSW index name: from its integer idx, never from its free-text id. */
 export function hnswIndexName(idx: number): string {
   if (!Number.isSafeInteger(idx) || idx <= 0) throw new EmilyError('INTERNAL', `bad embedding model idx ${idx}`);
@@ -51,10 +60,10 @@ export async function ensureModel(client: pg.ClientBase, id: string, dimensions:
 
 export async function createModelIndex(client: pg.ClientBase, model: EmbeddingModel): Promise<void> {
   const d = dims(model.dimensions);
-  if (d > 2000) return; // pgvector's HNSW limit for vector; exact search serves such models
+  if (d > 4000) return; // pgvector's HNSW limit for halfvec; exact search serves such models
   const name = hnswIndexName(model.idx);
   await client.query(
-    `CREATE INDEX IF NOT EXISTS ${name} ON memory_embeddings USING hnsw ((embedding::vector(${d})) vector_cosine_ops) WITH (m = ${HNSW.m}, ef_construction = ${HNSW.efConstruction}) WHERE model_idx = ${model.idx}`,
+    `CREATE INDEX IF NOT EXISTS ${name} ON memory_embeddings USING hnsw ((embedding::${searchCast(d)}) halfvec_cosine_ops) WITH (m = ${HNSW.m}, ef_construction = ${HNSW.efConstruction}) WHERE model_idx = ${model.idx}`,
   );
 }
 
