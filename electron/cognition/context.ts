@@ -29,7 +29,7 @@ export async function modelFor(door: UserDoor, userId: string, embedder: Embedde
   // Fast path without locks: the model is known and its index exists (or is not wanted).
   const known = await door.withUser(userId, (c) =>
     c.query<EmbeddingModel & { ready: boolean }>(
-      "SELECT idx, id, dimensions, (dimensions > 2000 OR to_regclass('memory_embeddings_hnsw_' || idx) IS NOT NULL) AS ready FROM embedding_models WHERE id = $1",
+      "SELECT idx, id, dimensions, (dimensions > 4000 /* no HNSW past halfvec's limit: see createModelIndex */ OR to_regclass('memory_embeddings_hnsw_' || idx) IS NOT NULL) AS ready FROM embedding_models WHERE id = $1",
       [embedder.id],
     ),
   );
