@@ -6,8 +6,8 @@ import { EmilyError } from '../core/errors.js';
 
 export type DumpFormat = 'custom' | 'plain';
 
-/** Opens an input file the user named: it must be an existing, non-empty, regular file. */
-export function checkInputFile(file: unknown): string {
+/** A file the user named for import: it must exist and be a regular file. */
+export function regularInputFile(file: unknown, what: string): { abs: string; st: fs.Stats } {
   if (typeof file !== 'string' || !file.trim()) throw new EmilyError('BAD_INPUT', 'a file to import is required');
   const abs = path.resolve(file);
   let st: fs.Stats;
@@ -16,7 +16,13 @@ export function checkInputFile(file: unknown): string {
   } catch {
     throw new EmilyError('NOT_FOUND', `the file ${abs} does not exist; check the path`);
   }
-  if (!st.isFile()) throw new EmilyError('BAD_INPUT', `${abs} is not a regular file; give the path of a dump file`);
+  if (!st.isFile()) throw new EmilyError('BAD_INPUT', `${abs} is not a regular file; give the path of ${what}`);
+  return { abs, st };
+}
+
+/** Opens an input file the user named: it must be an existing, non-empty, regular file. */
+export function checkInputFile(file: unknown): string {
+  const { abs, st } = regularInputFile(file, 'a dump file');
   if (st.size === 0) throw new EmilyError('INVALID_DUMP', `${abs} is empty; it is not a dump (was the export interrupted?)`);
   return abs;
 }

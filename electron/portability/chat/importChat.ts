@@ -1,3 +1,4 @@
+import { regularInputFile } from '../dumpFile.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Emily } from '../../core/emily.js';
@@ -80,14 +81,7 @@ export async function importChatHistory(emily: Emily, userId: string, file: stri
 }
 
 async function readHistory(file: string, opts: ChatImportOptions): Promise<ParsedHistory> {
-  const abs = path.resolve(file);
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(abs);
-  } catch {
-    throw new EmilyError('NOT_FOUND', `the file ${abs} does not exist; check the path`);
-  }
-  if (!st.isFile()) throw new EmilyError('BAD_INPUT', `${abs} is not a regular file`);
+  const { abs, st } = regularInputFile(file, 'a chat-history file');
   const max = opts.maxBytes ?? 512 * 1048576;
   const head = Buffer.alloc(4);
   const fd = fs.openSync(abs, 'r');
