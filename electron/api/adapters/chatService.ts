@@ -1,5 +1,5 @@
 import { ChatEngine } from '../../chat/chatEngine.js';
-import { deleteConversation, getTurns, listConversations, renameConversation } from '../../chat/conversations.js';
+import { deleteConversation, getTurns, listConversations, renameConversation, toTurn } from '../../chat/conversations.js';
 import { WorkingMemories } from '../../cognition/index.js';
 import type { Emily } from '../../core/emily.js';
 import { EmilyError } from '../../core/errors.js';
@@ -22,9 +22,13 @@ const conversationView = (c: { id: number; title: string; createdAt: Date; updat
 export function chatService(emily: Emily): ChatService & { settle(): Promise<void> } {
   const engine = new ChatEngine(emily, { workingMemories: new WorkingMemories() });
 
-  async function messages(userId: string, conversationId: number) {
+  /** A conversation's messages with their memory uses; onlyTurnIds: just those turns. */
+  async function messages(userId: string, conversationId: number, onlyTurnIds?: number[]) {
     return emily.withUser(userId, async (c) => {
-      const turns = (await getTurns(c, conversationId)).filter((t) => t.role !== 'system');
+      const all = onlyTurnIds
+        ? (await c.query('SELECT id, conversation_id, role, content, source, source_id, cut, meta, created_at FROM turns WHERE conversation_id = $1 AND id = ANY($2::bigint[]) ORDER BY id', [conversationId, onlyTurnIds])).rows.map(toTurn)
+        : await getTurns(c, conversationId);
+      const turns = all.filter((t) => t.role !== 'system');
       const ids = turns.filter((t) => t.role === 'assistant').map((t) => t.id);
       const uses = new Map<number, UsedMemory[]>();
       if (ids.length) {
@@ -55,10 +59,10 @@ export function chatService(emily: Emily): ChatService & { settle(): Promise<voi
   }
 
   async function conversation(userId: string, id: number): Promise<ConversationView> {
-    const all = await emily.withUser(userId, (c) => listConversations(c, { limit: 1000 }));
-    const found = all.find((c) => c.id === id);
+    const r = await emily.withUser(userId, (c) => c.query<{ id: string; title: string; created_at: Date; updated_at: Date }>('SELECT id, title, created_at, updated_at FROM conversations WHERE id = $1', [id]));
+    const found = r.rows[0];
     if (!found) throw new EmilyError('NOT_FOUND', `conversation ${id} does not exist`);
-    return conversationView(found);
+    return conversationView({ id: Number(found.id), title: found.title, createdAt: found.created_at, updatedAt: found.updated_at });
   }
 
   return {
@@ -93,9 +97,9 @@ export function chatService(emily: Emily): ChatService & { settle(): Promise<voi
         },
         signal,
       );
-      const all = await messages(userId, out.conversationId);
-      const user = all.find((m) => m.id === String(out.userTurnId));
-      const reply = all.find((m) => m.id === String(out.assistantTurnId));
+      const pair = await messages(userId, out.conversationId, [out.userTurnId, out.assistantTurnId ?? 0]);
+      const user = pair.find((m) => m.id === String(out.userTurnId));
+      const reply = pair.find((m) => m.id === String(out.assistantTurnId));
       if (!user || !reply) throw new EmilyError('INTERNAL', 'the turn was stored but could not be read back');
       return { conversation: await conversation(userId, out.conversationId), user, reply };
     },

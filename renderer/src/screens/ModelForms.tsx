@@ -59,13 +59,27 @@ function TestButton({ target, dirty }: { target: Target; dirty: boolean }) {
   );
 }
 
-export function LanguageModelForm({ value, onSave }: { value: LanguageModelSettings; onSave(patch: Record<string, unknown>): Promise<boolean> }) {
+/**
+ * An editable copy of saved settings plus a typed-in key: reset when the saved value
+ * changes, dirty when either differs, and the patch to save (the stored-key flag stripped,
+ * the key only when one was typed).
+ */
+function useDraft<T extends { apiKeySet: boolean }>(value: T) {
   const [form, setForm] = useState(value);
   const [key, setKey] = useState('');
   useEffect(() => {
     setForm(value);
   }, [value]);
   const dirty = JSON.stringify(form) !== JSON.stringify(value) || key !== '';
+  const patch = () => {
+    const { apiKeySet: _k, ...rest } = form;
+    return { ...rest, ...(key ? { apiKey: key } : {}) };
+  };
+  return { form, setForm, key, setKey, dirty, patch };
+}
+
+export function LanguageModelForm({ value, onSave }: { value: LanguageModelSettings; onSave(patch: Record<string, unknown>): Promise<boolean> }) {
+  const { form, setForm, key, setKey, dirty, patch } = useDraft(value);
   const remote = form.provider === 'openai-compatible' || form.provider === 'anthropic';
   return (
     <form
@@ -73,8 +87,7 @@ export function LanguageModelForm({ value, onSave }: { value: LanguageModelSetti
       aria-label="Language model"
       onSubmit={async (e) => {
         e.preventDefault();
-        const { apiKeySet: _k, ...rest } = form;
-        if (await onSave({ languageModel: { ...rest, ...(key ? { apiKey: key } : {}) } })) setKey('');
+        if (await onSave({ languageModel: patch() })) setKey('');
       }}
     >
       <h2>Language model</h2>
@@ -117,20 +130,14 @@ export function LanguageModelForm({ value, onSave }: { value: LanguageModelSetti
 }
 
 export function EmbeddingForm({ value, onSave }: { value: EmbeddingSettings; onSave(patch: Record<string, unknown>): Promise<boolean> }) {
-  const [form, setForm] = useState(value);
-  const [key, setKey] = useState('');
-  useEffect(() => {
-    setForm(value);
-  }, [value]);
-  const dirty = JSON.stringify(form) !== JSON.stringify(value) || key !== '';
+  const { form, setForm, key, setKey, dirty, patch } = useDraft(value);
   return (
     <form
       className="card form"
       aria-label="Embedding model"
       onSubmit={async (e) => {
         e.preventDefault();
-        const { apiKeySet: _k, ...rest } = form;
-        if (await onSave({ embedding: { ...rest, ...(key ? { apiKey: key } : {}) } })) setKey('');
+        if (await onSave({ embedding: patch() })) setKey('');
       }}
     >
       <h2>Embedding model</h2>
