@@ -17,22 +17,29 @@ if [ -z "$postgres_bin" ] || [ ! -x "$postgres_bin" ]; then
   exit 1
 fi
 native=$(dirname "$(dirname "$postgres_bin")")
+# pgvector's own Makefile adds the vectorising flags (its distance loops depend on them).
+# Not -march=native: the library may be packaged for other machines; pgvector picks
+# AVX/FMA/F16C code paths at run time itself.
+flags="-O2 -fPIC -fno-strict-aliasing -fwrapv -fexcess-precision=standard -ftree-vectorize -fassociative-math -fno-signed-zeros -fno-trapping-math -w"
+build_id="pgvector-0.8 $flags"
 libdir="$native/lib/postgresql"
 extdir="$native/share/postgresql/extension"
 
 install_from() {
   local dir=$1
   mkdir -p "$libdir" "$extdir"
-  cp "$dir/vector.so" "$libdir/vector.so"
   cp "$dir"/vector.control "$dir"/vector--*.sql "$extdir/"
+  # Replaced by rename: running backends keep the library they mapped.
+  cp "$dir/vector.so" "$libdir/vector.so.new" && mv -f "$libdir/vector.so.new" "$libdir/vector.so"
+  cp "$dir/BUILD" "$libdir/vector.build"
   echo "build-pgvector: pgvector $(cat "$dir/VERSION") installed into $native"
 }
 
-if [ -f "$libdir/vector.so" ] && [ -f "$extdir/vector.control" ]; then
+if [ -f "$libdir/vector.so" ] && [ -f "$extdir/vector.control" ] && [ "$(cat "$libdir/vector.build" 2>/dev/null)" = "$build_id" ]; then
   echo "build-pgvector: already installed in $native"
   exit 0
 fi
-if [ -f "$cache/pgvector/vector.so" ]; then
+if [ -f "$cache/pgvector/vector.so" ] && [ "$(cat "$cache/pgvector/BUILD" 2>/dev/null)" = "$build_id" ]; then
   install_from "$cache/pgvector"
   exit 0
 fi
@@ -77,7 +84,8 @@ echo "build-pgvector: compiling pgvector $version"
 objs=()
 for c in src/src/*.c; do
   o="$work/$(basename "${c%.c}").o"
-  gcc -O2 -fPIC -fno-strict-aliasing -fwrapv -fexcess-precision=standard -w -I "$inc" -c "$c" -o "$o"
+  # shellcheck disable=SC2086
+  gcc $flags -I "$inc" -c "$c" -o "$o"
   objs+=("$o")
 done
 out="$cache/pgvector"
@@ -87,4 +95,5 @@ cp src/vector.control "$out/"
 cp src/sql/vector.sql "$out/vector--$version.sql"
 cp src/sql/vector--*--*.sql "$out/"
 echo "$version" >"$out/VERSION"
+echo "$build_id" >"$out/BUILD"
 install_from "$out"

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { appVersion } from '../core/appRoot.js';
 import type { Emily } from '../core/emily.js';
-import { FileSecretStore, type SecretStore } from '../secrets/secretStore.js';
+import { homeSecretStore, type SecretStore } from '../secrets/secretStore.js';
 import { AppState } from './appState.js';
 import { chatContract } from './contract/chat.js';
 import { healthContract, operationsContract, profilesContract, settingsContract, systemContract } from './contract/core.js';
@@ -45,7 +45,7 @@ export interface Api {
 /** The composition root: registers each domain whose service exists in this build. */
 export function createApi(opts: ApiOptions): Api {
   const home = opts.emily.home;
-  const secrets = opts.secrets ?? new FileSecretStore(path.join(home, 'desktop-secrets.json'));
+  const secrets = opts.secrets ?? homeSecretStore(home);
   const services = opts.services ?? {};
   const deps: ApiDeps = {
     emily: opts.emily,

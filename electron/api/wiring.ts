@@ -1,4 +1,6 @@
 import type { Emily } from '../core/emily.js';
+import { homeSecretStore, type SecretStore } from '../secrets/secretStore.js';
+import { keyedEmbedderFor } from './adapters/embedderFor.js';
 import { backgroundService } from './adapters/backgroundService.js';
 import { chatService } from './adapters/chatService.js';
 import { memoryService } from './adapters/memoryService.js';
@@ -7,13 +9,15 @@ import type { Services } from './services.js';
 
 /**
  * The one place where the memory engine, the chat pipeline and portability are plugged
- * into the API, for both the desktop app and browser mode.
+ * into the API, for both the desktop app and browser mode. Pass the key store the API uses,
+ * so that a configured embedding server gets its API key.
  */
-export async function defaultServices(emily: Emily): Promise<Services> {
-  const background = backgroundService(emily);
-  const chat = chatService(emily);
+export async function defaultServices(emily: Emily, secrets: SecretStore = homeSecretStore(emily.home)): Promise<Services> {
+  const embedderFor = keyedEmbedderFor(emily, secrets);
+  const background = backgroundService(emily, embedderFor);
+  const chat = chatService(emily, embedderFor);
   return {
-    memory: memoryService(emily),
+    memory: memoryService(emily, embedderFor),
     chat,
     portability: portabilityService(emily),
     background,

@@ -39,32 +39,40 @@ export async function fetchCandidates(
   a: { model: EmbeddingModel | null; vector: string | null; words: string[]; params: FrameworkParams },
 ): Promise<CandidateRow[]> {
   const r = a.params.retrieval;
+  // Limits and thresholds are framework data (numbers), written into the statement so that
+  // its one cached generic plan is as good as a custom one: only the query varies per call.
+  const lim = {
+    vec: int(r.vectorCandidates),
+    txt: int(r.textCandidates),
+    l4: int(r.turnCandidates),
+    edge: Number.isFinite(a.params.strongEdge) ? a.params.strongEdge : 1,
+  };
   const ms = a.model && a.vector ? modelSql(a.model) : null;
   // The HNSW walk compares halfvecs; its candidates are scored at full precision.
   const vec = ms
     ? `SELECT e.memory_id AS id, 1 - (e.embedding::${ms.full} <=> $1::${ms.full}) AS sim FROM memory_embeddings e
-        WHERE e.${ms.where} ORDER BY e.embedding::${ms.cast} <=> $1::${ms.cast} LIMIT $2`
-    : 'SELECT NULL::bigint AS id, NULL::float8 AS sim WHERE $1::text IS NULL AND $2::int IS NULL';
+        WHERE e.${ms.where} ORDER BY e.embedding::${ms.cast} <=> $1::${ms.cast} LIMIT ${lim.vec}`
+    : 'SELECT NULL::bigint AS id, NULL::float8 AS sim WHERE $1::text IS NULL';
   const simOf = ms ? `1 - (e.embedding::${ms.full} <=> $1::${ms.full})` : 'NULL::float8';
   const embJoin = ms ? `LEFT JOIN memory_embeddings e ON e.memory_id = m.id AND e.${ms.where}` : '';
   const sql = `
     WITH vec AS MATERIALIZED (${vec}),
     txt AS MATERIALIZED (
-      SELECT m.id, ts_rank(m.tsv, to_tsquery('simple', $3), 32) AS rank FROM memories m
-       WHERE $3::text IS NOT NULL AND m.tsv @@ to_tsquery('simple', $3) AND NOT m.archived ORDER BY rank DESC LIMIT $4),
+      SELECT m.id, ts_rank(m.tsv, to_tsquery('simple', $2), 32) AS rank FROM memories m
+       WHERE $2::text IS NOT NULL AND m.tsv @@ to_tsquery('simple', $2) AND NOT m.archived ORDER BY rank DESC LIMIT ${lim.txt}),
     l4 AS MATERIALIZED (
       -- L4 is the firehose: common words match thousands of turns, so only the first few
       -- hundred matches are ranked (L4 only supplements the memories).
-      SELECT t.id, ts_rank(t.tsv, to_tsquery('simple', $3), 32) AS rank
-        FROM (SELECT id, tsv FROM turns WHERE $3::text IS NOT NULL AND tsv @@ to_tsquery('simple', $3) ORDER BY id DESC LIMIT 300) t
-       ORDER BY rank DESC LIMIT $5),
+      SELECT t.id, ts_rank(t.tsv, to_tsquery('simple', $2), 32) AS rank
+        FROM (SELECT id, tsv FROM turns WHERE $2::text IS NOT NULL AND tsv @@ to_tsquery('simple', $2) ORDER BY id DESC LIMIT 300) t
+       ORDER BY rank DESC LIMIT ${lim.l4}),
     via4 AS MATERIALIZED (SELECT s.memory_id AS id, max(l4.rank) AS rank FROM l4 JOIN memory_sources s ON s.turn_id = l4.id GROUP BY s.memory_id),
     seeds AS MATERIALIZED (SELECT id FROM vec UNION SELECT id FROM txt UNION SELECT id FROM via4),
     hop AS MATERIALIZED (
       SELECT id, max(w) AS w FROM (
-        SELECT e.dst AS id, e.weight AS w FROM memory_edges e WHERE e.src = ANY (ARRAY(SELECT id FROM seeds)) AND e.weight >= $6 AND e.kind IN ('related', 'supports')
+        SELECT e.dst AS id, e.weight AS w FROM memory_edges e WHERE e.src = ANY (ARRAY(SELECT id FROM seeds)) AND e.weight >= ${lim.edge} AND e.kind IN ('related', 'supports')
         UNION ALL
-        SELECT e.src, e.weight FROM memory_edges e WHERE e.dst = ANY (ARRAY(SELECT id FROM seeds)) AND e.weight >= $6 AND e.kind IN ('related', 'supports')) h
+        SELECT e.src, e.weight FROM memory_edges e WHERE e.dst = ANY (ARRAY(SELECT id FROM seeds)) AND e.weight >= ${lim.edge} AND e.kind IN ('related', 'supports')) h
       GROUP BY id),
     cand AS (SELECT id FROM seeds UNION SELECT id FROM hop)
     SELECT 'L3' AS tier, m.id, m.content, m.kind, m.pinned, m.created_at, m.last_used_at, m.epsilon, m.outcome, m.novelty, m.stability,
@@ -79,11 +87,16 @@ export async function fetchCandidates(
            NULL, l4.rank, 0, NULL, false, true, false, tt.conversation_id, tt.role, tt.source, tt.source_id
       FROM l4 JOIN turns tt ON tt.id = l4.id
      WHERE NOT EXISTS (SELECT 1 FROM memory_sources s WHERE s.turn_id = l4.id)`;
-  // A named statement: planning this query costs more than running it, so each connection
-  // plans it once per model.
-  const name = `emily.retrieve.${a.model && a.vector ? `${a.model.idx}.${a.model.dimensions}` : 'text'}`;
-  const res = await client.query<CandidateRow>({ name, text: sql, values: [a.vector, r.vectorCandidates, orQuery(a.words), r.textCandidates, r.turnCandidates, a.params.strongEdge] });
+  // A named statement with a forced generic plan (retrieve() sets plan_cache_mode): planning
+  // this query costs about as much as running it, so each connection plans it once per
+  // model and framework.
+  const name = `emily.retrieve.${a.model && a.vector ? `${a.model.idx}.${a.model.dimensions}` : 'text'}.${lim.vec}.${lim.txt}.${lim.l4}.${lim.edge}`;
+  const res = await client.query<CandidateRow>({ name, text: sql, values: [a.vector, orQuery(a.words)] });
   return res.rows;
+}
+
+function int(n: number): number {
+  return Number.isSafeInteger(n) && n > 0 ? n : 1;
 }
 
 export interface ProvenanceRow {
@@ -99,13 +112,14 @@ export interface ProvenanceRow {
 /** The L4 turns (and their ids at their source) that the given memories came from. */
 export async function fetchProvenance(client: pg.ClientBase, memoryIds: number[]): Promise<ProvenanceRow[]> {
   if (!memoryIds.length) return [];
-  const r = await client.query<ProvenanceRow>(
-    `SELECT p.memory_id, t.id AS turn_id, t.conversation_id, t.role, t.source, t.source_id, t.created_at
+  const r = await client.query<ProvenanceRow>({
+    name: 'emily.provenance',
+    text: `SELECT p.memory_id, t.id AS turn_id, t.conversation_id, t.role, t.source, t.source_id, t.created_at
        FROM unnest($1::bigint[]) AS ids(id)
        CROSS JOIN LATERAL (SELECT s.memory_id, s.turn_id FROM memory_sources s WHERE s.memory_id = ids.id ORDER BY s.turn_id DESC LIMIT 10) p
        JOIN turns t ON t.id = p.turn_id`,
-    [memoryIds],
-  );
+    values: [memoryIds],
+  });
   return r.rows;
 }
 

@@ -48,7 +48,7 @@ async function start(): Promise<void> {
   }
   const secretsFile = path.join(emily.home, safeStorage.isEncryptionAvailable() ? 'desktop-secrets.enc.json' : 'desktop-secrets.json');
   const secrets = safeStorage.isEncryptionAvailable() ? new FileSecretStore(secretsFile, safeStorageCodec) : new FileSecretStore(secretsFile);
-  services = await defaultServices(emily);
+  services = await defaultServices(emily, secrets);
   api = createApi({ emily, mode: 'desktop', secrets, services });
   serveRenderer(rendererDist());
   unregister = registerIpc(api, () => win);

@@ -76,6 +76,11 @@ export class FileSecretStore implements SecretStore {
   }
 }
 
+/** The key store outside Electron: a 0600 file in Emily's home (browser mode, the CLI). */
+export function homeSecretStore(home: string): FileSecretStore {
+  return new FileSecretStore(path.join(home, 'desktop-secrets.json'));
+}
+
 function checkName(name: string): string {
   if (!NAME_RE.test(name)) throw new EmilyError('BAD_INPUT', `"${name.slice(0, 80)}" is not a secret name (profile id / setting)`);
   return name;

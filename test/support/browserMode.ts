@@ -5,7 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { createApi, type Api } from '../../electron/api/composition.js';
 import type { Services } from '../../electron/api/services.js';
 import type { Emily } from '../../electron/core/emily.js';
-import { FileSecretStore } from '../../electron/secrets/secretStore.js';
+import { FileSecretStore, type SecretStore } from '../../electron/secrets/secretStore.js';
 import { startBrowserServer, type BrowserServer } from '../../electron/server/browserServer.js';
 import { useTestEmily, type TestEmily } from './testEmily.js';
 
@@ -21,13 +21,14 @@ export interface TestBrowserMode {
  * Browser mode on the run's test cluster, as `emily serve` runs it, with its own state
  * and key store. Pass services (memory, chat, portability) to serve those domains too.
  */
-export function useBrowserMode(opts: { rendererDir: string | (() => string); services?: Services | ((emily: Emily) => Services); bodyLimit?: number; uploadLimit?: number }): TestBrowserMode {
+export function useBrowserMode(opts: { rendererDir: string | (() => string); services?: Services | ((emily: Emily, secrets: SecretStore) => Services); bodyLimit?: number; uploadLimit?: number }): TestBrowserMode {
   const t = useTestEmily();
   let api: Api | undefined;
   let server: BrowserServer | undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-browser-'));
   beforeAll(async () => {
-    api = createApi({ emily: t.emily, mode: 'browser', stateFile: path.join(dir, 'state.json'), secrets: new FileSecretStore(path.join(dir, 'secrets.json')), services: typeof opts.services === 'function' ? opts.services(t.emily) : opts.services });
+    const secrets = new FileSecretStore(path.join(dir, 'secrets.json'));
+    api = createApi({ emily: t.emily, mode: 'browser', stateFile: path.join(dir, 'state.json'), secrets, services: typeof opts.services === 'function' ? opts.services(t.emily, secrets) : opts.services });
     const rendererDir = typeof opts.rendererDir === 'function' ? opts.rendererDir() : opts.rendererDir;
     server = await startBrowserServer({ api, rendererDir, bodyLimit: opts.bodyLimit, uploadLimit: opts.uploadLimit });
   });

@@ -1,19 +1,19 @@
-import { resolveEmbedder } from '../../cognition/index.js';
 import type { Emily } from '../../core/emily.js';
 import { BackgroundSwitch, cognitionHandlers, JobRunner } from '../../jobs/index.js';
 import { runDueBackups } from '../../portability/scheduler.js';
 import type { BackgroundWork } from '../services.js';
+import type { EmbedderFor } from './embedderFor.js';
 
 /**
  * Background work of the app process: one job runner over every user's job table
  * (re-embedding, consolidation, self-correction) and the daily backups, under the one global
  * pause switch.
  */
-export function backgroundService(emily: Emily): BackgroundWork & { stop(): Promise<void> } {
+export function backgroundService(emily: Emily, embedderFor: EmbedderFor): BackgroundWork & { stop(): Promise<void> } {
   const pause = new BackgroundSwitch(emily.home);
   const runner = new JobRunner({
     door: emily,
-    handlers: cognitionHandlers({ embedderFor: (door, userId) => resolveEmbedder(door, userId) }),
+    handlers: cognitionHandlers({ embedderFor: (_door, userId) => embedderFor(userId) }),
     switch: pause,
     listUsers: async () => (await emily.catalog.list()).map((u) => u.id),
   });

@@ -7,6 +7,7 @@ import { modelFromSettings } from '../../providers/llm/fromSettings.js';
 import type { LanguageModel } from '../../providers/llm/types.js';
 import type { ConversationDetail, ConversationView, SendResult, UsedMemory } from '../contract/views.js';
 import type { ChatService, ResolvedLanguageModel } from '../services.js';
+import type { EmbedderFor } from './embedderFor.js';
 import { toChatMessage, toUsedMemory, type StoredTurn } from './views.js';
 
 const modelFrom = (settings: ResolvedLanguageModel): LanguageModel | undefined => modelFromSettings(settings);
@@ -19,8 +20,8 @@ const conversationView = (c: { id: number; title: string; createdAt: Date; updat
 });
 
 /** Chat over the turn pipeline (electron/chat). */
-export function chatService(emily: Emily): ChatService & { settle(): Promise<void> } {
-  const engine = new ChatEngine(emily, { workingMemories: new WorkingMemories() });
+export function chatService(emily: Emily, embedderFor?: EmbedderFor): ChatService & { settle(): Promise<void> } {
+  const engine = new ChatEngine(emily, { workingMemories: new WorkingMemories(), embedderFor });
 
   /** A conversation's messages with their memory uses; onlyTurnIds: just those turns. */
   async function messages(userId: string, conversationId: number, onlyTurnIds?: number[]) {

@@ -19,6 +19,7 @@ import {
 } from '../../cognition/index.js';
 import type { Emily } from '../../core/emily.js';
 import type { DriftView, MemoryDetail, MemoryPage, MemoryRow, TierBalance, UsedMemory } from '../contract/views.js';
+import type { EmbedderFor } from './embedderFor.js';
 import type { MemoryService, ResolvedEmbedding } from '../services.js';
 import { toDriftView, toMemoryDetail, toMemoryRow, toTurnRow, toUsedMemory } from './views.js';
 
@@ -30,7 +31,7 @@ function embeddingConfig(e: ResolvedEmbedding): EmbeddingConfig {
 }
 
 /** The memory browser over the memory engine (electron/cognition). */
-export function memoryService(emily: Emily): MemoryService {
+export function memoryService(emily: Emily, embedderFor: EmbedderFor = (userId) => resolveEmbedder(emily, userId)): MemoryService {
   const detail = async (userId: string, d: EngineDetail): Promise<MemoryDetail> => {
     const ids = d.provenance.map((p) => p.turnId);
     const texts = ids.length
@@ -53,7 +54,7 @@ export function memoryService(emily: Emily): MemoryService {
       return { total: r.total, offset: req.offset, items };
     },
     get: async (userId, id) => detail(userId, await getMemory(emily, userId, id)),
-    edit: async (userId, id, text) => detail(userId, await editMemory(emily, userId, id, text, { embedder: await resolveEmbedder(emily, userId) })),
+    edit: async (userId, id, text) => detail(userId, await editMemory(emily, userId, id, text, { embedder: await embedderFor(userId) })),
     setPinned: async (userId, id, pinned): Promise<MemoryRow> => toMemoryRow(await pinMemory(emily, userId, id, pinned)),
     setArchived: async (userId, id, archived): Promise<MemoryRow> => toMemoryRow(await archiveMemory(emily, userId, id, archived)),
     remove: async (userId, id) => {
@@ -68,7 +69,7 @@ export function memoryService(emily: Emily): MemoryService {
       return toDriftView(await driftReport(emily, userId), await listSelfCorrections(emily, userId, 10));
     },
     async recall(userId, query, k): Promise<UsedMemory[]> {
-      const r = await recall(emily, userId, query, { k, embedder: await resolveEmbedder(emily, userId), memoriesOnly: true });
+      const r = await recall(emily, userId, query, { k, embedder: await embedderFor(userId), memoriesOnly: true });
       return r.results.map(toUsedMemory);
     },
     async applyEmbedding(userId, embedding) {
