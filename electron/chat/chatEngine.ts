@@ -1,3 +1,4 @@
+import { withHeldDoor } from './heldDoor.js';
 import {
   checkDrift,
   giveFeedback,
@@ -63,7 +64,7 @@ export interface TurnOutcome {
 export interface ChatEngineOptions {
   workingMemories?: WorkingMemories;
   /** The user's embedder; the built-in one unless configured (see cognition resolveEmbedder). */
-  embedderFor?: (userId: string) => Promise<Embedder>;
+  embedderFor?: (userId: string, door: UserDoor) => Promise<Embedder>;
   historyTurns?: number;
   /** Every this many turns of a user, drift is measured (and self-correction queued) in the background. */
   driftEvery?: number;
@@ -91,27 +92,32 @@ export class ChatEngine {
     const text = cleanText(input.text, 'your message', MAX_TURN_CHARS);
     const requested = input.conversationId === undefined ? undefined : positiveId(input.conversationId, 'conversationId');
 
-    const { conversationId, userTurnId, identity, history } = await this.door.withUserTransaction(userId, async (c) => {
-      let conv = requested;
-      if (conv === undefined) {
-        conv = Number((await c.query<{ id: string }>('INSERT INTO conversations (title) VALUES ($1) RETURNING id', [titleFrom(text)])).rows[0]!.id);
-      } else {
-        const u = await c.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [conv]);
-        if (!u.rowCount) throw new EmilyError('NOT_FOUND', `conversation ${conv} does not exist (it may have been deleted); start a new one`);
-      }
-      const prior = await c.query<{ role: 'user' | 'assistant'; content: string }>(
-        "SELECT role, content FROM (SELECT id, role, content FROM turns WHERE conversation_id = $1 AND role <> 'system' ORDER BY id DESC LIMIT $2) t ORDER BY id",
-        [conv, this.o.historyTurns ?? 20],
-      );
-      const turn = await c.query<{ id: string }>("INSERT INTO turns (conversation_id, role, content, source) VALUES ($1, 'user', $2, 'chat') RETURNING id", [conv, text]);
-      return { conversationId: conv, userTurnId: Number(turn.rows[0]!.id), identity: await loadIdentity(c), history: prior.rows };
-    });
-    events.started?.({ conversationId, userTurnId });
-    const tStored = performance.now();
+    // Everything before the model runs on one held connection (see withHeldDoor).
+    const before = await withHeldDoor(this.door, userId, async (door) => {
+      const stored = await door.withUserTransaction(userId, async (c) => {
+        let conv = requested;
+        if (conv === undefined) {
+          conv = Number((await c.query<{ id: string }>('INSERT INTO conversations (title) VALUES ($1) RETURNING id', [titleFrom(text)])).rows[0]!.id);
+        } else {
+          const u = await c.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [conv]);
+          if (!u.rowCount) throw new EmilyError('NOT_FOUND', `conversation ${conv} does not exist (it may have been deleted); start a new one`);
+        }
+        const prior = await c.query<{ role: 'user' | 'assistant'; content: string }>(
+          "SELECT role, content FROM (SELECT id, role, content FROM turns WHERE conversation_id = $1 AND role <> 'system' ORDER BY id DESC LIMIT $2) t ORDER BY id",
+          [conv, this.o.historyTurns ?? 20],
+        );
+        const turn = await c.query<{ id: string }>("INSERT INTO turns (conversation_id, role, content, source) VALUES ($1, 'user', $2, 'chat') RETURNING id", [conv, text]);
+        return { conversationId: conv, userTurnId: Number(turn.rows[0]!.id), identity: await loadIdentity(c), history: prior.rows };
+      });
+      events.started?.({ conversationId: stored.conversationId, userTurnId: stored.userTurnId });
+      const tStored = performance.now();
 
-    const wm = await this.workingMemories.get(this.door, userId);
-    const embedder = this.o.embedderFor ? await this.o.embedderFor(userId) : await resolveEmbedder(this.door, userId);
-    const recalled = await recall(this.door, userId, text.slice(0, MAX_QUERY_CHARS), { k: 8, embedder, workingMemory: wm });
+      const wm = await this.workingMemories.get(door, userId);
+      const embedder = this.o.embedderFor ? await this.o.embedderFor(userId, door) : await resolveEmbedder(door, userId);
+      const recalled = await recall(door, userId, text.slice(0, MAX_QUERY_CHARS), { k: 8, embedder, workingMemory: wm });
+      return { ...stored, tStored, wm, embedder, recalled };
+    });
+    const { conversationId, userTurnId, identity, history, tStored, wm, embedder, recalled } = before;
     const memories = recalled.results.filter((r) => !(r.tier === 'L4' && r.id === userTurnId));
     events.memories?.(memories);
     const tRecalled = performance.now();
@@ -155,8 +161,8 @@ export class ChatEngine {
     const used = memories.filter((m) => m.tier === 'L3').map((m) => ({ memoryId: m.id, score: { ...m.components, total: m.score } }));
     let r;
     try {
-      r = await learnFromExchange(
-        this.door,
+      r = await withHeldDoor(this.door, userId, (door) => learnFromExchange(
+        door,
         userId,
         {
           conversationId,
@@ -168,7 +174,7 @@ export class ChatEngine {
           usedMemories: mode === 'model' ? used : [],
         },
         { embedder },
-      );
+      ));
     } catch (e) {
       const err = toEmilyError(e);
       if (err.code === 'NOT_FOUND') throw new EmilyError('NOT_FOUND', `the conversation was deleted while Emily was replying, so her reply was not saved`, { cause: e });
