@@ -10,7 +10,9 @@ interface Waiter {
 /**
  * A global count of open server connections with a FIFO queue: when the budget is full,
  * callers wait in arrival order instead of failing. `onPressure` runs whenever someone
- * starts waiting, so the pool manager can close an idle pool to make room.
+ * starts waiting, so the pool manager can close an idle pool to make room, and also when
+ * fewer than `headroom` permits are left: closing an idle connection ahead of need keeps the
+ * wait for its shutdown off the next caller's path.
  */
 export class ConnectionBudget {
   private used = 0;
@@ -25,6 +27,7 @@ export class ConnectionBudget {
   constructor(
     readonly capacity: number,
     private readonly waitTimeoutMs = 30_000,
+    readonly headroom = Math.floor(capacity / 10),
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new EmilyError('BAD_INPUT', `connection budget must be a positive integer, got ${capacity}`);
   }
@@ -77,5 +80,6 @@ export class ConnectionBudget {
   private take(): void {
     this.used++;
     if (this.used > this.peak) this.peak = this.used;
+    if (this.headroom > 0 && this.used > this.capacity - this.headroom) queueMicrotask(() => this.onPressure());
   }
 }

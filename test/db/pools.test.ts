@@ -93,4 +93,23 @@ describe('user pools under a global connection budget', () => {
       await dbs.close();
     }
   });
+
+  it('keeps headroom: once the budget is nearly full, the least recently used idle pool is closed ahead of need', async () => {
+    const users = [await t.user('room a'), await t.user('room b'), await t.user('room c')];
+    // Budget 10 keeps one permit spare (headroom = a tenth).
+    const dbs = new UserDatabases({ catalog: t.emily.catalog, servers: t.emily.servers, secrets: t.emily.cluster.secrets, applicationName: APP, budget: 10, perUserMax: 4, idleMs: 60_000 });
+    try {
+      // Four connections each for a and b (held at once, so the pool opens four), then c.
+      for (const u of users.slice(0, 2)) await Promise.all([1, 2, 3, 4].map(() => dbs.withUser(u.id, (c) => c.query('SELECT pg_sleep(0.05)'))));
+      expect(dbs.pools.stats().openConnections).toBe(8);
+      await Promise.all([1, 2].map(() => dbs.withUser(users[2]!.id, (c) => c.query('SELECT pg_sleep(0.05)'))));
+      // 10 in use left no spare: a, the least recently used, was closed without anyone waiting.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(dbs.pools.stats().openConnections).toBe(6);
+      expect(await serverConnectionsTo([users[0]!.dbName])).toBe(0);
+      expect(await serverConnectionsTo([users[1]!.dbName, users[2]!.dbName])).toBe(6);
+    } finally {
+      await dbs.close();
+    }
+  });
 });

@@ -29,6 +29,18 @@ describe('ConnectionBudget', () => {
     await w;
   });
 
+  it('asks for room ahead of need once fewer than its headroom of permits are left', async () => {
+    const b = new ConnectionBudget(10, 30_000, 2);
+    let pressure = 0;
+    b.onPressure = () => pressure++;
+    for (let i = 0; i < 8; i++) await b.acquire();
+    expect(pressure).toBe(0);
+    await b.acquire(); // 9 of 10 in use: only 1 left, under the headroom of 2
+    await Promise.resolve();
+    expect(pressure).toBe(1);
+    expect(b.waiting).toBe(0);
+  });
+
   it('fails a waiter with BUSY after the wait timeout instead of hanging', async () => {
     const b = new ConnectionBudget(1, 30);
     await b.acquire();
