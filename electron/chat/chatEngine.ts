@@ -1,4 +1,4 @@
-import { withHeldDoor } from './heldDoor.js';
+import { withHeldDoor } from '../cognition/heldDoor.js';
 import {
   checkDrift,
   giveFeedback,

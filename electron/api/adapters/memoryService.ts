@@ -17,6 +17,7 @@ import {
   type MemorySummary,
   type TurnSummary,
 } from '../../cognition/index.js';
+import { withHeldDoor } from '../../cognition/heldDoor.js';
 import type { Emily } from '../../core/emily.js';
 import type { DriftView, MemoryDetail, MemoryPage, MemoryRow, TierBalance, UsedMemory } from '../contract/views.js';
 import type { EmbedderFor } from './embedderFor.js';
@@ -69,7 +70,8 @@ export function memoryService(emily: Emily, embedderFor: EmbedderFor = (userId) 
       return toDriftView(await driftReport(emily, userId), await listSelfCorrections(emily, userId, 10));
     },
     async recall(userId, query, k): Promise<UsedMemory[]> {
-      const r = await recall(emily, userId, query, { k, embedder: await embedderFor(userId), memoriesOnly: true });
+      // One held connection for the settings, model and retrieval reads.
+      const r = await withHeldDoor(emily, userId, async (door) => recall(door, userId, query, { k, embedder: await embedderFor(userId, door), memoriesOnly: true }));
       return r.results.map(toUsedMemory);
     },
     async applyEmbedding(userId, embedding) {

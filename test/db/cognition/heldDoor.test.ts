@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withHeldDoor } from '../../../electron/chat/heldDoor.js';
+import { withHeldDoor } from '../../../electron/cognition/heldDoor.js';
 import type { UserDoor } from '../../../electron/cognition/context.js';
 import { useTestEmily } from '../../support/testEmily.js';
 

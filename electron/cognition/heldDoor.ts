@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { UserDoor } from '../cognition/context.js';
+import type { UserDoor } from './context.js';
 import { sqlState } from '../core/errors.js';
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
