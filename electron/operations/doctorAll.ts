@@ -4,6 +4,7 @@ import { withAdminClient } from '../databases/adminClient.js';
 import { checkDatabase, type DatabaseCheck } from '../databases/doctor.js';
 import { forEachUser, type PerUserResult } from '../databases/forEachUser.js';
 import { dropUserObjects } from '../databases/provisioning.js';
+import { finishInterruptedRestores } from '../portability/restoreBackup.js';
 
 export interface DoctorReport {
   ok: boolean;
@@ -13,6 +14,8 @@ export interface DoctorReport {
   debris: { id: string; status: string; repaired: boolean }[];
   /** emily_u_* databases with no catalog row. */
   orphanDatabases: string[];
+  /** Profiles whose restore --replace was interrupted after its swap, finished by --repair. */
+  finishedRestores: string[];
   users: PerUserResult<DatabaseCheck>[];
 }
 
@@ -32,6 +35,7 @@ export async function doctorAll(emily: Emily, opts: { repair: boolean; concurren
     };
   });
   const template = await checkDatabase(admin, TEMPLATE_DATABASE, { repair: opts.repair });
+  const finishedRestores = opts.repair ? await finishInterruptedRestores(emily) : [];
   const all = await emily.catalog.list({ includeAll: true });
   const debris: DoctorReport['debris'] = [];
   for (const u of await emily.catalog.debris()) {
@@ -53,5 +57,5 @@ export async function doctorAll(emily: Emily, opts: { repair: boolean; concurren
     { concurrency: opts.concurrency },
   );
   const ok = cluster.ok && template.ok && users.every((u) => u.ok && u.value?.ok) && debris.every((d) => d.repaired);
-  return { ok, cluster, template, debris, orphanDatabases, users };
+  return { ok, cluster, template, debris, orphanDatabases, finishedRestores, users };
 }

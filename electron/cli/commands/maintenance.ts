@@ -42,6 +42,7 @@ export function registerMaintenance(program: Command, run: Runner): void {
               `template: ${r.template.ok ? 'ok' : r.template.unrepaired.join('; ')}${r.template.repaired.length ? ` (repaired: ${r.template.repaired.join('; ')})` : ''}`,
               ...r.debris.map((d) => `interrupted ${d.status} of ${d.id}: ${d.repaired ? 'cleaned up' : 'run "emily doctor --repair" to clean up'}`),
               ...r.orphanDatabases.map((d) => `database ${d} has no catalog entry (left alone; it may hold data)`),
+              ...r.finishedRestores.map((id) => `${id}: finished an interrupted restore --replace`),
               ...r.users.map((u) => {
                 const c = u.value;
                 if (!c) return `${u.userId} "${u.displayName}": FAILED ${u.error!.message}`;

@@ -6,7 +6,8 @@ import { Emily } from '../../../electron/core/emily.js';
 import { createUser, userFootprint } from '../../../electron/operations/users.js';
 import { backupsRoot, createBackup, listBackups } from '../../../electron/portability/backups.js';
 import { deleteProfile } from '../../../electron/portability/deleteProfile.js';
-import { restoreBackup } from '../../../electron/portability/restoreBackup.js';
+import { finishInterruptedRestores, restoreBackup } from '../../../electron/portability/restoreBackup.js';
+import { withAdminClient } from '../../../electron/databases/adminClient.js';
 import { runDueBackups } from '../../../electron/portability/scheduler.js';
 import { catalogSnapshot, databaseNames, fingerprint, roleNames, seedUser } from './helpers.js';
 
@@ -55,6 +56,36 @@ describe('backups', () => {
     expect(await fingerprint(emily, u.id)).toEqual(print);
     expect(await databaseNames(emily)).toEqual(dbs);
     expect(await roleNames(emily)).toEqual(roles);
+  });
+
+  it('a restore --replace interrupted right after its swap is finished by finishInterruptedRestores', async () => {
+    const u = await createUser(emily, 'Hopper');
+    await seedUser(emily, u.id, { memories: 6, turns: 6 });
+    const print = await fingerprint(emily, u.id);
+    const b = await createBackup(emily, u.id);
+    await emily.withUser(u.id, (c) => c.query(`INSERT INTO memories (content, kind, source) VALUES ('written after the backup', 'fact', 'user-stated')`));
+    const dbs = await databaseNames(emily);
+    const roles = await roleNames(emily);
+    // The state a crash leaves after the swap committed: the verified copy under the
+    // profile's name, the old database renamed aside, the copy's role and row still there.
+    const { user: copy } = await restoreBackup(emily, b.id, { as: 'Hopper copy' });
+    await emily.catalog.update(u.id, { status: 'moving' });
+    await emily.users.forget(u.id);
+    await emily.users.forget(copy.id);
+    await withAdminClient(emily.cluster.admin(), 'postgres', async (c) => {
+      await c.query('BEGIN');
+      await c.query(`ALTER DATABASE ${u.dbName} RENAME TO emily_replaced_${u.id}_${copy.id}`);
+      await c.query(`ALTER DATABASE ${copy.dbName} RENAME TO ${u.dbName}`);
+      await c.query(`ALTER DATABASE ${u.dbName} OWNER TO ${u.roleName}`);
+      await c.query('COMMIT');
+    });
+    expect(await finishInterruptedRestores(emily)).toEqual([u.id]);
+    expect((await emily.catalog.get(u.id)).status).toBe('ready');
+    await expect(emily.catalog.get(copy.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await fingerprint(emily, u.id)).toEqual(print);
+    expect(await databaseNames(emily)).toEqual(dbs);
+    expect(await roleNames(emily)).toEqual(roles);
+    expect(await finishInterruptedRestores(emily)).toEqual([]);
   });
 
   it('a damaged backup is refused and nothing changes', async () => {
