@@ -1,8 +1,6 @@
 import type pg from 'pg';
 import type { UserDoor } from './context.js';
-import { sqlState } from '../core/errors.js';
-
-const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+import { inTransaction, retryingConflicts } from '../databases/transaction.js';
 
 /**
  * Runs a stretch of one user's work on ONE pooled connection: every withUser and
@@ -23,20 +21,11 @@ export function withHeldDoor<T>(door: UserDoor, userId: string, fn: (held: UserD
     };
 
     async function transaction(c: pg.PoolClient, f: (c: pg.PoolClient) => Promise<unknown>): Promise<unknown> {
-      for (let attempt = 1; ; attempt++) {
-        await c.query('BEGIN');
-        depth++;
-        try {
-          const r = await f(c);
-          await c.query('COMMIT');
-          return r;
-        } catch (e) {
-          await c.query('ROLLBACK').catch(() => undefined);
-          const state = sqlState(e);
-          if (!state || !RETRYABLE.has(state) || attempt >= 3) throw e;
-        } finally {
-          depth--;
-        }
+      depth++;
+      try {
+        return await retryingConflicts(() => inTransaction(c, f));
+      } finally {
+        depth--;
       }
     }
 

@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import { rolePassword, type ClusterSecrets } from '../cluster/secrets.js';
-import { EmilyError, sqlState } from '../core/errors.js';
+import { EmilyError } from '../core/errors.js';
 import { assertUserId } from '../core/ids.js';
 import type { Catalog } from './catalog.js';
 import { openCheck } from './doctor.js';
 import { PoolManager, type PoolTarget } from './poolManager.js';
 import type { ServerDirectory } from './servers.js';
+import { inTransaction, retryingConflicts } from './transaction.js';
 
 export type UserClient = pg.PoolClient;
 
@@ -19,7 +20,6 @@ export interface UserDatabasesOptions {
   applicationName?: string;
 }
 
-const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 
 /**
  * The one door to a user's data. Connections come from that user's own pool, log in as
@@ -64,24 +64,7 @@ export class UserDatabases {
 
   /** Runs fn in a transaction; retried on serialization failures and deadlocks. */
   async withUserTransaction<T>(userId: string, fn: (client: UserClient) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.withUser(userId, async (client) => {
-          await client.query('BEGIN');
-          try {
-            const result = await fn(client);
-            await client.query('COMMIT');
-            return result;
-          } catch (e) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw e;
-          }
-        });
-      } catch (e) {
-        const state = sqlState(e);
-        if (!state || !RETRYABLE.has(state) || attempt >= 3) throw e;
-      }
-    }
+    return retryingConflicts(() => this.withUser(userId, (client) => inTransaction(client, fn)));
   }
 
   forget(userId: string): Promise<void> {
