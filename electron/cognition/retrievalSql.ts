@@ -61,10 +61,10 @@ export async function fetchCandidates(
       SELECT m.id, ts_rank(m.tsv, to_tsquery('simple', $2), 32) AS rank FROM memories m
        WHERE $2::text IS NOT NULL AND m.tsv @@ to_tsquery('simple', $2) AND NOT m.archived ORDER BY rank DESC LIMIT ${lim.txt}),
     l4 AS MATERIALIZED (
-      -- L4 is the firehose: common words match thousands of turns, so only the first few
-      -- hundred matches are ranked (L4 only supplements the memories).
+      -- L4 is the firehose: common words match thousands of turns, so only the latest 120
+      -- matches are ranked (L4 only supplements the memories; each ranked match is a heap read).
       SELECT t.id, ts_rank(t.tsv, to_tsquery('simple', $2), 32) AS rank
-        FROM (SELECT id, tsv FROM turns WHERE $2::text IS NOT NULL AND tsv @@ to_tsquery('simple', $2) ORDER BY id DESC LIMIT 300) t
+        FROM (SELECT id, tsv FROM turns WHERE $2::text IS NOT NULL AND tsv @@ to_tsquery('simple', $2) ORDER BY id DESC LIMIT 120) t
        ORDER BY rank DESC LIMIT ${lim.l4}),
     via4 AS MATERIALIZED (SELECT s.memory_id AS id, max(l4.rank) AS rank FROM l4 JOIN memory_sources s ON s.turn_id = l4.id GROUP BY s.memory_id),
     seeds AS MATERIALIZED (SELECT id FROM vec UNION SELECT id FROM txt UNION SELECT id FROM via4),
