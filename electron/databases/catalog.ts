@@ -140,6 +140,19 @@ export class Catalog {
     );
   }
 
+  /** Records configured servers by name and kind (never their addresses or credentials). */
+  async registerServers(list: { name: string; kind: 'embedded' | 'external' }[]): Promise<void> {
+    await this.with(async (c) => {
+      for (const s of list) await c.query('INSERT INTO servers (name, kind) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [s.name, s.kind]);
+    });
+  }
+
+  /** Users per server, counting every row (a user being created or moved still takes room). */
+  async countsByServer(): Promise<Map<string, number>> {
+    const rows = await this.with(async (c) => (await c.query<{ server: string; n: number }>('SELECT server, count(*)::int AS n FROM users GROUP BY server')).rows);
+    return new Map(rows.map((r) => [r.server, r.n]));
+  }
+
   async remove(userId: string): Promise<void> {
     await this.with((c) => c.query('DELETE FROM users WHERE id = $1', [assertUserId(userId)]));
   }
