@@ -37,14 +37,23 @@ export async function userTables(c: pg.ClientBase): Promise<string[]> {
   return r.rows.map((x) => x.t);
 }
 
-/** Refuses a move between databases whose tables differ; creates indexes only the source has. */
-export async function alignSchema(source: pg.ClientBase, target: pg.ClientBase): Promise<{ tables: string[]; indexesCopied: string[] }> {
+/** Refuses a move between databases whose tables differ. */
+export async function compareTables(source: pg.ClientBase, target: pg.ClientBase): Promise<string[]> {
   const [st, tt] = [await userTables(source), await userTables(target)];
   if (st.join(',') !== tt.join(',')) {
     const missing = st.filter((t) => !tt.includes(t));
     const extra = tt.filter((t) => !st.includes(t));
     throw new EmilyError('SCHEMA_MISMATCH', `the user's tables differ from the template's (only in the user's database: ${missing.join(', ') || 'none'}; only in the template: ${extra.join(', ') || 'none'}); run "emily migrate" and try again`);
   }
+  return st;
+}
+
+/**
+ * Creates the indexes only the source has (made by the app at run time, e.g. per-model
+ * HNSW). Done after the initial copy: one bulk build is far cheaper than maintaining an
+ * HNSW index row by row while the copy streams in.
+ */
+export async function copyMissingIndexes(source: pg.ClientBase, target: pg.ClientBase): Promise<string[]> {
   const idx = async (c: pg.ClientBase) => (await c.query<{ name: string; def: string }>("SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = 'public'")).rows;
   const have = new Set((await idx(target)).map((i) => i.name));
   const copied: string[] = [];
@@ -53,7 +62,7 @@ export async function alignSchema(source: pg.ClientBase, target: pg.ClientBase):
     await target.query(i.def); // the source server's own rendering of an index on identical tables
     copied.push(i.name);
   }
-  return { tables: st, indexesCopied: copied };
+  return copied;
 }
 
 /** Carries every sequence's position over; never-used ones restart. */

@@ -8,7 +8,7 @@ import { assertUserId, CATALOG_DATABASE } from '../core/ids.js';
  * session advisory lock in the catalog database, held for the whole operation. A killed
  * mover's session ends with it, so doctor can tell an interrupted move from a running one.
  */
-const LOCK_CLASS = 7242100002;
+const LOCK_CLASS = 724210002; // int4: the two-key advisory lock form
 
 export interface MoveLock {
   release(): Promise<void>;

@@ -96,15 +96,23 @@ export async function waitSynced(target: AdminConnection, targetDb: string, user
   });
 }
 
-/** Waits until the slot has confirmed everything the source wrote up to `lsn`. */
+/**
+ * Waits until the slot has confirmed everything the source wrote up to `lsn`. A slot that
+ * nobody streams from for a few seconds means the target is gone: fail fast rather than
+ * keep the user waiting for the whole timeout.
+ */
 export async function waitCaughtUp(source: AdminConnection, userId: string, lsn: string, timeoutMs: number): Promise<void> {
   const name = moveObjectName(userId);
   const deadline = Date.now() + timeoutMs;
+  let inactiveSince: number | undefined;
   await withAdminClient(source, 'postgres', async (c) => {
     for (;;) {
-      const r = await c.query<{ ok: boolean | null }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [name, lsn]);
+      const r = await c.query<{ ok: boolean | null; active: boolean }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok, active FROM pg_replication_slots WHERE slot_name = $1', [name, lsn]);
       if (r.rowCount === 0) throw new EmilyError('DATABASE_ERROR', 'the replication slot of the move disappeared from the source server');
       if (r.rows[0]!.ok) return;
+      if (r.rows[0]!.active) inactiveSince = undefined;
+      else inactiveSince ??= Date.now();
+      if (inactiveSince !== undefined && Date.now() - inactiveSince > 3_000) throw new EmilyError('CLUSTER_UNAVAILABLE', 'the target server stopped receiving the copy (is it down?)');
       if (Date.now() > deadline) throw new EmilyError('BUSY', `the copy did not catch up with the source within ${Math.round(timeoutMs / 1000)} s; try again`);
       await new Promise((r2) => setTimeout(r2, 25));
     }

@@ -3,7 +3,7 @@ import { EmilyError, toEmilyError } from '../core/errors.js';
 import { quoteIdent } from '../core/ids.js';
 import { withAdminClient } from '../databases/adminClient.js';
 import { loadMigrations, migrateDatabase } from '../databases/migrations.js';
-import { alignSchema, compareFingerprints, copySequences, createTargetDatabase, fingerprints } from '../databases/moveCopy.js';
+import { compareFingerprints, compareTables, copyMissingIndexes, copySequences, createTargetDatabase, fingerprints } from '../databases/moveCopy.js';
 import { moveLock } from '../databases/moveLock.js';
 import { assertServerName } from '../databases/serverConfig.js';
 import {
@@ -53,8 +53,10 @@ export interface MoveReport {
  */
 export async function moveUser(emily: Emily, userId: string, to: string, opts: MoveOptions = {}): Promise<MoveReport> {
   const started = performance.now();
-  const progress = opts.progress ?? (() => undefined);
+  const say = opts.progress ?? (() => undefined);
+  const progress = (msg: string) => say(`${msg} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   const at = async (step: MoveStep) => {
+    if (process.env.EMILY_MOVE_TRACE) progress(`step ${step}`);
     await opts.at?.(step);
     await pauseForTests(step, progress);
   };
@@ -79,13 +81,15 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
 
     progress(`creating the database on server "${target}"`);
     await createTargetDatabase(targetAdmin, emily.secrets, user);
-    const { tables, indexesCopied } = await withAdminClient(sourceAdmin, user.dbName, (s) => withAdminClient(targetAdmin, user.dbName, (t) => alignSchema(s, t)));
+    const tables = await withAdminClient(sourceAdmin, user.dbName, (s) => withAdminClient(targetAdmin, user.dbName, (t) => compareTables(s, t)));
     await at('prepared');
 
     const password = await createPublication(sourceAdmin, user.dbName, user.id);
     await createSubscription(targetAdmin, user.dbName, sourceAdmin, user.dbName, user.id, password);
     await at('subscribed');
     await waitSynced(targetAdmin, user.dbName, user.id, tables.length, { timeoutMs: opts.syncTimeoutMs ?? 30 * 60_000, progress });
+    progress('copy done; building the indexes the app made at run time');
+    const indexesCopied = await withAdminClient(sourceAdmin, user.dbName, (s) => withAdminClient(targetAdmin, user.dbName, (t) => copyMissingIndexes(s, t)));
     await at('synced');
 
     progress('switching: holding the profile\'s connections');
@@ -98,11 +102,12 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
       await freezeSource(sourceAdmin, user.roleName);
       await at('frozen');
       await waitCaughtUp(sourceAdmin, user.id, await currentLsn(sourceAdmin), 60_000);
+      if (process.env.EMILY_MOVE_TRACE) progress('caught up');
       const counts = await withAdminClient(targetAdmin, user.dbName, async (t) => {
         await t.query(`ALTER SUBSCRIPTION ${quoteIdent(moveObjectName(user.id))} DISABLE`);
         return withAdminClient(sourceAdmin, user.dbName, async (s) => {
           const sequences = await copySequences(s, t);
-          const [a, b] = [await fingerprints(s, tables), await fingerprints(t, tables)];
+          const [a, b] = await Promise.all([fingerprints(s, tables), fingerprints(t, tables)]);
           const diffs = compareFingerprints(a, b);
           if (diffs.length) throw new EmilyError('DATABASE_ERROR', `the copy on "${target}" does not match the original (${diffs.slice(0, 3).join('; ')}); nothing was switched`);
           return { sequences, tables: a.map((f) => ({ table: f.table, rows: f.rows })) };
