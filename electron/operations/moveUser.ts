@@ -141,7 +141,9 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
       await discardTarget(emily, user.id, user.dbName, user.roleName, target).catch(() => undefined);
       await dropSourceObjects(sourceAdmin, user.id, user.dbName).catch(() => undefined);
     }
-    throw toEmilyError(e, switched ? `"${user.displayName}" now lives on "${target}", but cleaning up "${from}" failed (run "emily doctor --repair")` : `moving "${user.displayName}" to "${target}" failed; they stay on "${from}"`);
+    const err = toEmilyError(e);
+    const what = switched ? `"${user.displayName}" now lives on "${target}", but cleaning up "${from}" failed (run "emily doctor --repair")` : `moving "${user.displayName}" to "${target}" failed; they stay on "${from}"`;
+    throw new EmilyError(err.code, `${what}: ${err.message}`, { cause: e });
   } finally {
     await lock.release();
   }

@@ -16,7 +16,7 @@ import { listServers } from '../../electron/operations/servers.js';
 import { statsAllUsers } from '../../electron/operations/stats.js';
 import { createUser } from '../../electron/operations/users.js';
 import { createBackup } from '../../electron/portability/backups.js';
-import { startSecondServer, writeServersJson, type SecondServer } from '../support/secondServer.js';
+import { moveDebris, startSecondServer, userDatabasesOn, writeServersJson, type SecondServer } from '../support/secondServer.js';
 
 /**
  * Two real PostgreSQL servers: this file's own embedded "local" one (its catalog) and a
@@ -42,18 +42,6 @@ afterAll(async () => {
 
 const local = () => emily.servers.admin('local');
 const two = () => emily.servers.admin('two');
-
-async function databases(admin: AdminConnection): Promise<string[]> {
-  return withAdminClient(admin, 'postgres', async (c) => (await c.query<{ d: string }>("SELECT datname AS d FROM pg_database WHERE datname LIKE 'emily\\_u\\_%'")).rows.map((r) => r.d));
-}
-
-async function moveDebris(admin: AdminConnection): Promise<string[]> {
-  return withAdminClient(admin, 'postgres', async (c) => [
-    ...(await c.query<{ n: string }>('SELECT slot_name AS n FROM pg_replication_slots')).rows.map((r) => `slot ${r.n}`),
-    ...(await c.query<{ n: string }>('SELECT subname AS n FROM pg_subscription')).rows.map((r) => `subscription ${r.n}`),
-    ...(await c.query<{ n: string }>("SELECT rolname AS n FROM pg_roles WHERE rolname LIKE 'emily\\_mv\\_%'")).rows.map((r) => `role ${r.n}`),
-  ]);
-}
 
 async function connectAs(admin: AdminConnection, role: string, database: string): Promise<unknown> {
   const c = new pg.Client({ host: admin.host, port: admin.port, user: role, password: rolePassword(emily.secrets, role), database, connectionTimeoutMillis: 5000 });
@@ -144,7 +132,7 @@ describe('several PostgreSQL servers', () => {
     expect([a.server, b.server, c.server]).toEqual(['local', 'two', 'local']);
     const d = await createUser(emily, 'place d', { server: 'local' });
     expect(d.server).toBe('local');
-    expect((await databases(two())).sort()).toEqual([b.dbName]);
+    expect((await userDatabasesOn(two())).sort()).toEqual([b.dbName]);
     expect(await createUser(emily, 'place e', { server: 'nowhere' }).catch((e: { code: string }) => e.code)).toBe('NOT_FOUND');
     expect(await createUser(emily, 'place f', { server: 'Bad;Name' }).catch((e: { code: string }) => e.code)).toBe('BAD_INPUT');
     const e = await createUser(emily, 'place g');
@@ -155,8 +143,8 @@ describe('several PostgreSQL servers', () => {
     const u = await userWithMemories('remote', 0, 'two');
     const r = await recall(emily, u.id, 'Where does my sister Alma live?', { k: 5 });
     expect(r.results.some((x) => /Lisbon/.test(x.content))).toBe(true);
-    expect(await databases(two())).toContain(u.dbName);
-    expect(await databases(local())).not.toContain(u.dbName);
+    expect(await userDatabasesOn(two())).toContain(u.dbName);
+    expect(await userDatabasesOn(local())).not.toContain(u.dbName);
   });
 
   it('isolates users across servers: no role reaches another user, or logs in on a server without its database', async () => {
@@ -194,8 +182,8 @@ describe('several PostgreSQL servers', () => {
     const ids = await turnIds(m.id);
     expect(wm.acked.filter((id) => !ids.has(id))).toEqual([]);
     expect((await counts(m.id)).memories).toBe(before.memories);
-    expect(await databases(local())).not.toContain(m.dbName);
-    expect(await databases(two())).toContain(m.dbName);
+    expect(await userDatabasesOn(local())).not.toContain(m.dbName);
+    expect(await userDatabasesOn(two())).toContain(m.dbName);
     expect(await moveDebris(local())).toEqual([]);
     expect(await moveDebris(two())).toEqual([]);
     const role = await withAdminClient(local(), 'postgres', async (c) => (await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [m.roleName])).rowCount);
@@ -226,7 +214,7 @@ describe('several PostgreSQL servers', () => {
     expect([now.server, now.status]).toEqual(['local', 'ready']);
     expect(await counts(u.id)).toEqual(before);
     await emily.withUser(u.id, (c) => c.query("INSERT INTO conversations (title) VALUES ('still works')"));
-    expect(await databases(two())).not.toContain(u.dbName);
+    expect(await userDatabasesOn(two())).not.toContain(u.dbName);
     expect(await moveDebris(local())).toEqual([]);
     expect(await moveDebris(two())).toEqual([]);
   });

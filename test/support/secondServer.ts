@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EmbeddedCluster } from '../../electron/cluster/cluster.js';
+import { EmbeddedCluster, type AdminConnection } from '../../electron/cluster/cluster.js';
 import { freePort } from '../../electron/cluster/freePort.js';
 import { readPostmaster } from '../../electron/cluster/postmaster.js';
+import { withAdminClient } from '../../electron/databases/adminClient.js';
 import { serversFile } from '../../electron/databases/serverConfig.js';
 
 /**
@@ -50,4 +51,18 @@ export async function startSecondServer(): Promise<SecondServer> {
 /** Registers servers the way a user does: servers.json in the home, mode 0600. */
 export function writeServersJson(home: string, servers: Record<string, string>, extra: Record<string, unknown> = {}): void {
   fs.writeFileSync(serversFile(home), JSON.stringify({ ...extra, servers }), { mode: 0o600 });
+}
+
+/** User databases on a server. */
+export async function userDatabasesOn(admin: AdminConnection): Promise<string[]> {
+  return withAdminClient(admin, 'postgres', async (c) => (await c.query<{ d: string }>("SELECT datname AS d FROM pg_database WHERE datname LIKE 'emily\\_u\\_%'")).rows.map((r) => r.d));
+}
+
+/** Replication slots, subscriptions and move roles: what a move must never leave behind. */
+export async function moveDebris(admin: AdminConnection): Promise<string[]> {
+  return withAdminClient(admin, 'postgres', async (c) => [
+    ...(await c.query<{ n: string }>('SELECT slot_name AS n FROM pg_replication_slots')).rows.map((r) => `slot ${r.n}`),
+    ...(await c.query<{ n: string }>('SELECT subname AS n FROM pg_subscription')).rows.map((r) => `subscription ${r.n}`),
+    ...(await c.query<{ n: string }>("SELECT rolname AS n FROM pg_roles WHERE rolname LIKE 'emily\\_mv\\_%'")).rows.map((r) => `role ${r.n}`),
+  ]);
 }
