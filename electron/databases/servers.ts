@@ -78,7 +78,8 @@ export class Servers implements ServerDirectory {
         e.state = { status: 'ready', facts };
         return facts;
       } catch (err) {
-        const wrapped = toEmilyError(err, `database server "${e.name}" (${describeServer(e.admin())}) is not usable`);
+        const cause = toEmilyError(err);
+        const wrapped = new EmilyError(cause.code, `database server "${e.name}" (${describeServer(e.admin())}) is not usable: ${cause.message}; check that it runs and that its URL in servers.json / EMILY_SERVERS is right`, { cause: err });
         e.state = { status: 'unreachable', error: wrapped.message, at: Date.now() };
         throw wrapped;
       } finally {

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { learnFromExchange, recall } from '../../electron/cognition/index.js';
@@ -15,6 +17,7 @@ import { moveUser } from '../../electron/operations/moveUser.js';
 import { listServers } from '../../electron/operations/servers.js';
 import { statsAllUsers } from '../../electron/operations/stats.js';
 import { createUser } from '../../electron/operations/users.js';
+import { freePort } from '../../electron/cluster/freePort.js';
 import { createBackup } from '../../electron/portability/backups.js';
 import { moveDebris, startSecondServer, userDatabasesOn, writeServersJson, type SecondServer } from '../support/secondServer.js';
 
@@ -233,5 +236,58 @@ describe('several PostgreSQL servers', () => {
     const backup = await createBackup(emily, remote.userId, { kind: 'manual' });
     expect(backup.userId).toBe(remote.userId);
     expect(backup.bytes).toBeGreaterThan(1000); // pg_dump reached the user's database on server two
+  });
+
+  it('an unreachable server is reported without its password, and new users go elsewhere', async () => {
+    const port = await freePort(); // nothing listens there
+    const secret = 'Unreachable-Secret-9f3k';
+    const env = { ...process.env, EMILY_HOME: home, EMILY_SERVERS: `down=postgres://postgres:${secret}@127.0.0.1:${port}`, EMILY_SPARE_DATABASES: '0' };
+    const r = await promisify(execFile)(process.execPath, ['bin/emily.mjs', 'servers', 'list', '--json'], { env }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    expect((r as { code?: number }).code).toBe(1);
+    const list = JSON.parse(r.stdout) as { name: string; reachable: boolean; error?: string }[];
+    expect(list.map((s) => [s.name, s.reachable])).toEqual([['local', true], ['two', true], ['down', false]]);
+    expect(list[2]!.error).toMatch(/down.*127\.0\.0\.1:\d+/);
+    expect(r.stdout + r.stderr).not.toContain(secret);
+    const made = await promisify(execFile)(process.execPath, ['bin/emily.mjs', 'users', 'create', 'elsewhere', '--json'], { env });
+    expect(JSON.parse(made.stdout).server).not.toBe('down');
+    const refused = await promisify(execFile)(process.execPath, ['bin/emily.mjs', 'users', 'create', 'there', '--server', 'down', '--json'], { env }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    expect((refused as { code?: number }).code).toBeGreaterThan(0);
+    expect(JSON.parse(refused.stdout).error.code).toBe('CLUSTER_UNAVAILABLE');
+    expect(refused.stdout + refused.stderr).not.toContain(secret);
+  });
+
+  it('moves leave no credentials in either server log', () => {
+    const logs = [path.join(home, 'pgdata', 'server.log'), path.join(second.home, 'pgdata', 'server.log')].map((f) => fs.readFileSync(f, 'utf8'));
+    for (const log of logs) {
+      expect(log).not.toMatch(/password=/i);
+      expect(log).not.toContain(second.cluster.secrets.adminPassword);
+      expect(log).not.toContain(emily.secrets.adminPassword);
+    }
+  });
+
+  it('can run without the embedded server: the catalog lives on the first external server', async () => {
+    const h = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-test-noembed-'));
+    try {
+      writeServersJson(h, { main: second.url }, { embedded: false });
+      const e = await Emily.open({ home: h, spareDatabases: 0 });
+      try {
+        expect(e.servers.names()).toEqual(['main']);
+        expect(fs.existsSync(path.join(h, 'pgdata'))).toBe(false);
+        const u = await createUser(e, 'no embed');
+        expect(u.server).toBe('main');
+        await learnFromExchange(e, u.id, { userText: 'Remember that I keep bees.', assistantText: 'Bees!' });
+        expect((await recall(e, u.id, 'What do I keep?', { k: 3 })).results.some((x) => /bees/.test(x.content))).toBe(true);
+        const catalogThere = await withAdminClient(two(), 'emily_catalog', async (c) => (await c.query('SELECT server FROM users WHERE id = $1', [u.id])).rows);
+        expect(catalogThere).toEqual([{ server: 'main' }]);
+        await withAdminClient(two(), 'postgres', async (c) => {
+          await c.query(`DROP DATABASE ${u.dbName} WITH (FORCE)`);
+          await c.query(`DROP ROLE ${u.roleName}`);
+        });
+      } finally {
+        await e.close();
+      }
+    } finally {
+      fs.rmSync(h, { recursive: true, force: true });
+    }
   });
 });
