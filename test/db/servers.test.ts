@@ -19,6 +19,9 @@ import { statsAllUsers } from '../../electron/operations/stats.js';
 import { createUser } from '../../electron/operations/users.js';
 import { freePort } from '../../electron/cluster/freePort.js';
 import { createBackup } from '../../electron/portability/backups.js';
+import { UserDatabases } from '../../electron/databases/userDatabases.js';
+import { placeUser } from '../../electron/databases/placement.js';
+import type { ServerDirectory } from '../../electron/databases/servers.js';
 import { moveDebris, startSecondServer, userDatabasesOn, writeServersJson, type SecondServer } from '../support/secondServer.js';
 
 /**
@@ -164,7 +167,7 @@ describe('several PostgreSQL servers', () => {
   });
 
   it('moves a user under concurrent writes: every acknowledged write arrives, the old copy is gone, the user works', async () => {
-    const m = await userWithMemories('mover', 1500, 'local');
+    const m = await userWithMemories('mover', 600, 'local');
     const other = await createUser(emily, 'bystander', { server: 'local' });
     const before = await counts(m.id);
     const wm = writer(m.id);
@@ -248,8 +251,13 @@ describe('several PostgreSQL servers', () => {
     expect(list.map((s) => [s.name, s.reachable])).toEqual([['local', true], ['two', true], ['down', false]]);
     expect(list[2]!.error).toMatch(/down.*127\.0\.0\.1:\d+/);
     expect(r.stdout + r.stderr).not.toContain(secret);
-    const made = await promisify(execFile)(process.execPath, ['bin/emily.mjs', 'users', 'create', 'elsewhere', '--json'], { env });
-    expect(JSON.parse(made.stdout).server).not.toBe('down');
+    // Placement passes over a server that cannot be reached.
+    const withDown: ServerDirectory = {
+      names: () => ['down', ...emily.servers.names()],
+      admin: (n) => (n === 'down' ? { host: '127.0.0.1', port, user: 'postgres', password: secret } : emily.servers.admin(n)),
+      ready: (n) => (n === 'down' ? Promise.reject(new Error('connect ECONNREFUSED')) : emily.servers.ready!(n)),
+    };
+    expect(await placeUser(emily.catalog, withDown)).not.toBe('down');
     const refused = await promisify(execFile)(process.execPath, ['bin/emily.mjs', 'users', 'create', 'there', '--server', 'down', '--json'], { env }).catch((e: { code: number; stdout: string; stderr: string }) => e);
     expect((refused as { code?: number }).code).toBeGreaterThan(0);
     expect(JSON.parse(refused.stdout).error.code).toBe('CLUSTER_UNAVAILABLE');
@@ -288,6 +296,32 @@ describe('several PostgreSQL servers', () => {
       }
     } finally {
       fs.rmSync(h, { recursive: true, force: true });
+    }
+  });
+
+  it('each server has its own connection budget: a full server does not hold up users on another', async () => {
+    const a = await createUser(emily, 'budget a', { server: 'local' });
+    const a2 = await createUser(emily, 'budget a2', { server: 'local' });
+    const b = await createUser(emily, 'budget b', { server: 'two' });
+    const dbs = new UserDatabases({ catalog: emily.catalog, servers: emily.servers, secrets: emily.secrets, budget: 1, applicationName: 'emily-budget-test' });
+    try {
+      let releaseA!: () => void;
+      const holding = dbs.withUser(a.id, () => new Promise<void>((r) => (releaseA = r)));
+      await new Promise((r) => setTimeout(r, 300));
+      // local's one connection is taken: a2 waits in line, b (on two) goes straight through.
+      let a2Done = false;
+      const waiting = dbs.withUser(a2.id, async (c) => (await c.query('SELECT 1')).rowCount).then((n) => ((a2Done = true), n));
+      expect(await dbs.withUser(b.id, async (c) => (await c.query('SELECT 1')).rowCount)).toBe(1);
+      expect(a2Done).toBe(false);
+      const st = dbs.pools.stats();
+      expect([st.servers.local?.openConnections, st.servers.two?.openConnections, st.servers.local?.waiting]).toEqual([1, 1, 1]);
+      releaseA();
+      await holding;
+      expect(await waiting).toBe(1);
+      expect(st.servers.local!.peakConnections).toBeLessThanOrEqual(1);
+      expect(dbs.pools.stats().servers.two!.peakConnections).toBe(1);
+    } finally {
+      await dbs.close();
     }
   });
 });

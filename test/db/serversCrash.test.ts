@@ -174,4 +174,29 @@ describe('interrupted moves', () => {
     expect(await moveDebris(two())).toEqual([]);
     expect((await doctorAll(emily, { repair: false })).ok).toBe(true);
   });
+
+  it('a source server without wal_level = logical is refused with what to do, before anything is made', async () => {
+    const u = await createUser(emily, 'from two', { server: 'two' });
+    const setWal = (sql: string) => withAdminClient(two(), 'postgres', (c) => c.query(sql));
+    await setWal("ALTER SYSTEM SET wal_level = 'replica'");
+    await second.cluster.stop({ force: true });
+    await second.start();
+    try {
+      const e1 = (await moveUser(emily, u.id, 'local').catch((e: unknown) => e)) as { code: string; message: string };
+      expect(e1.code).toBe('CONFLICT');
+      expect(e1.message).toMatch(/wal_level = replica.*set wal_level = logical/);
+      await setWal('ALTER SYSTEM RESET wal_level');
+      await setWal('SELECT pg_reload_conf()');
+      const e2 = await moveUser(emily, u.id, 'local').catch((e: Error) => e);
+      expect((e2 as Error).message).toMatch(/has not been restarted/);
+      expect(await userDatabasesOn(local())).not.toContain(u.dbName);
+      expect(await moveDebris(two())).toEqual([]);
+    } finally {
+      await setWal('ALTER SYSTEM RESET wal_level').catch(() => undefined);
+      await second.cluster.stop({ force: true });
+      await second.start();
+    }
+    const moved = await moveUser(emily, u.id, 'local');
+    expect(moved.to).toBe('local');
+  });
 });
