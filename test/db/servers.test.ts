@@ -324,4 +324,25 @@ describe('several PostgreSQL servers', () => {
       await dbs.close();
     }
   });
+
+  it('keeps spare databases on every server and new users there claim them', async () => {
+    const e = await Emily.open({ home, spareDatabases: 1 });
+    try {
+      await e.spares.settle();
+      const spares = () => withAdminClient(two(), 'postgres', async (c) => (await c.query<{ d: string }>("SELECT datname AS d FROM pg_database WHERE datname LIKE 'emily\\_spare\\_%'")).rows.map((r) => r.d));
+      const [spare] = await spares();
+      expect(spare).toBeDefined();
+      const oid = async (name: string) => withAdminClient(two(), 'postgres', async (c) => (await c.query('SELECT oid FROM pg_database WHERE datname = $1', [name])).rows[0]?.oid);
+      const spareOid = await oid(spare!);
+      const u = await createUser(e, 'spare user', { server: 'two' });
+      expect(await oid(u.dbName)).toBe(spareOid); // the spare, renamed
+      await e.withUser(u.id, (c) => c.query('SELECT count(*) FROM memories'));
+    } finally {
+      await e.spares.settle();
+      await e.close({ stopServer: false });
+    }
+    await withAdminClient(two(), 'postgres', async (c) => {
+      for (const r of (await c.query<{ d: string }>("SELECT datname AS d FROM pg_database WHERE datname LIKE 'emily\\_spare\\_%'")).rows) await c.query(`DROP DATABASE ${r.d}`);
+    });
+  });
 });
