@@ -111,7 +111,11 @@ export class PoolManager {
       const deadline = Date.now() + drainMs;
       await this.opening.get(key)?.catch(() => undefined);
       while ((this.pools.get(key)?.active ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      await this.close(key);
+      // Not awaited: pool.end() waits for checked-out clients, and a caller that outlived the
+      // drain is ended by the server side of the switch (its sessions are terminated).
+      const entry = this.pools.get(key);
+      this.pools.delete(key);
+      if (entry) void entry.pool.end().catch(() => undefined);
     } catch (e) {
       release();
       throw e;

@@ -27,6 +27,8 @@ export interface MoveOptions {
   /** Runs at each step (tests inject faults here). */
   at?: (step: MoveStep) => Promise<void>;
   syncTimeoutMs?: number;
+  /** How long the switch waits for this process's running queries of the user (default 10 s). */
+  drainMs?: number;
 }
 
 export interface MoveReport {
@@ -96,7 +98,7 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
     const heldAt = performance.now();
     await emily.catalog.update(user.id, { status: 'moving' });
     frozen = true;
-    const release = await emily.users.hold(user.id);
+    const release = await emily.users.hold(user.id, opts.drainMs);
     let report: Omit<MoveReport, 'totalMs'>;
     try {
       await freezeSource(sourceAdmin, user.roleName);
