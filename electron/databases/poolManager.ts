@@ -140,6 +140,10 @@ export class PoolManager {
       throw toEmilyError(e, 'cannot connect to the user database');
     }
     let broken: Error | undefined;
+    // pg-pool drops its error listener while a client is checked out; a session ended by the
+    // server between two queries (a move's switch, a restart) must not become an uncaught error.
+    const onError = (e: Error) => (broken = e);
+    client.on('error', onError);
     try {
       return await fn(client);
     } catch (e) {
@@ -149,6 +153,7 @@ export class PoolManager {
       }
       throw e;
     } finally {
+      client.off('error', onError);
       entry.active--;
       // Hand the connection's permit to a waiting user rather than keeping it idle here.
       const handOver = this.serverBudget(entry.server).budget.waiting > 0 && entry.pool.waitingCount === 0;
@@ -224,10 +229,14 @@ export class PoolManager {
     if (onOpen) {
       try {
         const client = await pool.connect();
+        let broken: Error | undefined;
+        const onError = (e: Error) => (broken = e);
+        client.on('error', onError);
         try {
           await onOpen(client);
         } finally {
-          client.release();
+          client.off('error', onError);
+          client.release(broken);
         }
       } catch (e) {
         await pool.end().catch(() => undefined);

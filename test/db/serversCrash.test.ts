@@ -203,17 +203,24 @@ describe('interrupted moves', () => {
   it('a transaction still open at the switch is cut off, not committed to the old copy, and the move completes', async () => {
     const u = await seeded('long transaction');
     let failure: unknown;
-    let holding!: () => void;
-    const held = new Promise<void>((r) => (holding = r));
-    const long = emily
-      .withUserTransaction(u.id, async (c) => {
-        await c.query("INSERT INTO conversations (title) VALUES ('never acknowledged')");
-        holding();
-        for (let i = 0; i < 300; i++) await c.query('SELECT pg_sleep(0.1)'); // until the switch cuts it off
-      })
-      .catch((e: unknown) => (failure = e));
-    await held;
-    const r = await moveUser(emily, u.id, 'two', { drainMs: 300 });
+    let long: Promise<unknown> | undefined;
+    const r = await moveUser(emily, u.id, 'two', {
+      drainMs: 300,
+      at: async (step) => {
+        if (step !== 'synced') return;
+        // Opened after the copy began (a transaction already open when the slot is made delays the slot instead).
+        let holding!: () => void;
+        const held = new Promise<void>((res) => (holding = res));
+        long = emily
+          .withUserTransaction(u.id, async (c) => {
+            await c.query("INSERT INTO conversations (title) VALUES ('never acknowledged')");
+            holding();
+            for (let i = 0; i < 300; i++) await c.query('SELECT pg_sleep(0.1)'); // until the switch cuts it off
+          })
+          .catch((e: unknown) => (failure = e));
+        await held;
+      },
+    });
     expect(r.to).toBe('two');
     await long;
     expect(failure).toBeDefined(); // the caller was told: nothing it wrote counts
