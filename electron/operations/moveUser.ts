@@ -74,6 +74,8 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
   const lock = await moveLock(emily.primaryAdmin(), user.id);
   let switched = false;
   let frozen = false;
+  /** The switch's outcome is unknown: touch nothing, doctor decides from the catalog later. */
+  let uncertain = false;
   try {
     await checkLogicalReplication(sourceAdmin, from);
     // Debris of an earlier failed attempt for this user would collide with the new copy.
@@ -96,11 +98,12 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
 
     progress('switching: holding the profile\'s connections');
     const heldAt = performance.now();
-    await emily.catalog.update(user.id, { status: 'moving' });
-    frozen = true;
+    // This process's callers wait at the gate; other processes see 'moving' and are told to retry.
     const release = await emily.users.hold(user.id, opts.drainMs);
     let report: Omit<MoveReport, 'totalMs'>;
     try {
+      frozen = true;
+      await emily.catalog.update(user.id, { status: 'moving' });
       await freezeSource(sourceAdmin, user.roleName);
       await at('frozen');
       await waitCaughtUp(sourceAdmin, user.id, await currentLsn(sourceAdmin), 60_000);
@@ -116,14 +119,24 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
         });
       });
       await at('verified');
-      const flipped = await emily.catalog.with((c) =>
-        c.query("UPDATE users SET server = $2, status = 'ready', status_changed_at = now() WHERE id = $1 AND server = $3 AND status = 'moving'", [user.id, target, from]),
-      );
-      if (flipped.rowCount !== 1) throw new EmilyError('CONFLICT', 'the catalog row changed during the move; nothing was switched');
+      try {
+        const flipped = await emily.catalog.with((c) =>
+          c.query("UPDATE users SET server = $2, status = 'ready', status_changed_at = now() WHERE id = $1 AND server = $3 AND status = 'moving'", [user.id, target, from]),
+        );
+        if (flipped.rowCount !== 1) throw new EmilyError('CONFLICT', 'the catalog row changed during the move; nothing was switched');
+      } catch (e) {
+        // The UPDATE may have committed even though we saw an error: the catalog decides.
+        const truth = await catalogServer(emily, user.id);
+        if (truth === undefined) {
+          uncertain = true;
+          throw new EmilyError('CLUSTER_UNAVAILABLE', 'lost the catalog during the switch; "emily doctor --repair" finishes or undoes the move once the catalog is back', { cause: e });
+        }
+        if (truth !== target) throw e;
+      }
       switched = true;
       report = { userId: user.id, from, to: target, tables: counts.tables, indexesCopied, sequences: counts.sequences, unavailableMs: Math.round(performance.now() - heldAt) };
     } finally {
-      if (!switched) await unfreeze(emily, user.id, user.roleName, sourceAdmin).catch(() => undefined);
+      if (!switched && !uncertain) await unfreeze(emily, user.id, user.roleName, sourceAdmin).catch(() => undefined);
       release();
     }
     await at('switched');
@@ -137,7 +150,7 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
     await dropSourceObjects(sourceAdmin, user.id, undefined);
     return { ...report, totalMs: Math.round(performance.now() - started) };
   } catch (e) {
-    if (!switched) {
+    if (!switched && !uncertain) {
       if (frozen) await unfreeze(emily, user.id, user.roleName, sourceAdmin).catch(() => undefined);
       progress(`move failed; removing the partial copy on "${target}"`);
       await discardTarget(emily, user.id, user.dbName, user.roleName, target).catch(() => undefined);
@@ -149,6 +162,17 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
   } finally {
     await lock.release();
   }
+}
+
+async function catalogServer(emily: Emily, userId: string): Promise<string | undefined> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return (await emily.catalog.get(userId)).server;
+    } catch {
+      await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+    }
+  }
+  return undefined;
 }
 
 /** No new logins for the user's role on the source, and its sessions (any process) ended. */
