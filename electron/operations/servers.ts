@@ -18,8 +18,8 @@ export interface ServerListing {
   connections?: number;
   maxConnections?: number;
   walLevel?: string;
-  /** This process's per-server pool budget. */
-  budget: number;
+  /** This process's pool budget on that server (once it was reached). */
+  budget?: number;
 }
 
 export async function listServers(emily: Emily): Promise<ServerListing[]> {
@@ -28,14 +28,15 @@ export async function listServers(emily: Emily): Promise<ServerListing[]> {
   return Promise.all(
     emily.servers.names().map(async (name): Promise<ServerListing> => {
       const admin = emily.servers.admin(name);
-      const base = { name, kind: emily.servers.kind?.(name) ?? 'embedded', primary: name === primary, address: describeServer(admin), users: counts.get(name) ?? 0, budget: emily.users.pools.budgetOf(name).capacity };
+      const base = { name, kind: emily.servers.kind?.(name) ?? 'embedded', primary: name === primary, address: describeServer(admin), users: counts.get(name) ?? 0 };
       try {
         await emily.servers.ready?.(name);
+        const budget = emily.users.pools.budgetOf(name).capacity; // capped by max_connections, known once ready
         return await withAdminClient(admin, 'postgres', async (c) => {
           const s = await c.query<{ name: string; setting: string }>("SELECT name, setting FROM pg_settings WHERE name IN ('server_version', 'max_connections', 'wal_level')");
           const get = (n: string) => s.rows.find((r) => r.name === n)?.setting;
           const conns = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend'");
-          return { ...base, reachable: true, version: get('server_version'), connections: conns.rows[0]!.n, maxConnections: Number(get('max_connections')), walLevel: get('wal_level') };
+          return { ...base, budget, reachable: true, version: get('server_version'), connections: conns.rows[0]!.n, maxConnections: Number(get('max_connections')), walLevel: get('wal_level') };
         });
       } catch (e) {
         return { ...base, reachable: false, error: toEmilyError(e).message };
