@@ -86,7 +86,8 @@ export class Catalog {
       }
       // User roles may connect to their own database and nothing else.
       for (const db of [CATALOG_DATABASE, 'postgres', 'template1']) {
-        await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC`);
+        const open = await c.query<{ ok: boolean }>("SELECT has_database_privilege('public', $1, 'CONNECT') OR has_database_privilege('public', $1, 'TEMPORARY') AS ok", [db]);
+        if (open.rows[0]!.ok) await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC`);
       }
     });
     await this.with((c) => migrateDatabase(c, loadMigrations('catalog'), { label: 'catalog' }));
