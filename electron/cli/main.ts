@@ -5,6 +5,7 @@ import { registerMaintenance } from './commands/maintenance.js';
 import { registerMemory } from './commands/memory.js';
 import { registerPortability } from './commands/portability.js';
 import { registerServe } from './commands/serve.js';
+import { registerServers } from './commands/servers.js';
 import { registerUsers, type Runner } from './commands/users.js';
 import { reportError } from './output.js';
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerMemory(program, run);
   registerPortability(program, run);
   registerServe(program, run);
+  registerServers(program, run);
   return program;
 }
 

@@ -164,6 +164,10 @@ export class EmbeddedCluster {
       "unix_socket_directories = ''",
       `max_connections = ${this.opts.maxConnections ?? 100}`,
       "password_encryption = 'scram-sha-256'",
+      // "emily move" copies a user's database to another server by logical replication.
+      'wal_level = logical',
+      'max_replication_slots = 10',
+      'max_wal_senders = 10',
       // Failed statements may carry role passwords: never echo statements into the log.
       'log_min_error_statement = panic',
       "log_line_prefix = '%m [%p] '",

@@ -1,26 +1,37 @@
 import { EmbeddedCluster } from '../cluster/cluster.js';
+import type { AdminConnection } from '../cluster/cluster.js';
+import type { ClusterSecrets } from '../cluster/secrets.js';
 import { Catalog } from '../databases/catalog.js';
-import { singleServer, type ServerDirectory } from '../databases/servers.js';
-import { SpareKeeper } from '../databases/spares.js';
+import { recoverInterruptedMoves } from '../databases/moveRecovery.js';
+import { finishInterruptedRestores } from '../databases/restoreSwap.js';
+import { EMBEDDED_SERVER, loadServersConfig } from '../databases/serverConfig.js';
+import { Servers, type ServerDirectory } from '../databases/servers.js';
+import { prepareServer } from '../databases/serverSetup.js';
+import { SpareKeepers } from '../databases/spares.js';
 import { ensureTemplate, withSetupLock } from '../databases/template.js';
 import { UserDatabases } from '../databases/userDatabases.js';
 import { emilyHome } from './paths.js';
 
 export interface EmilyOptions {
   home?: string;
-  /** Server connections all user pools together may hold (default 40 of max_connections 100). */
+  /** Server connections the user pools may hold on each server (default 60, capped at max_connections − 25). */
   budget?: number;
   perUserMax?: number;
   idleMs?: number;
   port?: number;
   maxConnections?: number;
-  /** Pre-made template clones kept ready for new users (default 2; EMILY_SPARE_DATABASES). */
+  /** Pre-made template clones kept ready for new users on each server (default 2; EMILY_SPARE_DATABASES). */
   spareDatabases?: number;
 }
 
+const DEFAULT_BUDGET = 60;
+/** Left free on every server for admin work, the catalog, replication and other processes. */
+const RESERVED_CONNECTIONS = 25;
+
 /**
  * The core, as the desktop app, the CLI, the HTTP server and the tests use it: the
- * embedded cluster (started or attached), the catalog, the template and the user pools.
+ * embedded cluster (started or attached) and any external servers (servers.json,
+ * EMILY_SERVERS), the catalog on the primary server, the templates and the user pools.
  */
 export class Emily {
   private constructor(
@@ -29,38 +40,67 @@ export class Emily {
     readonly catalog: Catalog,
     readonly servers: ServerDirectory,
     readonly users: UserDatabases,
-    readonly spares: SpareKeeper,
+    readonly spares: SpareKeepers,
   ) {}
 
   static async open(opts: EmilyOptions = {}): Promise<Emily> {
     const home = opts.home ?? emilyHome();
+    const config = loadServersConfig(home);
     const envPort = process.env.EMILY_PG_PORT ? Number(process.env.EMILY_PG_PORT) : undefined;
     const cluster = new EmbeddedCluster({ home, port: opts.port ?? envPort, maxConnections: opts.maxConnections });
-    await cluster.start();
+    if (config.embedded) await cluster.start();
     try {
-      const admin = () => cluster.admin();
-      const catalog = new Catalog(admin);
-      await withSetupLock(admin(), async () => {
+      const list = [
+        ...(config.embedded ? [{ name: EMBEDDED_SERVER, kind: 'embedded' as const, admin: () => cluster.admin() }] : []),
+        ...config.external.map((s) => ({ name: s.name, kind: 'external' as const, admin: () => s.admin })),
+      ];
+      const primaryName = list[0]!.name;
+      const primary = list[0]!.admin;
+      const catalog = new Catalog(primary);
+      await withSetupLock(primary(), async () => {
         await catalog.ensure();
-        await ensureTemplate(admin());
+        await ensureTemplate(primary());
       });
-      const servers = singleServer('local', admin);
+      await catalog.registerServers(list);
+      const servers = new Servers(list, (name, admin) => prepareServer(name, admin));
+      // The primary must work; an unreachable external server only makes its users wait.
+      await servers.ready(primaryName);
+      await Promise.all(list.slice(1).map((s) => servers.ready(s.name).catch(() => undefined)));
+      const budget = opts.budget ?? DEFAULT_BUDGET;
       const users = new UserDatabases({
         catalog,
         servers,
         secrets: cluster.secrets,
-        budget: opts.budget ?? 40,
+        budget,
+        budgetFor: (server) => {
+          const st = servers.state(server);
+          const max = st.status === 'ready' ? st.facts.maxConnections : undefined;
+          return max && max - RESERVED_CONNECTIONS < budget ? Math.max(1, max - RESERVED_CONNECTIONS) : budget;
+        },
         perUserMax: opts.perUserMax,
         idleMs: opts.idleMs,
       });
       const envSpares = process.env.EMILY_SPARE_DATABASES ? Number(process.env.EMILY_SPARE_DATABASES) : undefined;
-      const spares = new SpareKeeper(admin, opts.spareDatabases ?? envSpares ?? 2);
-      spares.kick();
-      return new Emily(home, cluster, catalog, servers, users, spares);
+      const spares = new SpareKeepers((server) => servers.admin(server), opts.spareDatabases ?? envSpares ?? 2);
+      for (const s of list) if (servers.state(s.name).status === 'ready') spares.kick(s.name);
+      const emily = new Emily(home, cluster, catalog, servers, users, spares);
+      // A restore's committed swap is finished first: the move repair would just mark its row ready.
+      await finishInterruptedRestores(emily).catch(() => undefined);
+      await recoverInterruptedMoves(emily).catch(() => undefined); // doctor reports what this could not finish
+      return emily;
     } catch (e) {
       await cluster.stop();
       throw e;
     }
+  }
+
+  get secrets(): ClusterSecrets {
+    return this.cluster.secrets;
+  }
+
+  /** Superuser connection to the server holding the catalog. */
+  primaryAdmin(): AdminConnection {
+    return this.servers.admin(this.servers.primary?.() ?? this.servers.names()[0]!);
   }
 
   withUser: UserDatabases['withUser'] = (userId, fn) => this.users.withUser(userId, fn);

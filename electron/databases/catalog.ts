@@ -86,7 +86,8 @@ export class Catalog {
       }
       // User roles may connect to their own database and nothing else.
       for (const db of [CATALOG_DATABASE, 'postgres', 'template1']) {
-        await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC`);
+        const open = await c.query<{ ok: boolean }>("SELECT has_database_privilege('public', $1, 'CONNECT') OR has_database_privilege('public', $1, 'TEMPORARY') AS ok", [db]);
+        if (open.rows[0]!.ok) await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC`);
       }
     });
     await this.with((c) => migrateDatabase(c, loadMigrations('catalog'), { label: 'catalog' }));
@@ -138,6 +139,19 @@ export class Catalog {
     return this.with(async (c) =>
       (await c.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE status IN ('provisioning', 'deleting') AND status_changed_at < now() - make_interval(secs => $1) ORDER BY id`, [olderThanSeconds])).rows.map(toRecord),
     );
+  }
+
+  /** Records configured servers by name and kind (never their addresses or credentials). */
+  async registerServers(list: { name: string; kind: 'embedded' | 'external' }[]): Promise<void> {
+    await this.with(async (c) => {
+      for (const s of list) await c.query('INSERT INTO servers (name, kind) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [s.name, s.kind]);
+    });
+  }
+
+  /** Users per server, counting every row (a user being created or moved still takes room). */
+  async countsByServer(): Promise<Map<string, number>> {
+    const rows = await this.with(async (c) => (await c.query<{ server: string; n: number }>('SELECT server, count(*)::int AS n FROM users GROUP BY server')).rows);
+    return new Map(rows.map((r) => [r.server, r.n]));
   }
 
   async remove(userId: string): Promise<void> {

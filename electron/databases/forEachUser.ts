@@ -12,14 +12,22 @@ export interface PerUserResult<T> {
 }
 
 /**
- * Runs fn over many user databases with bounded concurrency. One database failing does
- * not stop the others; every database gets its own line in the report.
+ * Runs fn over many user databases with bounded concurrency per server (each server gets
+ * at most `concurrency` at once, so one slow or down server does not hold up the others).
+ * One database failing does not stop the others; every database gets its own line in the
+ * report, in the order of `users`.
  */
 export async function forEachUser<T>(users: UserRecord[], fn: (u: UserRecord) => Promise<T>, opts: { concurrency?: number } = {}): Promise<PerUserResult<T>[]> {
-  const limit = pLimit(Math.max(1, opts.concurrency ?? 4));
+  const n = Math.max(1, opts.concurrency ?? 4);
+  const limits = new Map<string, ReturnType<typeof pLimit>>();
+  const limitFor = (server: string) => {
+    let l = limits.get(server);
+    if (!l) limits.set(server, (l = pLimit(n)));
+    return l;
+  };
   return Promise.all(
     users.map((u) =>
-      limit(async (): Promise<PerUserResult<T>> => {
+      limitFor(u.server)(async (): Promise<PerUserResult<T>> => {
         const base = { userId: u.id, displayName: u.displayName, server: u.server };
         try {
           return { ...base, ok: true, value: await fn(u) };

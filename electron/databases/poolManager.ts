@@ -11,8 +11,12 @@ export interface PoolTarget {
 }
 
 export interface PoolManagerOptions {
-  /** Most server connections all user pools together may hold open. */
+  /** Most server connections all user pools together may hold open on one server. */
   budget: number;
+  /** A server's own budget when it differs (e.g. capped below its max_connections). */
+  budgetFor?: (server: string) => number;
+  /** The server of keys whose resolve names none (one-server setups). */
+  defaultServer?: string;
   /** Most connections one user's pool may hold. */
   perUserMax?: number;
   /** Idle connections close after this long. */
@@ -23,7 +27,7 @@ export interface PoolManagerOptions {
    * Resolves a key (user id) to where its database lives; called when a pool is opened.
    * onOpen runs on the pool's first connection before anyone else gets one.
    */
-  resolve: (key: string) => Promise<{ target: PoolTarget; onOpen?: (client: pg.PoolClient) => Promise<void> }>;
+  resolve: (key: string) => Promise<{ target: PoolTarget; server?: string; onOpen?: (client: pg.PoolClient) => Promise<void> }>;
   onError?: (key: string, err: Error) => void;
   /** A new connection failed: the pool is closed and the key will be resolved afresh. */
   onConnectError?: (key: string, err: unknown) => void;
@@ -32,35 +36,96 @@ export interface PoolManagerOptions {
 interface Entry {
   pool: pg.Pool;
   active: number;
+  server: string;
+}
+
+interface Gate {
+  opened: Promise<void>;
+  open: () => void;
+}
+
+interface ServerBudget {
+  budget: ConnectionBudget;
+  ClientClass: typeof pg.Client;
 }
 
 /**
- * One pg pool per user database, opened lazily, under one global connection budget.
+ * One pg pool per user database, opened lazily, under a connection budget per server.
  * Each physical connection holds a budget permit from connect to end (a Client subclass
  * does the accounting, so pg-pool keeps its own idle reuse). Under pressure, the least
- * recently used idle pool is closed, and connections are handed over on release.
+ * recently used idle pool of that server is closed, and connections are handed over on
+ * release. A key can be held at a gate (its database is being switched to another server):
+ * its callers wait there and then resolve the key afresh.
  */
 export class PoolManager {
-  readonly budget: ConnectionBudget;
   private readonly pools = new Map<string, Entry>(); // insertion order = LRU order
   private readonly opening = new Map<string, Promise<Entry>>();
-  private readonly opts: Required<Omit<PoolManagerOptions, 'onError' | 'onConnectError'>> & Pick<PoolManagerOptions, 'onError' | 'onConnectError'>;
-  private readonly ClientClass: typeof pg.Client;
+  private readonly budgets = new Map<string, ServerBudget>();
+  private readonly gates = new Map<string, Gate>();
+  private readonly opts: Required<Omit<PoolManagerOptions, 'onError' | 'onConnectError' | 'budgetFor'>> & Pick<PoolManagerOptions, 'onError' | 'onConnectError' | 'budgetFor'>;
   private closed = false;
 
   constructor(opts: PoolManagerOptions) {
-    this.opts = { perUserMax: 4, idleMs: 10_000, applicationName: 'emily', ...opts };
-    this.budget = new ConnectionBudget(opts.budget);
-    this.budget.onPressure = () => this.evictIdle();
-    this.ClientClass = budgetedClient(this.budget);
+    this.opts = { perUserMax: 4, idleMs: 10_000, applicationName: 'emily', defaultServer: 'local', ...opts };
+    new ConnectionBudget(opts.budget); // validates the number now rather than at first use
   }
 
-  stats(): { pools: number; openConnections: number; peakConnections: number; waiting: number } {
-    return { pools: this.pools.size, openConnections: this.budget.inUse, peakConnections: this.budget.peakInUse, waiting: this.budget.waiting };
+  /** The budget of the default server (benchmarks instrument it). */
+  get budget(): ConnectionBudget {
+    return this.serverBudget(this.opts.defaultServer).budget;
+  }
+
+  budgetOf(server: string): ConnectionBudget {
+    return this.serverBudget(server).budget;
+  }
+
+  stats(): { pools: number; openConnections: number; peakConnections: number; waiting: number; servers: Record<string, { pools: number; openConnections: number; peakConnections: number; waiting: number; budget: number }> } {
+    const servers: Record<string, { pools: number; openConnections: number; peakConnections: number; waiting: number; budget: number }> = {};
+    for (const [name, { budget }] of this.budgets) servers[name] = { pools: 0, openConnections: budget.inUse, peakConnections: budget.peakInUse, waiting: budget.waiting, budget: budget.capacity };
+    for (const e of this.pools.values()) if (servers[e.server]) servers[e.server]!.pools++;
+    const all = Object.values(servers);
+    return {
+      pools: this.pools.size,
+      openConnections: all.reduce((n, s) => n + s.openConnections, 0),
+      peakConnections: all.reduce((n, s) => Math.max(n, s.peakConnections), 0),
+      waiting: all.reduce((n, s) => n + s.waiting, 0),
+      servers,
+    };
+  }
+
+  /**
+   * Holds a key's new acquisitions, waits for its running ones to finish (up to drainMs)
+   * and closes its pool. Returns the function that opens the gate again.
+   */
+  async hold(key: string, drainMs = 10_000): Promise<() => void> {
+    if (this.gates.has(key)) throw new EmilyError('BUSY', 'this profile is already being switched; try again in a moment');
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    const gate: Gate = { opened, open };
+    this.gates.set(key, gate);
+    const release = () => {
+      if (this.gates.get(key) === gate) this.gates.delete(key);
+      open();
+    };
+    try {
+      const deadline = Date.now() + drainMs;
+      await this.opening.get(key)?.catch(() => undefined);
+      while ((this.pools.get(key)?.active ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      // Not awaited: pool.end() waits for checked-out clients, and a caller that outlived the
+      // drain is ended by the server side of the switch (its sessions are terminated).
+      const entry = this.pools.get(key);
+      this.pools.delete(key);
+      if (entry) void entry.pool.end().catch(() => undefined);
+    } catch (e) {
+      release();
+      throw e;
+    }
+    return release;
   }
 
   async withClient<T>(key: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     if (this.closed) throw new EmilyError('CLUSTER_UNAVAILABLE', 'Emily is shutting down');
+    await this.passGate(key);
     const entry = await this.entry(key);
     entry.active++;
     let client: pg.PoolClient;
@@ -75,6 +140,10 @@ export class PoolManager {
       throw toEmilyError(e, 'cannot connect to the user database');
     }
     let broken: Error | undefined;
+    // pg-pool drops its error listener while a client is checked out; a session ended by the
+    // server between two queries (a move's switch, a restart) must not become an uncaught error.
+    const onError = (e: Error) => (broken = e);
+    client.on('error', onError);
     try {
       return await fn(client);
     } catch (e) {
@@ -84,9 +153,10 @@ export class PoolManager {
       }
       throw e;
     } finally {
+      client.off('error', onError);
       entry.active--;
       // Hand the connection's permit to a waiting user rather than keeping it idle here.
-      const handOver = this.budget.waiting > 0 && entry.pool.waitingCount === 0;
+      const handOver = this.serverBudget(entry.server).budget.waiting > 0 && entry.pool.waitingCount === 0;
       client.release(broken ?? handOver);
     }
   }
@@ -105,6 +175,31 @@ export class PoolManager {
     await Promise.all(entries.map((e) => e.pool.end().catch(() => undefined)));
   }
 
+  private async passGate(key: string): Promise<void> {
+    for (let gate = this.gates.get(key); gate; gate = this.gates.get(key)) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new EmilyError('BUSY', 'this profile is being moved to another server and the switch is taking long; try again in a moment')), 60_000);
+      });
+      try {
+        await Promise.race([gate.opened, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  private serverBudget(server: string): ServerBudget {
+    let b = this.budgets.get(server);
+    if (!b) {
+      const budget = new ConnectionBudget(this.opts.budgetFor?.(server) ?? this.opts.budget);
+      budget.onPressure = () => this.evictIdle(server);
+      b = { budget, ClientClass: budgetedClient(budget) };
+      this.budgets.set(server, b);
+    }
+    return b;
+  }
+
   private async entry(key: string): Promise<Entry> {
     const hit = this.pools.get(key);
     if (hit) {
@@ -121,23 +216,27 @@ export class PoolManager {
   }
 
   private async open(key: string): Promise<Entry> {
-    const { target, onOpen } = await this.opts.resolve(key);
+    const { target, onOpen, server = this.opts.defaultServer } = await this.opts.resolve(key);
     const pool = new pg.Pool({
       ...target,
-      Client: this.ClientClass,
+      Client: this.serverBudget(server).ClientClass,
       max: this.opts.perUserMax,
       idleTimeoutMillis: this.opts.idleMs,
       application_name: this.opts.applicationName,
     });
     pool.on('error', (err) => this.opts.onError?.(key, err));
-    const entry: Entry = { pool, active: 0 };
+    const entry: Entry = { pool, active: 0, server };
     if (onOpen) {
       try {
         const client = await pool.connect();
+        let broken: Error | undefined;
+        const onError = (e: Error) => (broken = e);
+        client.on('error', onError);
         try {
           await onOpen(client);
         } finally {
-          client.release();
+          client.off('error', onError);
+          client.release(broken);
         }
       } catch (e) {
         await pool.end().catch(() => undefined);
@@ -148,9 +247,10 @@ export class PoolManager {
     return entry;
   }
 
-  /** Closes the least recently used pool that holds only idle connections. */
-  private evictIdle(): void {
+  /** Closes the least recently used pool of a server that holds only idle connections. */
+  private evictIdle(server: string): void {
     for (const [key, entry] of this.pools) {
+      if (entry.server !== server) continue;
       const { pool } = entry;
       if (entry.active === 0 && pool.totalCount > 0 && pool.idleCount === pool.totalCount && pool.waitingCount === 0) {
         this.pools.delete(key);

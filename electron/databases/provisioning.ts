@@ -13,7 +13,7 @@ export interface ProvisionDeps {
   servers: ServerDirectory;
   secrets: ClusterSecrets;
   /** Pre-made clones of the template; provisioning claims one when it can. */
-  spares?: { kick(): void };
+  spares?: { kick(server?: string): void };
 }
 
 export function validateDisplayName(name: unknown): string {
@@ -33,11 +33,12 @@ export function validateDisplayName(name: unknown): string {
  */
 export async function provisionUser(deps: ProvisionDeps, displayName: unknown, opts: { server?: string; id?: string } = {}): Promise<UserRecord> {
   const name = validateDisplayName(displayName);
-  const server = opts.server ?? deps.servers.names()[0]!;
+  const server = opts.server ?? deps.servers.primary?.() ?? deps.servers.names()[0]!;
   const id = opts.id ?? newUserId();
   const dbName = userDatabaseName(id);
   const roleName = userRoleName(id);
   const admin = deps.servers.admin(server);
+  await deps.servers.ready?.(server);
   await deps.catalog.insert({ id, displayName: name, dbName, roleName, server });
   // Only what this call created is removed on failure.
   const made = { role: false, database: false };
@@ -60,7 +61,7 @@ export async function provisionUser(deps: ProvisionDeps, displayName: unknown, o
       return v.rows[0]?.v ?? 0;
     });
     await deps.catalog.update(id, { status: 'ready', schemaVersion: version });
-    deps.spares?.kick();
+    deps.spares?.kick(server);
     return await deps.catalog.get(id);
   } catch (e) {
     await withAdminClient(admin, 'postgres', async (c) => {
@@ -72,7 +73,7 @@ export async function provisionUser(deps: ProvisionDeps, displayName: unknown, o
   }
 }
 
-async function createFromTemplate(c: import('pg').Client, dbName: string, roleName: string): Promise<void> {
+export async function createFromTemplate(c: import('pg').Client, dbName: string, roleName: string): Promise<void> {
   // The template refuses to be copied while a migrator is connected to it; that is brief.
   for (let attempt = 0; ; attempt++) {
     try {

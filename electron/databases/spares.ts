@@ -85,3 +85,30 @@ export class SpareKeeper {
     while (this.running) await this.running;
   }
 }
+
+/** One SpareKeeper per server; provisioning kicks the server it just took a spare from. */
+export class SpareKeepers {
+  private readonly keepers = new Map<string, SpareKeeper>();
+
+  constructor(
+    private readonly admin: (server: string) => AdminConnection,
+    readonly target: number,
+  ) {}
+
+  kick(server?: string): void {
+    if (server === undefined) {
+      for (const k of this.keepers.values()) k.kick();
+      return;
+    }
+    let k = this.keepers.get(server);
+    if (!k) {
+      k = new SpareKeeper(() => this.admin(server), this.target);
+      this.keepers.set(server, k);
+    }
+    k.kick();
+  }
+
+  async settle(): Promise<void> {
+    await Promise.all([...this.keepers.values()].map((k) => k.settle()));
+  }
+}

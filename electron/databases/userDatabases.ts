@@ -14,7 +14,9 @@ export interface UserDatabasesOptions {
   catalog: Catalog;
   servers: ServerDirectory;
   secrets: ClusterSecrets;
+  /** Connections per server (each server's own cap may be lower, see budgetFor). */
   budget: number;
+  budgetFor?: (server: string) => number;
   perUserMax?: number;
   idleMs?: number;
   applicationName?: string;
@@ -28,27 +30,31 @@ export interface UserDatabasesOptions {
 export class UserDatabases {
   readonly pools: PoolManager;
   /** Users whose database passed the open check in this process (LRU eviction must not redo it). */
-  private readonly checked = new Map<string, PoolTarget>();
+  private readonly checked = new Map<string, { target: PoolTarget; server: string }>();
 
   constructor(private readonly o: UserDatabasesOptions) {
     this.pools = new PoolManager({
       budget: o.budget,
+      budgetFor: o.budgetFor,
+      defaultServer: o.servers.primary?.() ?? o.servers.names()[0],
       perUserMax: o.perUserMax,
       idleMs: o.idleMs,
       applicationName: o.applicationName,
       resolve: async (userId) => {
         const known = this.checked.get(userId);
-        if (known) return { target: known };
+        if (known) return known;
         const user = await o.catalog.get(userId);
         if (user.status === 'moving') throw new EmilyError('BUSY', `"${user.displayName}" is being moved to another server; try again in a moment`);
         if (user.status !== 'ready') throw new EmilyError('NOT_FOUND', `the profile "${user.displayName}" is not ready (${user.status})`);
+        await o.servers.ready?.(user.server);
         const admin = o.servers.admin(user.server);
         const target = { host: admin.host, port: admin.port, database: user.dbName, user: user.roleName, password: rolePassword(o.secrets, user.roleName) };
         return {
           target,
+          server: user.server,
           onOpen: async (client) => {
             await openCheck(client, user, admin);
-            this.checked.set(userId, target);
+            this.checked.set(userId, { target, server: user.server });
           },
         };
       },
@@ -65,6 +71,19 @@ export class UserDatabases {
   /** Runs fn in a transaction; retried on serialization failures and deadlocks. */
   async withUserTransaction<T>(userId: string, fn: (client: UserClient) => Promise<T>): Promise<T> {
     return retryingConflicts(() => this.withUser(userId, (client) => inTransaction(client, fn)));
+  }
+
+  /**
+   * Holds the user's new connections while their database is switched to another server;
+   * the returned function lets them through again, to wherever the catalog then points.
+   */
+  async hold(userId: string, drainMs?: number): Promise<() => void> {
+    const release = await this.pools.hold(assertUserId(userId), drainMs);
+    this.checked.delete(userId);
+    return () => {
+      this.checked.delete(userId);
+      release();
+    };
   }
 
   forget(userId: string): Promise<void> {

@@ -2,10 +2,14 @@ import { CATALOG_DATABASE } from '../core/ids.js';
 import type { Emily } from '../core/emily.js';
 import { withAdminClient } from '../databases/adminClient.js';
 import type { UserRecord } from '../databases/catalog.js';
-import { dropUserObjects, provisionUser } from '../databases/provisioning.js';
+import { placeUser } from '../databases/placement.js';
+import { dropUserObjects, provisionUser, validateDisplayName } from '../databases/provisioning.js';
 
-export function createUser(emily: Emily, displayName: unknown, opts: { server?: string } = {}): Promise<UserRecord> {
-  return provisionUser({ catalog: emily.catalog, servers: emily.servers, secrets: emily.cluster.secrets, spares: emily.spares }, displayName, opts);
+/** Creates a user on the given server, or on the least loaded one (see placement.ts). */
+export async function createUser(emily: Emily, displayName: unknown, opts: { server?: string } = {}): Promise<UserRecord> {
+  validateDisplayName(displayName);
+  const server = await placeUser(emily.catalog, emily.servers, opts.server);
+  return provisionUser({ catalog: emily.catalog, servers: emily.servers, secrets: emily.cluster.secrets, spares: emily.spares }, displayName, { server });
 }
 
 export function listUsers(emily: Emily): Promise<UserRecord[]> {
@@ -33,6 +37,6 @@ export async function userFootprint(emily: Emily, user: Pick<UserRecord, 'id' | 
     (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [user.dbName])).rowCount === 1,
     (await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user.roleName])).rowCount === 1,
   ]);
-  const catalogRow = await withAdminClient(emily.cluster.admin(), CATALOG_DATABASE, async (c) => (await c.query('SELECT 1 FROM users WHERE id = $1', [user.id])).rowCount === 1);
+  const catalogRow = await withAdminClient(emily.primaryAdmin(), CATALOG_DATABASE, async (c) => (await c.query('SELECT 1 FROM users WHERE id = $1', [user.id])).rowCount === 1);
   return { database, role, catalogRow };
 }

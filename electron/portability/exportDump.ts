@@ -45,7 +45,9 @@ export async function exportUser(emily: Emily, userId: string, out: string, opts
   const pgDump = locateTool('pg_dump');
   const target = userToolTarget(emily, user);
   let done = 0;
-  const args = [...connectionArgs(target), '--format', format === 'custom' ? 'c' : 'p', '--file', temp, '--verbose', '--no-owner', '--no-acl', '--encoding', 'UTF8'];
+  const args = [...connectionArgs(target), '--format', format === 'custom' ? 'c' : 'p', '--file', temp, '--verbose', '--no-owner', '--no-acl', '--encoding', 'UTF8',
+    // A move in progress keeps a publication in the database; it is scaffolding, not the user's data.
+    '--no-publications', '--no-subscriptions'];
   const level = opts.compress ?? 0;
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new EmilyError('BAD_INPUT', 'the compression level must be a whole number from 0 to 9');
   if (format === 'custom') args.push('--compress', String(level));

@@ -6,6 +6,8 @@ import { withAdminClient } from '../databases/adminClient.js';
 import type { UserRecord } from '../databases/catalog.js';
 import { dropUserObjects, validateDisplayName } from '../databases/provisioning.js';
 import { installVector } from '../databases/template.js';
+import { placeUser } from '../databases/placement.js';
+import { scramVerifier } from '../cluster/scram.js';
 
 export interface FreshProfile {
   user: UserRecord;
@@ -21,7 +23,7 @@ export interface FreshProfile {
  */
 export async function createEmptyProfile(emily: Emily, displayName: unknown, opts: { server?: string } = {}): Promise<FreshProfile> {
   const name = validateDisplayName(displayName);
-  const server = opts.server ?? emily.servers.names()[0]!;
+  const server = await placeUser(emily.catalog, emily.servers, opts.server);
   const id = newUserId();
   const dbName = userDatabaseName(id);
   const roleName = userRoleName(id);
@@ -34,7 +36,7 @@ export async function createEmptyProfile(emily: Emily, displayName: unknown, opt
   };
   try {
     await withAdminClient(admin, 'postgres', async (c) => {
-      await c.query(`CREATE ROLE ${quoteIdent(roleName)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${c.escapeLiteral(rolePassword(emily.cluster.secrets, roleName))}`);
+      await c.query(`CREATE ROLE ${quoteIdent(roleName)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${c.escapeLiteral(scramVerifier(rolePassword(emily.cluster.secrets, roleName)))}`);
       await c.query(`CREATE DATABASE ${quoteIdent(dbName)} TEMPLATE template0 ENCODING 'UTF8' OWNER ${quoteIdent(roleName)}`);
       await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${quoteIdent(dbName)} FROM PUBLIC`);
     });

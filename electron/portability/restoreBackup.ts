@@ -1,8 +1,10 @@
 import type { Emily } from '../core/emily.js';
 import { EmilyError, toEmilyError } from '../core/errors.js';
-import { quoteIdent, userRoleName } from '../core/ids.js';
+import { quoteIdent } from '../core/ids.js';
 import { withAdminClient } from '../databases/adminClient.js';
 import type { UserRecord } from '../databases/catalog.js';
+import { moveLock } from '../databases/moveLock.js';
+import { asideName, finishSwap } from '../databases/restoreSwap.js';
 import { assertIntact, findBackup } from './backups.js';
 import { importDump, type ImportResult } from './importDump.js';
 import type { LongRunning } from './progress.js';
@@ -38,12 +40,19 @@ export async function restoreBackup(emily: Emily, backupId: string, opts: Restor
   return { user: await emily.catalog.get(live.id), replaced: true, import: report };
 }
 
-/** The old database, renamed aside; the name says which profile and which copy, so an interrupted swap can be finished. */
-const ASIDE_RE = /^emily_replaced_([a-z][a-z0-9]{11})_([a-z][a-z0-9]{11})$/;
-
 async function swapInto(emily: Emily, live: UserRecord, fresh: UserRecord): Promise<void> {
+  const aside = asideName(live.id, fresh.id);
+  // The move lock keeps "emily move" and the open-time repair of moves away from the swap.
+  const lock = await moveLock(emily.primaryAdmin(), live.id);
+  try {
+    await swap(emily, live, fresh, aside);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function swap(emily: Emily, live: UserRecord, fresh: UserRecord, aside: string): Promise<void> {
   const admin = emily.servers.admin(live.server);
-  const aside = `emily_replaced_${live.id}_${fresh.id}`;
   await emily.catalog.update(live.id, { status: 'moving' });
   await emily.users.forget(live.id);
   await emily.users.forget(fresh.id);
@@ -68,44 +77,4 @@ async function swapInto(emily: Emily, live: UserRecord, fresh: UserRecord): Prom
     throw toEmilyError(e, 'could not put the restored copy in place; the live profile is unchanged and the restored copy is kept as its own profile');
   }
   await finishSwap(emily, live, fresh.id, aside);
-}
-
-/** After the swap committed: the copy's objects to the profile's role, then the old copy and the copy's own role go. Idempotent. */
-async function finishSwap(emily: Emily, live: UserRecord, freshId: string, aside: string): Promise<void> {
-  const admin = emily.servers.admin(live.server);
-  const fresh = await emily.catalog.get(freshId).catch(() => undefined);
-  const freshRole = fresh?.roleName ?? userRoleName(freshId);
-  await withAdminClient(admin, live.dbName, async (c) => {
-    const exists = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [freshRole]);
-    if (exists.rowCount) await c.query(`REASSIGN OWNED BY ${quoteIdent(freshRole)} TO ${quoteIdent(live.roleName)}`);
-  });
-  await withAdminClient(admin, 'postgres', async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(aside)} WITH (FORCE)`);
-    await c.query(`DROP ROLE IF EXISTS ${quoteIdent(freshRole)}`);
-  });
-  if (fresh) await emily.catalog.remove(fresh.id);
-  await emily.catalog.update(live.id, fresh ? { status: 'ready', schemaVersion: fresh.schemaVersion } : { status: 'ready' });
-}
-
-/**
- * Finishes restores whose swap committed but whose clean-up a crash interrupted (found by
- * their renamed-aside databases); answers which profiles it finished.
- */
-export async function finishInterruptedRestores(emily: Emily): Promise<string[]> {
-  const done: string[] = [];
-  for (const server of emily.servers.names()) {
-    const admin = emily.servers.admin(server);
-    const names = await withAdminClient(admin, 'postgres', async (c) =>
-      (await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'emily\\_replaced\\_%'")).rows.map((r) => r.datname),
-    );
-    for (const name of names) {
-      const m = ASIDE_RE.exec(name);
-      if (!m) continue;
-      const live = await emily.catalog.get(m[1]!).catch(() => undefined);
-      if (!live || live.server !== server) continue;
-      await finishSwap(emily, live, m[2]!, name);
-      done.push(live.id);
-    }
-  }
-  return done;
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { benchMove } from '../../bench/moveBench.js';
 import { benchPool } from '../../bench/poolBench.js';
 import { benchProvision } from '../../bench/provisionBench.js';
 import { benchTurn } from '../../bench/turnBench.js';
@@ -17,6 +18,17 @@ export function registerBench(program: Command, run: Runner): Command {
     .action((opts: { json?: boolean; users: string; intervalMs: string }) =>
       run(opts, async () => {
         const r = await benchProvision({ users: Number(opts.users), intervalMs: Number(opts.intervalMs) });
+        emit({ json: true }, r, () => '');
+      }),
+    );
+  bench
+    .command('move')
+    .description("move one user with N memories to a second scratch server while a writer keeps writing for them")
+    .option('--memories <n>', 'L3 memories (and as many L4 turns)', '3000')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean; memories: string }) =>
+      run(opts, async () => {
+        const r = await benchMove({ memories: Number(opts.memories) });
         emit({ json: true }, r, () => '');
       }),
     );

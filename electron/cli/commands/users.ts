@@ -8,12 +8,13 @@ export function registerUsers(program: Command, run: Runner): void {
   users
     .command('create <name>')
     .description('create a user: its own database (pgvector + schema) and login role')
+    .option('--server <name>', 'put the database on this server (default: the least loaded)')
     .option('--json', 'print JSON')
-    .action((name: string, opts: { json?: boolean }) =>
+    .action((name: string, opts: { json?: boolean; server?: string }) =>
       run(opts, () =>
         withEmily(async (emily) => {
-          const u = await createUser(emily, name);
-          emit(opts, u, () => `created ${u.id}  "${u.displayName}"  database ${u.dbName}`);
+          const u = await createUser(emily, name, { server: opts.server });
+          emit(opts, u, () => `created ${u.id}  "${u.displayName}"  database ${u.dbName} on server "${u.server}"`);
         }),
       ),
     );

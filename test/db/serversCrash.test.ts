@@ -1,0 +1,231 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Emily } from '../../electron/core/emily.js';
+import { withAdminClient } from '../../electron/databases/adminClient.js';
+import type { UserRecord } from '../../electron/databases/catalog.js';
+import { doctorAll } from '../../electron/operations/doctorAll.js';
+import { moveUser } from '../../electron/operations/moveUser.js';
+import { createUser } from '../../electron/operations/users.js';
+import { moveDebris, startSecondServer, userDatabasesOn, writeServersJson, type SecondServer } from '../support/secondServer.js';
+
+/**
+ * Moves that die half-way: the mover process SIGKILLed before and after the switch, and
+ * the target server killed during the copy. Afterwards the user is on exactly one server,
+ * working, with every acknowledged write, and no replication slot is left anywhere.
+ */
+let home: string;
+let second: SecondServer;
+let emily: Emily;
+
+beforeAll(async () => {
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-test-crash-'));
+  second = await startSecondServer();
+  writeServersJson(home, { two: second.url });
+  emily = await Emily.open({ home, spareDatabases: 0 });
+});
+
+afterAll(async () => {
+  await emily?.close({ stopServer: true });
+  await second?.stop();
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+const local = () => emily.servers.admin('local');
+const two = () => emily.servers.admin('two');
+
+async function seeded(name: string): Promise<UserRecord> {
+  const u = await createUser(emily, name, { server: 'local' });
+  await emily.withUserTransaction(u.id, async (c) => {
+    const conv = (await c.query<{ id: string }>("INSERT INTO conversations (title) VALUES ('seed') RETURNING id")).rows[0]!.id;
+    await c.query("INSERT INTO turns (conversation_id, role, content) SELECT $1, 'user', 'seed turn ' || g FROM generate_series(1, 300) g", [conv]);
+    await c.query("INSERT INTO memories (content, kind, source) SELECT 'seed memory ' || g, 'fact', 'user-stated' FROM generate_series(1, 300) g");
+  });
+  return u;
+}
+
+async function fingerprint(e: Emily, userId: string): Promise<string> {
+  return e.withUser(userId, async (c) => (await c.query<{ h: string }>("SELECT md5(string_agg(content, ',' ORDER BY id)) || ':' || count(*) AS h FROM (SELECT id, content FROM turns UNION ALL SELECT -id, content FROM memories) x")).rows[0]!.h);
+}
+
+/** `emily move` in its own process, paused at a step so the test can SIGKILL it there. */
+async function moverPausedAt(userId: string, step: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['bin/emily.mjs', 'move', '--user', userId, '--to', 'two', '--json'], {
+    env: { ...process.env, EMILY_HOME: home, EMILY_MOVE_PAUSE_AT: step, EMILY_SPARE_DATABASES: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`mover did not reach ${step}: ${stderr}`)), 60_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes(`paused at ${step}`)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mover exited (${code}) before ${step}: ${stderr}`));
+    });
+  });
+  return child;
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await gone;
+}
+
+async function canLogin(admin: ReturnType<typeof local>, role: string): Promise<boolean | undefined> {
+  return withAdminClient(admin, 'postgres', async (c) => (await c.query<{ l: boolean }>('SELECT rolcanlogin AS l FROM pg_roles WHERE rolname = $1', [role])).rows[0]?.l);
+}
+
+describe('interrupted moves', () => {
+  it('a mover killed during the switch (source frozen): on restart the user is back on the source, working, nothing lost', async () => {
+    const u = await seeded('killed while frozen');
+    const before = await fingerprint(emily, u.id);
+    const child = await moverPausedAt(u.id, 'frozen');
+    expect((await emily.catalog.get(u.id)).status).toBe('moving');
+    expect(await canLogin(local(), u.roleName)).toBe(false);
+    await kill(child);
+    // "On restart": opening Emily finds the interrupted move and undoes it.
+    const again = await Emily.open({ home, spareDatabases: 0 });
+    try {
+      const now = await again.catalog.get(u.id);
+      expect([now.server, now.status]).toEqual(['local', 'ready']);
+      expect(await fingerprint(again, u.id)).toBe(before);
+      await again.withUser(u.id, (c) => c.query("INSERT INTO conversations (title) VALUES ('after the crash')"));
+    } finally {
+      await again.close({ stopServer: false });
+    }
+    expect(await canLogin(local(), u.roleName)).toBe(true);
+    expect(await userDatabasesOn(two())).not.toContain(u.dbName);
+    expect(await canLogin(two(), u.roleName)).toBeUndefined();
+    expect(await moveDebris(local())).toEqual([]);
+    expect(await moveDebris(two())).toEqual([]);
+  });
+
+  it('a mover killed right after the switch: doctor --repair finishes it; writes from another process all arrive on the target', async () => {
+    const u = await seeded('killed after switch');
+    const before = await fingerprint(emily, u.id);
+    // This process keeps writing while another process moves the user.
+    const acked: number[] = [];
+    let stop = false;
+    const writing = (async () => {
+      const conv = await emily.withUser(u.id, async (c) => (await c.query<{ id: string }>("INSERT INTO conversations (title) VALUES ('w') RETURNING id")).rows[0]!.id);
+      for (let i = 0; !stop; i++) {
+        try {
+          const r = await emily.withUser(u.id, (c) => c.query<{ id: string }>("INSERT INTO turns (conversation_id, role, content) VALUES ($1, 'user', $2) RETURNING id", [conv, `w${i}`]));
+          acked.push(Number(r.rows[0]!.id));
+        } catch {
+          // refused during the switch (another process holds it): not acknowledged, retried
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const child = await moverPausedAt(u.id, 'switched');
+    const afterSwitch = acked.length;
+    await new Promise((r) => setTimeout(r, 500)); // writes continue, now on the target
+    await kill(child);
+    stop = true;
+    await writing;
+    expect(acked.length).toBeGreaterThan(afterSwitch);
+    expect((await emily.catalog.get(u.id)).server).toBe('two');
+    expect(await moveDebris(local())).not.toEqual([]); // the slot the killed mover never dropped
+    const report = await doctorAll(emily, { repair: true });
+    expect(report.moves.map((m) => [m.userId, m.repaired])).toEqual([[u.id, true]]);
+    expect(report.ok).toBe(true);
+    const now = await emily.catalog.get(u.id);
+    expect([now.server, now.status]).toEqual(['two', 'ready']);
+    const ids = await emily.withUser(u.id, async (c) => new Set((await c.query<{ id: string }>('SELECT id FROM turns')).rows.map((r) => Number(r.id))));
+    expect(acked.filter((id) => !ids.has(id))).toEqual([]);
+    const seedOnly = await emily.withUser(u.id, async (c) => (await c.query<{ h: string }>("SELECT md5(string_agg(content, ',' ORDER BY id)) || ':' || count(*) AS h FROM (SELECT id, content FROM turns WHERE content LIKE 'seed%' UNION ALL SELECT -id, content FROM memories) x")).rows[0]!.h);
+    expect(seedOnly).toBe(before);
+    expect(await userDatabasesOn(local())).not.toContain(u.dbName);
+    expect(await canLogin(local(), u.roleName)).toBeUndefined();
+    expect(await moveDebris(local())).toEqual([]);
+    expect(await moveDebris(two())).toEqual([]);
+  });
+
+  it('a target server killed during the move: the user stays on the source and works; doctor cleans the target once it is back', async () => {
+    const u = await seeded('target dies');
+    const before = await fingerprint(emily, u.id);
+    const err = await moveUser(emily, u.id, 'two', {
+      at: async (step) => {
+        if (step === 'synced') second.kill();
+      },
+    }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/they stay on "local"/);
+    const now = await emily.catalog.get(u.id);
+    expect([now.server, now.status]).toEqual(['local', 'ready']);
+    expect(await fingerprint(emily, u.id)).toBe(before);
+    await emily.withUser(u.id, (c) => c.query("INSERT INTO conversations (title) VALUES ('still here')"));
+    expect(await moveDebris(local())).toEqual([]); // no slot holds WAL back on the source
+    await second.start();
+    const report = await doctorAll(emily, { repair: true });
+    expect(report.moves.find((m) => m.userId === u.id)?.repaired).toBe(true);
+    expect(await userDatabasesOn(two())).not.toContain(u.dbName);
+    expect(await moveDebris(two())).toEqual([]);
+    expect((await doctorAll(emily, { repair: false })).ok).toBe(true);
+  });
+
+  it('a source server without wal_level = logical is refused with what to do, before anything is made', async () => {
+    const u = await createUser(emily, 'from two', { server: 'two' });
+    const setWal = (sql: string) => withAdminClient(two(), 'postgres', (c) => c.query(sql));
+    await setWal("ALTER SYSTEM SET wal_level = 'replica'");
+    await second.cluster.stop({ force: true });
+    await second.start();
+    try {
+      const e1 = (await moveUser(emily, u.id, 'local').catch((e: unknown) => e)) as { code: string; message: string };
+      expect(e1.code).toBe('CONFLICT');
+      expect(e1.message).toMatch(/wal_level = replica.*set wal_level = logical/);
+      await setWal('ALTER SYSTEM RESET wal_level');
+      await setWal('SELECT pg_reload_conf()');
+      const e2 = await moveUser(emily, u.id, 'local').catch((e: Error) => e);
+      expect((e2 as Error).message).toMatch(/has not been restarted/);
+      expect(await userDatabasesOn(local())).not.toContain(u.dbName);
+      expect(await moveDebris(two())).toEqual([]);
+    } finally {
+      await setWal('ALTER SYSTEM RESET wal_level').catch(() => undefined);
+      await second.cluster.stop({ force: true });
+      await second.start();
+    }
+    const moved = await moveUser(emily, u.id, 'local');
+    expect(moved.to).toBe('local');
+  });
+
+  it('a transaction still open at the switch is cut off, not committed to the old copy, and the move completes', async () => {
+    const u = await seeded('long transaction');
+    let failure: unknown;
+    let long: Promise<unknown> | undefined;
+    const r = await moveUser(emily, u.id, 'two', {
+      drainMs: 300,
+      at: async (step) => {
+        if (step !== 'synced') return;
+        // Opened after the copy began (a transaction already open when the slot is made delays the slot instead).
+        let holding!: () => void;
+        const held = new Promise<void>((res) => (holding = res));
+        long = emily
+          .withUserTransaction(u.id, async (c) => {
+            await c.query("INSERT INTO conversations (title) VALUES ('never acknowledged')");
+            holding();
+            for (let i = 0; i < 300; i++) await c.query('SELECT pg_sleep(0.1)'); // until the switch cuts it off
+          })
+          .catch((e: unknown) => (failure = e));
+        await held;
+      },
+    });
+    expect(r.to).toBe('two');
+    await long;
+    expect(failure).toBeDefined(); // the caller was told: nothing it wrote counts
+    const titles = await emily.withUser(u.id, async (c) => (await c.query<{ title: string }>('SELECT title FROM conversations')).rows.map((x) => x.title));
+    expect(titles).toEqual(['seed']);
+    expect(await moveDebris(local())).toEqual([]);
+  });
+});
