@@ -112,6 +112,31 @@ export class EmbeddedCluster {
     throw new EmilyError('PORT_IN_USE', 'could not find a free port for the database server after 3 attempts');
   }
 
+  /** No server process runs in the data folder any more (it was killed, crashed, or stopped by its owner). */
+  get serverGone(): boolean {
+    return this.port !== 0 && !readPostmaster(this.layout.pgdata)?.alive;
+  }
+
+  /**
+   * Starts the server again on the same port after it went away under us, so that every
+   * pool, pid file and attached process finds it where it was; crash recovery replays the
+   * WAL. Whoever restarts it owns it from then on. Returns false when another process was
+   * quicker (we attach to its server).
+   */
+  async revive(): Promise<boolean> {
+    if (!this.serverGone) return false;
+    removeStalePidFile(this.layout.pgdata);
+    try {
+      await this.pgCtl(['start', '-w', '-t', '60', '-D', this.layout.pgdata, '-l', this.logFile(), '-o', `-p ${this.port}`]);
+    } catch (e) {
+      const now = readPostmaster(this.layout.pgdata);
+      if (now?.alive && now.port === this.port && (await this.answers(this.port, 10_000))) return false;
+      throw new EmilyError('CLUSTER_START_FAILED', `the database server stopped and could not be started again on port ${this.port}. Last server log lines:\n${this.logTail() || '(empty)'}`, { cause: e });
+    }
+    this.startedHere = true;
+    return true;
+  }
+
   async stop(opts: { force?: boolean } = {}): Promise<void> {
     if (!this.port) return;
     if (this.startedHere || opts.force) {

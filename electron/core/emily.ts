@@ -1,4 +1,5 @@
 import { EmbeddedCluster } from '../cluster/cluster.js';
+import { ServerSupervisor } from '../cluster/supervisor.js';
 import { Catalog } from '../databases/catalog.js';
 import { singleServer, type ServerDirectory } from '../databases/servers.js';
 import { SpareKeeper } from '../databases/spares.js';
@@ -30,6 +31,8 @@ export class Emily {
     readonly servers: ServerDirectory,
     readonly users: UserDatabases,
     readonly spares: SpareKeeper,
+    /** Brings the embedded server back if it dies while this core runs. */
+    readonly supervisor: ServerSupervisor,
   ) {}
 
   static async open(opts: EmilyOptions = {}): Promise<Emily> {
@@ -56,7 +59,7 @@ export class Emily {
       const envSpares = process.env.EMILY_SPARE_DATABASES ? Number(process.env.EMILY_SPARE_DATABASES) : undefined;
       const spares = new SpareKeeper(admin, opts.spareDatabases ?? envSpares ?? 2);
       spares.kick();
-      return new Emily(home, cluster, catalog, servers, users, spares);
+      return new Emily(home, cluster, catalog, servers, users, spares, new ServerSupervisor(cluster).start());
     } catch (e) {
       await cluster.stop();
       throw e;
@@ -68,6 +71,7 @@ export class Emily {
 
   /** Closes the pools; stops the server only if this process started it (or when asked). */
   async close(opts: { stopServer?: boolean } = {}): Promise<void> {
+    await this.supervisor.stop();
     await this.spares.settle();
     await this.users.close();
     await this.catalog.close();

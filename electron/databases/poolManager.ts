@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { EmilyError, toEmilyError } from '../core/errors.js';
+import { EmilyError, sqlState, toEmilyError } from '../core/errors.js';
 import { ConnectionBudget } from './connectionBudget.js';
 
 export interface PoolTarget {
@@ -61,6 +61,18 @@ export class PoolManager {
 
   async withClient<T>(key: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     if (this.closed) throw new EmilyError('CLUSTER_UNAVAILABLE', 'Emily is shutting down');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(key, fn);
+      } catch (e) {
+        // An idle connection that died unnoticed (server restarted, backend terminated) fails
+        // before any statement ran: nothing was done, so one fresh connection may try again.
+        if (!(e instanceof StaleConnection) || attempt > 1) throw e instanceof StaleConnection ? e.lost : e;
+      }
+    }
+  }
+
+  private async once<T>(key: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const entry = await this.entry(key);
     entry.active++;
     let client: pg.PoolClient;
@@ -74,15 +86,18 @@ export class PoolManager {
       }
       throw toEmilyError(e, 'cannot connect to the user database');
     }
+    const conn = client as unknown as BudgetedConnection;
+    const reused = conn.checkouts++ > 0;
+    const statementsBefore = conn.statements;
     let broken: Error | undefined;
     try {
       return await fn(client);
     } catch (e) {
       // A connection-level failure must not be reused; statement errors are fine.
-      if (!(e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((e as { code: string }).code))) {
-        broken = e instanceof Error ? e : new Error(String(e));
-      }
-      throw e;
+      if (!connectionLost(e)) throw e;
+      broken = e instanceof Error ? e : new Error(String(e));
+      const lost = new EmilyError('CLUSTER_UNAVAILABLE', `the connection to the database server was lost (${broken.message}); try again in a moment`, { cause: e });
+      throw reused && conn.statements === statementsBefore ? new StaleConnection(lost) : lost;
     } finally {
       entry.active--;
       // Hand the connection's permit to a waiting user rather than keeping it idle here.
@@ -161,10 +176,46 @@ export class PoolManager {
   }
 }
 
+/** The connection died under a statement that never completed; see withClient. */
+class StaleConnection extends Error {
+  constructor(readonly lost: EmilyError) {
+    super(lost.message);
+  }
+}
+
+/**
+ * The server or the connection is gone (no SQLSTATE: a socket error; class 08: connection
+ * exception; 57P01-57P03: terminated, crashed, or restarting), as opposed to a failed statement.
+ */
+function connectionLost(e: unknown): boolean {
+  if (e instanceof EmilyError) return false;
+  const state = sqlState(e);
+  if (!state) return true;
+  return state.startsWith('08') || state === '57P01' || state === '57P02' || state === '57P03';
+}
+
+interface BudgetedConnection {
+  /** Statements completed on this connection (ReadyForQuery messages). */
+  statements: number;
+  /** Times withClient has handed this connection out. */
+  checkouts: number;
+}
+
 /** A pg.Client that holds a budget permit for exactly as long as its connection exists. */
 function budgetedClient(budget: ConnectionBudget): typeof pg.Client {
-  class BudgetedClient extends pg.Client {
+  class BudgetedClient extends pg.Client implements BudgetedConnection {
     private permit = false;
+    statements = 0;
+    checkouts = 0;
+
+    constructor(config?: pg.ClientConfig) {
+      super(config);
+      // pg-pool listens for errors only while a client is idle: without this, a server that
+      // dies while a caller holds the client between two statements crashes the process.
+      // The caller's next statement fails instead, and the client is discarded on release.
+      this.on('error', () => undefined);
+      (this as unknown as { connection: NodeJS.EventEmitter }).connection.on('readyForQuery', () => this.statements++);
+    }
 
     private dropPermit(): void {
       if (this.permit) {

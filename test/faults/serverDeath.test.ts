@@ -1,0 +1,123 @@
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readPostmaster } from '../../electron/cluster/postmaster.js';
+import { Emily } from '../../electron/core/emily.js';
+import { withAdminClient } from '../../electron/databases/adminClient.js';
+import type { UserRecord } from '../../electron/databases/catalog.js';
+import { createUser } from '../../electron/operations/users.js';
+import { useTestEmily } from '../support/testEmily.js';
+import { disposeHome, killPostmaster, newHome, until } from './support/processes.js';
+
+const t = useTestEmily({ spareDatabases: 0 });
+const homes: string[] = [];
+afterAll(async () => {
+  for (const h of homes) await disposeHome(h);
+});
+
+/** Connections our user pools hold on the server, as PostgreSQL itself counts them. */
+async function serverSide(emily: Emily, users: UserRecord[]): Promise<number> {
+  return withAdminClient(emily.cluster.admin(), 'postgres', async (c) =>
+    (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1) AND usename = ANY($2)', [users.map((u) => u.dbName), users.map((u) => u.roleName)])).rows[0]!.n,
+  );
+}
+
+describe('the PostgreSQL server dies under a running core', () => {
+  it('restarts the server it owns, and the pools recover without restarting Emily and without leaking connection permits', async () => {
+    const home = newHome('serverdeath');
+    homes.push(home);
+    const pgdata = path.join(home, 'pgdata');
+    const emily = await Emily.open({ home, spareDatabases: 0, perUserMax: 3 });
+    try {
+      expect(emily.cluster.ownsServer).toBe(true);
+      const users = [await createUser(emily, 'ann'), await createUser(emily, 'bob')];
+      const budget = emily.users.pools.budget;
+      // Warm both pools: several idle connections each.
+      await Promise.all(users.flatMap((u) => [1, 2, 3].map(() => emily.withUser(u.id, (c) => c.query('SELECT pg_sleep(0.05)')))));
+      expect(budget.inUse).toBe(6);
+      await emily.withUserTransaction(users[0]!.id, (c) => c.query("INSERT INTO settings (key, value) VALUES ('before.crash', '1')"));
+
+      // One caller holds a connection (between two statements) when the server dies.
+      let release!: () => void;
+      const holding = new Promise<void>((r) => (release = r));
+      let held!: () => void;
+      const isHeld = new Promise<void>((r) => (held = r));
+      const inFlight = emily.withUser(users[1]!.id, async (c) => {
+        await c.query('SELECT 1');
+        held();
+        await holding;
+        return c.query('SELECT 2');
+      });
+      await isHeld;
+      const port = emily.cluster.admin().port;
+      const before = readPostmaster(pgdata)!.pid;
+
+      await killPostmaster(pgdata);
+      // Idle connections are dropped (their permits returned) as soon as the pool hears of the death.
+      await until('the dead idle connections to be dropped', () => budget.inUse <= 1, 10_000);
+      release();
+      await expect(inFlight).rejects.toMatchObject({ code: 'CLUSTER_UNAVAILABLE' });
+      await until('every permit of a dead connection to be returned', () => budget.inUse === 0, 10_000);
+
+      // Emily restarts the server it started, on the same port.
+      await until('the server to be restarted', () => emily.supervisor.restarts >= 1, 60_000);
+      expect(readPostmaster(pgdata)!.pid).not.toBe(before);
+      expect(emily.cluster.admin().port).toBe(port);
+
+      // The very next calls succeed, committed data is there, and writes work.
+      const results = await Promise.all(users.flatMap((u) => [1, 2, 3, 4].map(() => emily.withUser(u.id, async (c) => (await c.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db))));
+      expect(results.sort()).toEqual([...users.map((u) => u.dbName), ...users.map((u) => u.dbName), ...users.map((u) => u.dbName), ...users.map((u) => u.dbName)].sort());
+      expect((await emily.withUser(users[0]!.id, (c) => c.query("SELECT 1 FROM settings WHERE key = 'before.crash'"))).rowCount).toBe(1);
+      await emily.withUserTransaction(users[1]!.id, (c) => c.query("INSERT INTO settings (key, value) VALUES ('after.crash', '1')"));
+      expect(await emily.catalog.list()).toHaveLength(2);
+
+      // Every permit the budget counts is a live connection on the server.
+      expect(budget.inUse).toBeGreaterThan(0);
+      expect(budget.inUse).toBe(await serverSide(emily, users));
+      for (const u of users) await emily.users.forget(u.id);
+      await until('the closed pools to return their permits', () => budget.inUse === 0, 10_000);
+    } finally {
+      await emily.close({ stopServer: true });
+    }
+  }, 120_000);
+
+  it('discards connections whose backend was terminated: the next calls succeed, a statement cut off says so, no permit leaks', async () => {
+    const u = await t.user('terminated');
+    const emily = t.emily;
+    const budget = emily.users.pools.budget;
+    const terminate = (filter: string) =>
+      withAdminClient(emily.cluster.admin(), 'postgres', async (c) => (await c.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND usename = $2 AND ${filter}`, [u.dbName, u.roleName])).rows[0]!.n);
+    const warm = () => Promise.all([1, 2, 3].map(() => emily.withUser(u.id, (c) => c.query('SELECT pg_sleep(0.05)'))));
+
+    for (let round = 0; round < 5; round++) {
+      await warm();
+      const idle = emily.users.pools.stats().openConnections;
+      expect(await terminate("state = 'idle'")).toBeGreaterThanOrEqual(1);
+      // At once, before the pool may have heard of it: every call still succeeds.
+      const got = await Promise.all([1, 2, 3, 4].map(() => emily.withUserTransaction(u.id, async (c) => (await c.query<{ n: number }>('SELECT 1 AS n')).rows[0]!.n)));
+      expect(got).toEqual([1, 1, 1, 1]);
+      expect(idle).toBeGreaterThan(0);
+    }
+
+    // A call whose connection dies after one of its statements completed is not retried (that
+    // statement may have changed something): it fails with a clear error...
+    const running = emily
+      .withUser(u.id, async (c) => {
+        await c.query('SELECT 1');
+        return c.query('SELECT pg_sleep(30)');
+      })
+      .then(
+        () => 'completed',
+        (e: unknown) => e,
+      );
+    await until('the statement to run', async () => (await terminate("state = 'active' AND query LIKE 'SELECT pg_sleep(30)%'")) === 1, 10_000);
+    expect(await running).toMatchObject({ code: 'CLUSTER_UNAVAILABLE', message: expect.stringMatching(/connection to the database server was lost/) });
+    // ...and the next one works.
+    expect((await emily.withUser(u.id, (c) => c.query('SELECT 1'))).rowCount).toBe(1);
+
+    // Every permit still counted is a live connection of this user on the server.
+    const live = await withAdminClient(emily.cluster.admin(), 'postgres', async (c) => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND usename = $2', [u.dbName, u.roleName])).rows[0]!.n);
+    await until('permits to match live connections', () => budget.inUse === live, 10_000);
+    await emily.users.forget(u.id);
+    await until('the closed pool to return its permits', () => budget.inUse === 0, 10_000);
+  }, 60_000);
+});
