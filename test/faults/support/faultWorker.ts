@@ -72,7 +72,8 @@ if (mode === 'chat') {
   const r = await importDump(emily, arg, {
     name: 'imported after a crash',
     onProgress: (p: Progress) => {
-      if (p.phase === phase) freeze(`import ${phase}`);
+      // restore: once pg_restore has begun writing into the new database.
+      if (p.phase === phase && (phase !== 'restore' || p.done >= 1)) freeze(`import ${phase}`);
     },
   });
   say(`DONE ${r.user.id}`);
