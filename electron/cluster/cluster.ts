@@ -82,7 +82,9 @@ export class EmbeddedCluster {
         // A hung or half-dead server from an earlier run: stop it before starting afresh.
         await this.pgCtl(['stop', '-D', this.layout.pgdata, '-m', 'immediate', '-w', '-t', '20']).catch(() => undefined);
       }
-      if (!readPostmaster(this.layout.pgdata)?.alive) removeStalePidFile(this.layout.pgdata);
+      // Dead, or its pid now belongs to another program (pids are reused after a reboot).
+      const now = readPostmaster(this.layout.pgdata);
+      if (!now?.alive || !now.isPostgres) removeStalePidFile(this.layout.pgdata);
     }
     const fixed = this.opts.port;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -150,13 +152,20 @@ export class EmbeddedCluster {
 
   private async ensureInitialised(): Promise<void> {
     const pgdata = this.layout.pgdata;
+    // Written once a cluster exists here: a home that had one and lost it is a mishap to
+    // report (a folder moved, a drive not mounted), not a first start to begin afresh.
+    const created = path.join(this.layout.home, 'cluster-created');
     if (fs.existsSync(path.join(pgdata, 'PG_VERSION'))) {
       const version = fs.readFileSync(path.join(pgdata, 'PG_VERSION'), 'utf8').trim();
       if (version !== '15') {
         throw new EmilyError('DATA_DIR_INVALID', `the data folder ${pgdata} holds a PostgreSQL ${version} cluster; this Emily runs PostgreSQL 15`);
       }
       this.ensureConfig();
+      if (!fs.existsSync(created)) fs.writeFileSync(created, '', { mode: 0o600 });
       return;
+    }
+    if (fs.existsSync(created) && (!fs.existsSync(pgdata) || fs.readdirSync(pgdata).length === 0)) {
+      throw new EmilyError('DATA_DIR_INVALID', `the database folder ${pgdata} is missing, but ${this.layout.home} held Emily's databases before; if it was moved or lives on a drive that is not mounted, put it back. To start afresh instead, move ${this.layout.home} aside (its backups folder can be restored afterwards)`);
     }
     if (fs.existsSync(pgdata) && fs.readdirSync(pgdata).length > 0) {
       throw new EmilyError('DATA_DIR_INVALID', `the data folder ${pgdata} is not empty but holds no PostgreSQL cluster (PG_VERSION is missing); move it aside, or restore it from a backup`);
@@ -180,6 +189,7 @@ export class EmbeddedCluster {
     }
     fs.appendFileSync(path.join(pgdata, 'postgresql.conf'), "\ninclude_if_exists = 'emily.conf'\n");
     this.ensureConfig();
+    fs.writeFileSync(created, '', { mode: 0o600 });
   }
 
   /** Our settings live in their own file so an upgrade can rewrite them without touching the user's. */
