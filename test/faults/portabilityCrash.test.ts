@@ -39,9 +39,10 @@ afterAll(async () => {
   if (home) await disposeHome(home);
 });
 
+/** The process's name (kept by a zombie too: a tool that finished while its parent was frozen). */
 function readCmd(pid: number): string {
   try {
-    return path.basename(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!);
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {
     return '';
   }

@@ -72,7 +72,10 @@ describe('the PostgreSQL server dies under a running core', () => {
 
       // Every permit the budget counts is a live connection on the server.
       expect(budget.inUse).toBeGreaterThan(0);
-      expect(budget.inUse).toBe(await serverSide(emily, users));
+      let seen = -1;
+      await until('permits to match live connections', async () => budget.inUse === (seen = await serverSide(emily, users)), 10_000).catch((e: Error) => {
+        throw new Error(`${e.message}: ${budget.inUse} permits, ${seen} connections on the server`);
+      });
       for (const u of users) await emily.users.forget(u.id);
       await until('the closed pools to return their permits', () => budget.inUse === 0, 10_000);
     } finally {
@@ -115,8 +118,10 @@ describe('the PostgreSQL server dies under a running core', () => {
     expect((await emily.withUser(u.id, (c) => c.query('SELECT 1'))).rowCount).toBe(1);
 
     // Every permit still counted is a live connection of this user on the server.
-    const live = await withAdminClient(emily.cluster.admin(), 'postgres', async (c) => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND usename = $2', [u.dbName, u.roleName])).rows[0]!.n);
-    await until('permits to match live connections', () => budget.inUse === live, 10_000);
+    let seen = -1;
+    await until('permits to match live connections', async () => budget.inUse === (seen = await serverSide(emily, [u])), 10_000).catch((e: Error) => {
+      throw new Error(`${e.message}: ${budget.inUse} permits, ${seen} connections on the server`);
+    });
     await emily.users.forget(u.id);
     await until('the closed pool to return its permits', () => budget.inUse === 0, 10_000);
   }, 60_000);

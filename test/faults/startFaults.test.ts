@@ -12,14 +12,18 @@ afterAll(async () => {
   for (const h of homes) await disposeHome(h);
 });
 
-/** A data folder with a cluster in it, its server stopped. */
+let made: { home: string; pgdata: string } | undefined;
+
+/** A data folder with a cluster in it, its server stopped (one for the file: each test leaves it startable, the last one excepted). */
 async function stoppedCluster(): Promise<{ home: string; pgdata: string }> {
+  if (made) return made;
   const home = newHome('startfault');
   homes.push(home);
   const cluster = new EmbeddedCluster({ home });
   await cluster.start();
   await cluster.stop();
-  return { home, pgdata: cluster.layout.pgdata };
+  made = { home, pgdata: cluster.layout.pgdata };
+  return made;
 }
 
 describe('starting over what a crash or a mishap left behind', () => {
@@ -49,6 +53,7 @@ describe('starting over what a crash or a mishap left behind', () => {
     await cluster.stop();
   });
 
+  // Last: it damages the shared cluster for good.
   it('says which file is damaged when the cluster itself is corrupt', async () => {
     const { home, pgdata } = await stoppedCluster();
     fs.truncateSync(path.join(pgdata, 'global', 'pg_control'), 10);

@@ -18,7 +18,7 @@ export interface Worker {
 }
 
 export function startWorker(args: string[], env: Record<string, string> = {}): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EMILY_SPARE_DATABASES: '0', ...env } });
   const lines: string[] = [];
   let stderr = '';
   const listeners = new Set<() => void>();
