@@ -116,7 +116,9 @@ export class EmbeddedCluster {
 
   /** No server process runs in the data folder any more (it was killed, crashed, or stopped by its owner). */
   get serverGone(): boolean {
-    return this.port !== 0 && !readPostmaster(this.layout.pgdata)?.alive;
+    if (this.port === 0) return false;
+    const pm = readPostmaster(this.layout.pgdata);
+    return !(pm?.alive && pm.isPostgres);
   }
 
   /**
@@ -127,7 +129,11 @@ export class EmbeddedCluster {
    */
   async revive(): Promise<boolean> {
     if (!this.serverGone) return false;
-    removeStalePidFile(this.layout.pgdata);
+    // PostgreSQL replaces a dead server's pid file itself, safely against a second process
+    // reviving at the same moment (the loser fails and attaches below); only a pid reused
+    // by another program would stop it.
+    const stale = readPostmaster(this.layout.pgdata);
+    if (stale?.alive && !stale.isPostgres) removeStalePidFile(this.layout.pgdata);
     try {
       await this.pgCtl(['start', '-w', '-t', '60', '-D', this.layout.pgdata, '-l', this.logFile(), '-o', `-p ${this.port}`]);
     } catch (e) {

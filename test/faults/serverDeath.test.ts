@@ -27,8 +27,12 @@ describe('the PostgreSQL server dies under a running core', () => {
     homes.push(home);
     const pgdata = path.join(home, 'pgdata');
     const emily = await Emily.open({ home, spareDatabases: 0, perUserMax: 3 });
+    let second: Emily | undefined;
     try {
       expect(emily.cluster.ownsServer).toBe(true);
+      // A second core attached to the same server (as the CLI next to the desktop app): both watch it.
+      second = await Emily.open({ home, spareDatabases: 0 });
+      expect(second.cluster.ownsServer).toBe(false);
       const users = [await createUser(emily, 'ann'), await createUser(emily, 'bob')];
       const budget = emily.users.pools.budget;
       // Warm both pools: several idle connections each.
@@ -58,10 +62,12 @@ describe('the PostgreSQL server dies under a running core', () => {
       await expect(inFlight).rejects.toMatchObject({ code: 'CLUSTER_UNAVAILABLE' });
       await until('every permit of a dead connection to be returned', () => budget.inUse === 0, 10_000);
 
-      // Emily restarts the server it started, on the same port.
-      await until('the server to be restarted', () => emily.supervisor.restarts >= 1, 60_000);
+      // Emily restarts the server, on the same port: exactly one of the two cores does.
+      await until('the server to be restarted', () => emily.supervisor.restarts + second!.supervisor.restarts >= 1, 60_000);
       expect(readPostmaster(pgdata)!.pid).not.toBe(before);
       expect(emily.cluster.admin().port).toBe(port);
+      expect(second.cluster.admin().port).toBe(port);
+      expect((await second.catalog.list()).map((u) => u.id).sort()).toEqual(users.map((u) => u.id).sort());
 
       // The very next calls succeed, committed data is there, and writes work.
       const results = await Promise.all(users.flatMap((u) => [1, 2, 3, 4].map(() => emily.withUser(u.id, async (c) => (await c.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db))));
@@ -78,7 +84,11 @@ describe('the PostgreSQL server dies under a running core', () => {
       });
       for (const u of users) await emily.users.forget(u.id);
       await until('the closed pools to return their permits', () => budget.inUse === 0, 10_000);
+      await Promise.all([emily.supervisor.check(), second.supervisor.check()]);
+      expect(emily.supervisor.restarts + second.supervisor.restarts).toBe(1);
+      expect([emily.supervisor.lastError, second.supervisor.lastError]).toEqual([undefined, undefined]);
     } finally {
+      await second?.close({ stopServer: false });
       await emily.close({ stopServer: true });
     }
   }, 120_000);
