@@ -66,7 +66,8 @@ export class PoolManager {
         return await this.once(key, fn);
       } catch (e) {
         // An idle connection that died unnoticed (server restarted, backend terminated) fails
-        // before any statement ran: nothing was done, so one fresh connection may try again.
+        // before any statement completed, so none committed: the call runs once more on a
+        // fresh connection (its code before the first statement runs twice).
         if (!(e instanceof StaleConnection) || attempt > 1) throw e instanceof StaleConnection ? e.lost : e;
       }
     }
@@ -81,7 +82,9 @@ export class PoolManager {
     } catch (e) {
       entry.active--;
       if (!(e instanceof EmilyError && e.code === 'BUSY')) {
-        if (this.pools.get(key) === entry) await this.close(key);
+        // Out of the map at once; ended in the background: end() waits for every caller
+        // still holding one of its connections, and this caller must not wait for them.
+        if (this.pools.get(key) === entry) void this.close(key);
         this.opts.onConnectError?.(key, e);
       }
       throw toEmilyError(e, 'cannot connect to the user database');
@@ -93,9 +96,12 @@ export class PoolManager {
     try {
       return await fn(client);
     } catch (e) {
-      // A connection-level failure must not be reused; statement errors are fine.
-      if (!connectionLost(e)) throw e;
+      // A statement's error leaves the connection usable; anything else (the caller's own
+      // error included) discards it, to be safe.
+      const state = sqlState(e);
+      if (state && !LOST_STATES.test(state)) throw e;
       broken = e instanceof Error ? e : new Error(String(e));
+      if (!state && queryable(client)) throw e;
       const lost = new EmilyError('CLUSTER_UNAVAILABLE', `the connection to the database server was lost (${broken.message}); try again in a moment`, { cause: e });
       throw reused && conn.statements === statementsBefore ? new StaleConnection(lost) : lost;
     } finally {
@@ -183,15 +189,13 @@ class StaleConnection extends Error {
   }
 }
 
-/**
- * The server or the connection is gone (no SQLSTATE: a socket error; class 08: connection
- * exception; 57P01-57P03: terminated, crashed, or restarting), as opposed to a failed statement.
- */
-function connectionLost(e: unknown): boolean {
-  if (e instanceof EmilyError) return false;
-  const state = sqlState(e);
-  if (!state) return true;
-  return state.startsWith('08') || state === '57P01' || state === '57P02' || state === '57P03';
+/** Connection exceptions (class 08) and a backend terminated, crashed or restarting (57P01-57P03). */
+const LOST_STATES = /^(08...|57P0[123])$/;
+
+/** Whether pg still considers the connection alive (the flags pg-pool itself reads on release). */
+function queryable(client: pg.PoolClient): boolean {
+  const c = client as unknown as { _queryable?: boolean; _ending?: boolean };
+  return c._queryable !== false && !c._ending;
 }
 
 interface BudgetedConnection {

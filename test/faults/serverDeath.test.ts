@@ -4,6 +4,7 @@ import { readPostmaster } from '../../electron/cluster/postmaster.js';
 import { Emily } from '../../electron/core/emily.js';
 import { withAdminClient } from '../../electron/databases/adminClient.js';
 import type { UserRecord } from '../../electron/databases/catalog.js';
+import { BackgroundSwitch, cognitionHandlers, JobRunner } from '../../electron/jobs/index.js';
 import { createUser } from '../../electron/operations/users.js';
 import { useTestEmily } from '../support/testEmily.js';
 import { disposeHome, killPostmaster, newHome, until } from './support/processes.js';
@@ -28,6 +29,7 @@ describe('the PostgreSQL server dies under a running core', () => {
     const pgdata = path.join(home, 'pgdata');
     const emily = await Emily.open({ home, spareDatabases: 0, perUserMax: 3 });
     let second: Emily | undefined;
+    let runner: JobRunner | undefined;
     try {
       expect(emily.cluster.ownsServer).toBe(true);
       // A second core attached to the same server (as the CLI next to the desktop app): both watch it.
@@ -35,6 +37,18 @@ describe('the PostgreSQL server dies under a running core', () => {
       expect(second.cluster.ownsServer).toBe(false);
       const users = [await createUser(emily, 'ann'), await createUser(emily, 'bob')];
       const budget = emily.users.pools.budget;
+      // The app's background job runner keeps polling every user's job table throughout.
+      let failedPolls = 0;
+      const listUsers = async () => {
+        try {
+          return (await emily.catalog.list()).map((u) => u.id);
+        } catch (e) {
+          failedPolls++;
+          throw e;
+        }
+      };
+      runner = new JobRunner({ door: emily, handlers: cognitionHandlers(), switch: new BackgroundSwitch(home), listUsers, pollMs: 50 });
+      runner.start();
       // Warm both pools: several idle connections each.
       await Promise.all(users.flatMap((u) => [1, 2, 3].map(() => emily.withUser(u.id, (c) => c.query('SELECT pg_sleep(0.05)')))));
       expect(budget.inUse).toBe(6);
@@ -56,6 +70,8 @@ describe('the PostgreSQL server dies under a running core', () => {
       const before = readPostmaster(pgdata)!.pid;
 
       await killPostmaster(pgdata);
+      // The runner polls the dead server (a process-ending unhandled rejection, before the fix).
+      await until('the job runner to poll the dead server', () => failedPolls >= 2, 10_000);
       // Idle connections are dropped (their permits returned) as soon as the pool hears of the death.
       await until('the dead idle connections to be dropped', () => budget.inUse <= 1, 10_000);
       release();
@@ -82,12 +98,14 @@ describe('the PostgreSQL server dies under a running core', () => {
       await until('permits to match live connections', async () => budget.inUse === (seen = await serverSide(emily, users)), 10_000).catch((e: Error) => {
         throw new Error(`${e.message}: ${budget.inUse} permits, ${seen} connections on the server`);
       });
+      await runner.stop();
       for (const u of users) await emily.users.forget(u.id);
       await until('the closed pools to return their permits', () => budget.inUse === 0, 10_000);
       await Promise.all([emily.supervisor.check(), second.supervisor.check()]);
       expect(emily.supervisor.restarts + second.supervisor.restarts).toBe(1);
       expect([emily.supervisor.lastError, second.supervisor.lastError]).toEqual([undefined, undefined]);
     } finally {
+      await runner?.stop();
       await second?.close({ stopServer: false });
       await emily.close({ stopServer: true });
     }
