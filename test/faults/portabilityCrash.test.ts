@@ -22,6 +22,7 @@ let home: string;
 let emily: Emily;
 let source: UserRecord;
 let dump: string;
+let plainDump: string;
 let sourcePrint: Record<string, string>;
 
 beforeAll(async () => {
@@ -32,6 +33,8 @@ beforeAll(async () => {
   sourcePrint = await fingerprint(emily, source.id);
   dump = path.join(home, 'source.dump');
   await exportUser(emily, source.id, dump, { format: 'custom' });
+  plainDump = path.join(home, 'source.sql');
+  await exportUser(emily, source.id, plainDump, { format: 'plain' });
 });
 
 afterAll(async () => {
@@ -55,15 +58,16 @@ function workDirsOf(pid: number): string[] {
 describe('SIGKILL in the middle of an import', () => {
   it('never lists a half-imported profile; doctor --repair removes the debris; importing again works', async () => {
     const staging: { phase: string; user: UserRecord; pid: number }[] = [];
-    for (const phase of ['restore', 'verify', 'index']) {
+    // A plain SQL dump is restored by psql in one transaction; a custom one by pg_restore.
+    for (const [phase, file] of [['restore', dump], ['restore', 'plain'], ['verify', dump], ['index', dump]] as const) {
       const known = new Set((await emily.catalog.list({ includeAll: true })).map((u) => u.id));
-      const w = startWorker(['import', home, dump], { FAULT_PAUSE_PHASE: phase });
+      const w = startWorker(['import', home, file === 'plain' ? plainDump : file], { FAULT_PAUSE_PHASE: phase });
       expect((await w.waitFor(/^READY port=\d+ owns=(\w+)/))[1]).toBe('false');
       await w.waitFor(new RegExp(`^PAUSED import ${phase}$`));
       expect(workDirsOf(w.child.pid!)).toHaveLength(1); // its private copy of the dump
       if (phase === 'restore') {
-        // pg_restore is writing into the new database at the moment of the kill.
-        const tools = descendants(w.child.pid!).filter((p) => readCmd(p) === 'pg_restore');
+        // pg_restore (psql) is writing into the new database at the moment of the kill.
+        const tools = descendants(w.child.pid!).filter((p) => readCmd(p) === (file === 'plain' ? 'psql' : 'pg_restore'));
         expect(tools.length).toBeGreaterThan(0);
       }
       await w.kill();
