@@ -82,7 +82,9 @@ export class EmbeddedCluster {
         // A hung or half-dead server from an earlier run: stop it before starting afresh.
         await this.pgCtl(['stop', '-D', this.layout.pgdata, '-m', 'immediate', '-w', '-t', '20']).catch(() => undefined);
       }
-      if (!readPostmaster(this.layout.pgdata)?.alive) removeStalePidFile(this.layout.pgdata);
+      // Dead, or its pid now belongs to another program (pids are reused after a reboot).
+      const now = readPostmaster(this.layout.pgdata);
+      if (!now?.alive || !now.isPostgres) removeStalePidFile(this.layout.pgdata);
     }
     const fixed = this.opts.port;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -112,6 +114,37 @@ export class EmbeddedCluster {
     throw new EmilyError('PORT_IN_USE', 'could not find a free port for the database server after 3 attempts');
   }
 
+  /** No server process runs in the data folder any more (it was killed, crashed, or stopped by its owner). */
+  get serverGone(): boolean {
+    if (this.port === 0) return false;
+    const pm = readPostmaster(this.layout.pgdata);
+    return !(pm?.alive && pm.isPostgres);
+  }
+
+  /**
+   * Starts the server again on the same port after it went away under us, so that every
+   * pool, pid file and attached process finds it where it was; crash recovery replays the
+   * WAL. Whoever restarts it owns it from then on. Returns false when another process was
+   * quicker (we attach to its server).
+   */
+  async revive(): Promise<boolean> {
+    if (!this.serverGone) return false;
+    // PostgreSQL replaces a dead server's pid file itself, safely against a second process
+    // reviving at the same moment (the loser fails and attaches below); only a pid reused
+    // by another program would stop it.
+    const stale = readPostmaster(this.layout.pgdata);
+    if (stale?.alive && !stale.isPostgres) removeStalePidFile(this.layout.pgdata);
+    try {
+      await this.pgCtl(['start', '-w', '-t', '60', '-D', this.layout.pgdata, '-l', this.logFile(), '-o', `-p ${this.port}`]);
+    } catch (e) {
+      const now = readPostmaster(this.layout.pgdata);
+      if (now?.alive && now.port === this.port && (await this.answers(this.port, 10_000))) return false;
+      throw new EmilyError('CLUSTER_START_FAILED', `the database server stopped and could not be started again on port ${this.port}. Last server log lines:\n${this.logTail() || '(empty)'}`, { cause: e });
+    }
+    this.startedHere = true;
+    return true;
+  }
+
   async stop(opts: { force?: boolean } = {}): Promise<void> {
     if (!this.port) return;
     if (this.startedHere || opts.force) {
@@ -125,13 +158,20 @@ export class EmbeddedCluster {
 
   private async ensureInitialised(): Promise<void> {
     const pgdata = this.layout.pgdata;
+    // Written once a cluster exists here: a home that had one and lost it is a mishap to
+    // report (a folder moved, a drive not mounted), not a first start to begin afresh.
+    const created = path.join(this.layout.home, 'cluster-created');
     if (fs.existsSync(path.join(pgdata, 'PG_VERSION'))) {
       const version = fs.readFileSync(path.join(pgdata, 'PG_VERSION'), 'utf8').trim();
       if (version !== '15') {
         throw new EmilyError('DATA_DIR_INVALID', `the data folder ${pgdata} holds a PostgreSQL ${version} cluster; this Emily runs PostgreSQL 15`);
       }
       this.ensureConfig();
+      if (!fs.existsSync(created)) fs.writeFileSync(created, '', { mode: 0o600 });
       return;
+    }
+    if (fs.existsSync(created) && (!fs.existsSync(pgdata) || fs.readdirSync(pgdata).length === 0)) {
+      throw new EmilyError('DATA_DIR_INVALID', `the database folder ${pgdata} is missing, but ${this.layout.home} held Emily's databases before; if it was moved or lives on a drive that is not mounted, put it back. To start afresh instead, move ${this.layout.home} aside (its backups folder can be restored afterwards)`);
     }
     if (fs.existsSync(pgdata) && fs.readdirSync(pgdata).length > 0) {
       throw new EmilyError('DATA_DIR_INVALID', `the data folder ${pgdata} is not empty but holds no PostgreSQL cluster (PG_VERSION is missing); move it aside, or restore it from a backup`);
@@ -155,6 +195,7 @@ export class EmbeddedCluster {
     }
     fs.appendFileSync(path.join(pgdata, 'postgresql.conf'), "\ninclude_if_exists = 'emily.conf'\n");
     this.ensureConfig();
+    fs.writeFileSync(created, '', { mode: 0o600 });
   }
 
   /** Our settings live in their own file so an upgrade can rewrite them without touching the user's. */

@@ -44,10 +44,11 @@ function processAlive(pid: number): boolean {
 
 function looksLikePostgres(pid: number): boolean {
   if (process.platform !== 'linux') return true; // no /proc: trust the pid file
+  let cmd: string;
   try {
-    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return /postgres/.test(cmd);
+    cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   } catch {
-    return false;
+    return true; // unreadable (hidepid, gone meanwhile): never call a server someone else's
   }
+  return /postgres/.test(cmd);
 }

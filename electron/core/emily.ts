@@ -1,6 +1,7 @@
 import { EmbeddedCluster } from '../cluster/cluster.js';
 import type { AdminConnection } from '../cluster/cluster.js';
 import type { ClusterSecrets } from '../cluster/secrets.js';
+import { ServerSupervisor } from '../cluster/supervisor.js';
 import { Catalog } from '../databases/catalog.js';
 import { recoverInterruptedMoves } from '../databases/moveRecovery.js';
 import { finishInterruptedRestores } from '../databases/restoreSwap.js';
@@ -41,6 +42,8 @@ export class Emily {
     readonly servers: ServerDirectory,
     readonly users: UserDatabases,
     readonly spares: SpareKeepers,
+    /** Brings the embedded server back if it dies while this core runs (none when Emily uses external servers only). */
+    readonly supervisor: ServerSupervisor | undefined,
   ) {}
 
   static async open(opts: EmilyOptions = {}): Promise<Emily> {
@@ -83,7 +86,7 @@ export class Emily {
       const envSpares = process.env.EMILY_SPARE_DATABASES ? Number(process.env.EMILY_SPARE_DATABASES) : undefined;
       const spares = new SpareKeepers((server) => servers.admin(server), opts.spareDatabases ?? envSpares ?? 2);
       for (const s of list) if (servers.state(s.name).status === 'ready') spares.kick(s.name);
-      const emily = new Emily(home, cluster, catalog, servers, users, spares);
+      const emily = new Emily(home, cluster, catalog, servers, users, spares, config.embedded ? new ServerSupervisor(cluster).start() : undefined);
       // A restore's committed swap is finished first: the move repair would just mark its row ready.
       await finishInterruptedRestores(emily).catch(() => undefined);
       await recoverInterruptedMoves(emily).catch(() => undefined); // doctor reports what this could not finish
@@ -108,6 +111,7 @@ export class Emily {
 
   /** Closes the pools; stops the server only if this process started it (or when asked). */
   async close(opts: { stopServer?: boolean } = {}): Promise<void> {
+    await this.supervisor?.stop();
     await this.spares.settle();
     await this.users.close();
     await this.catalog.close();

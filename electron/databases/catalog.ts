@@ -66,6 +66,8 @@ export class Catalog {
   private newPool(): pg.Pool {
     const pool = new pg.Pool({ ...this.admin(), database: CATALOG_DATABASE, max: 3, idleTimeoutMillis: 5_000, application_name: 'emily-catalog' });
     pool.on('error', () => undefined); // an idle connection dropped: the pool replaces it
+    // A checked-out connection that drops surfaces as a failed query, not as a process crash.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     return pool;
   }
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { EmilyError, toEmilyError } from '../core/errors.js';
+import { EmilyError, sqlState, toEmilyError } from '../core/errors.js';
 import { ConnectionBudget } from './connectionBudget.js';
 
 export interface PoolTarget {
@@ -66,7 +66,9 @@ export class PoolManager {
   private closed = false;
 
   constructor(opts: PoolManagerOptions) {
-    this.opts = { perUserMax: 4, idleMs: 10_000, applicationName: 'emily', defaultServer: 'local', ...opts };
+    // Options passed as undefined (UserDatabases forwards its own optional ones) keep the defaults.
+    const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as PoolManagerOptions;
+    this.opts = { perUserMax: 4, idleMs: 10_000, applicationName: 'emily', defaultServer: 'local', ...given };
     new ConnectionBudget(opts.budget); // validates the number now rather than at first use
   }
 
@@ -126,6 +128,19 @@ export class PoolManager {
   async withClient<T>(key: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     if (this.closed) throw new EmilyError('CLUSTER_UNAVAILABLE', 'Emily is shutting down');
     await this.passGate(key);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(key, fn);
+      } catch (e) {
+        // An idle connection that died unnoticed (server restarted, backend terminated) fails
+        // before any statement completed, so none committed: the call runs once more on a
+        // fresh connection (its code before the first statement runs twice).
+        if (!(e instanceof StaleConnection) || attempt > 1) throw e instanceof StaleConnection ? e.lost : e;
+      }
+    }
+  }
+
+  private async once<T>(key: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const entry = await this.entry(key);
     entry.active++;
     let client: pg.PoolClient;
@@ -134,11 +149,16 @@ export class PoolManager {
     } catch (e) {
       entry.active--;
       if (!(e instanceof EmilyError && e.code === 'BUSY')) {
-        if (this.pools.get(key) === entry) await this.close(key);
+        // Out of the map at once; ended in the background: end() waits for every caller
+        // still holding one of its connections, and this caller must not wait for them.
+        if (this.pools.get(key) === entry) void this.close(key);
         this.opts.onConnectError?.(key, e);
       }
       throw toEmilyError(e, 'cannot connect to the user database');
     }
+    const conn = client as unknown as BudgetedConnection;
+    const reused = conn.checkouts++ > 0;
+    const statementsBefore = conn.statements;
     let broken: Error | undefined;
     // pg-pool drops its error listener while a client is checked out; a session ended by the
     // server between two queries (a move's switch, a restart) must not become an uncaught error.
@@ -147,11 +167,14 @@ export class PoolManager {
     try {
       return await fn(client);
     } catch (e) {
-      // A connection-level failure must not be reused; statement errors are fine.
-      if (!(e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((e as { code: string }).code))) {
-        broken = e instanceof Error ? e : new Error(String(e));
-      }
-      throw e;
+      // A statement's error leaves the connection usable; anything else (the caller's own
+      // error included) discards it, to be safe.
+      const state = sqlState(e);
+      if (state && !LOST_STATES.test(state)) throw e;
+      broken = e instanceof Error ? e : new Error(String(e));
+      if (!state && queryable(client)) throw e;
+      const lost = new EmilyError('CLUSTER_UNAVAILABLE', `the connection to the database server was lost (${broken.message}); try again in a moment`, { cause: e });
+      throw reused && conn.statements === statementsBefore ? new StaleConnection(lost) : lost;
     } finally {
       client.off('error', onError);
       entry.active--;
@@ -261,10 +284,44 @@ export class PoolManager {
   }
 }
 
+/** The connection died under a statement that never completed; see withClient. */
+class StaleConnection extends Error {
+  constructor(readonly lost: EmilyError) {
+    super(lost.message);
+  }
+}
+
+/** Connection exceptions (class 08) and a backend terminated, crashed or restarting (57P01-57P03). */
+const LOST_STATES = /^(08...|57P0[123])$/;
+
+/** Whether pg still considers the connection alive (the flags pg-pool itself reads on release). */
+function queryable(client: pg.PoolClient): boolean {
+  const c = client as unknown as { _queryable?: boolean; _ending?: boolean };
+  return c._queryable !== false && !c._ending;
+}
+
+interface BudgetedConnection {
+  /** Statements completed on this connection (ReadyForQuery messages). */
+  statements: number;
+  /** Times withClient has handed this connection out. */
+  checkouts: number;
+}
+
 /** A pg.Client that holds a budget permit for exactly as long as its connection exists. */
 function budgetedClient(budget: ConnectionBudget): typeof pg.Client {
-  class BudgetedClient extends pg.Client {
+  class BudgetedClient extends pg.Client implements BudgetedConnection {
     private permit = false;
+    statements = 0;
+    checkouts = 0;
+
+    constructor(config?: pg.ClientConfig) {
+      super(config);
+      // pg-pool listens for errors only while a client is idle: without this, a server that
+      // dies while a caller holds the client between two statements crashes the process.
+      // The caller's next statement fails instead, and the client is discarded on release.
+      this.on('error', () => undefined);
+      (this as unknown as { connection: NodeJS.EventEmitter }).connection.on('readyForQuery', () => this.statements++);
+    }
 
     private dropPermit(): void {
       if (this.permit) {

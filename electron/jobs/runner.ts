@@ -94,7 +94,10 @@ export class JobRunner {
     if (this.timer || !this.o.listUsers) return;
     const tick = async () => {
       if (this.o.switch.paused) return;
-      for (const userId of await this.o.listUsers!()) {
+      // The server may be away (restarting, killed): skip this tick. Rejecting here would be
+      // an unhandled rejection, which ends the whole process.
+      const users = await this.o.listUsers!().catch(() => [] as string[]);
+      for (const userId of users) {
         if (this.o.switch.paused) break;
         await this.drain(userId, 10).catch(() => undefined); // one user's broken database must not stop the others
       }

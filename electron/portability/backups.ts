@@ -61,6 +61,7 @@ export async function createBackup(emily: Emily, userId: string, opts: LongRunni
   fs.chmodSync(root, 0o700);
   const dir = userDir(emily, user.id);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  sweepInterrupted(dir);
   const base = `${stamp(now)}-${kind}`;
   const file = path.join(dir, `${base}.dump`);
   if (fs.existsSync(file)) throw new EmilyError('CONFLICT', `a backup ${user.id}/${base} already exists`);
@@ -70,6 +71,34 @@ export async function createBackup(emily: Emily, userId: string, opts: LongRunni
   fs.writeFileSync(`${metaFile}.tmp`, JSON.stringify(meta, null, 2), { mode: 0o600 });
   fs.renameSync(`${metaFile}.tmp`, metaFile);
   return toInfo(dir, base, meta);
+}
+
+/** How long a file of an unfinished backup must have been left untouched before it counts as debris (a running pg_dump writes steadily). */
+export const INTERRUPTED_AFTER_MS = 3600_000;
+
+/**
+ * Removes what killed backups left in a user's folder: pg_dump's hidden partial files, and
+ * dumps whose description was never written. Young ones may belong to a backup running in
+ * another process and are left alone.
+ */
+export function sweepInterrupted(dir: string, now = new Date()): string[] {
+  const removed: string[] = [];
+  if (!fs.existsSync(dir)) return removed;
+  const names = fs.readdirSync(dir);
+  for (const f of names) {
+    const partial = /^\..+\.partial$/.test(f) || /\.json\.tmp$/.test(f);
+    const orphan = NAME.test(f) && !names.includes(f.replace(/\.dump$/, '.json'));
+    if (!partial && !orphan) continue;
+    const file = path.join(dir, f);
+    try {
+      if (now.getTime() - fs.statSync(file).mtimeMs < INTERRUPTED_AFTER_MS) continue;
+      fs.rmSync(file, { force: true });
+      removed.push(file);
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return removed;
 }
 
 export function listBackups(emily: Emily, opts: { userId?: string } = {}): BackupInfo[] {

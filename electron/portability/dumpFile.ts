@@ -54,11 +54,51 @@ export function detectFormat(file: string): DumpFormat {
   throw new EmilyError('INVALID_DUMP', `${path.basename(file)} is not a pg_dump file (neither a custom-format archive nor a plain SQL dump); choose a file written by "emily export" or pg_dump`);
 }
 
-/** A private (0700) working folder, removed with everything in it by `dispose`. */
+/**
+ * A private (0700) working folder, removed with everything in it by `dispose`. Its name
+ * carries our pid, so the folders of a process that was killed (they may hold a copy of a
+ * user's whole mind) are found and removed by the next one.
+ */
 export function privateWorkDir(prefix: string): { dir: string; dispose: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `emily-${prefix}-`));
+  sweepDeadWorkDirs(prefix);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `emily-${prefix}-${process.pid}-`));
   fs.chmodSync(dir, 0o700);
   return { dir, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Removes the working folders whose process no longer runs. */
+export function sweepDeadWorkDirs(prefix: string): string[] {
+  const pattern = new RegExp(`^emily-${prefix}-(\\d+)-[A-Za-z0-9]{6}$`);
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(os.tmpdir());
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const pid = Number(pattern.exec(name)?.[1] ?? 0);
+    if (!pid || pid === process.pid || processRuns(pid)) continue;
+    const dir = path.join(os.tmpdir(), name);
+    try {
+      const uid = process.getuid?.();
+      if (uid !== undefined && fs.lstatSync(dir).uid !== uid) continue; // only our own debris
+      fs.rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Copies the untrusted file so that what we check is what we restore, even if the original changes. */

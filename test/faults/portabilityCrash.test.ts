@@ -1,0 +1,149 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Emily } from '../../electron/core/emily.js';
+import { CATALOG_DATABASE } from '../../electron/core/ids.js';
+import { withAdminClient } from '../../electron/databases/adminClient.js';
+import type { UserRecord } from '../../electron/databases/catalog.js';
+import { createUser, listUsers, userFootprint } from '../../electron/operations/users.js';
+import { assertIntact, createBackup, findBackup, listBackups } from '../../electron/portability/backups.js';
+import { exportUser } from '../../electron/portability/exportDump.js';
+import { importDump } from '../../electron/portability/importDump.js';
+import { restoreBackup } from '../../electron/portability/restoreBackup.js';
+import { fingerprint, seedUser } from '../db/portability/helpers.js';
+import { descendants, disposeHome, newHome, startWorker } from './support/processes.js';
+
+const run = promisify(execFile);
+
+let home: string;
+let emily: Emily;
+let source: UserRecord;
+let dump: string;
+let plainDump: string;
+let sourcePrint: Record<string, string>;
+
+beforeAll(async () => {
+  home = newHome('portcrash');
+  emily = await Emily.open({ home, spareDatabases: 0 });
+  source = await createUser(emily, 'source');
+  await seedUser(emily, source.id, { memories: 120, turns: 200 });
+  sourcePrint = await fingerprint(emily, source.id);
+  dump = path.join(home, 'source.dump');
+  await exportUser(emily, source.id, dump, { format: 'custom' });
+  plainDump = path.join(home, 'source.sql');
+  await exportUser(emily, source.id, plainDump, { format: 'plain' });
+});
+
+afterAll(async () => {
+  await emily?.close({ stopServer: true });
+  if (home) await disposeHome(home);
+});
+
+/** The process's name (kept by a zombie too: a tool that finished while its parent was frozen). */
+function readCmd(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function workDirsOf(pid: number): string[] {
+  return fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`emily-import-${pid}-`));
+}
+
+describe('SIGKILL in the middle of an import', () => {
+  it('never lists a half-imported profile; doctor --repair removes the debris; importing again works', async () => {
+    const staging: { phase: string; user: UserRecord; pid: number }[] = [];
+    // A plain SQL dump is restored by psql in one transaction; a custom one by pg_restore.
+    for (const [phase, file] of [['restore', dump], ['restore', 'plain'], ['verify', dump], ['index', dump]] as const) {
+      const known = new Set((await emily.catalog.list({ includeAll: true })).map((u) => u.id));
+      const w = startWorker(['import', home, file === 'plain' ? plainDump : file], { FAULT_PAUSE_PHASE: phase });
+      expect((await w.waitFor(/^READY port=\d+ owns=(\w+)/))[1]).toBe('false');
+      await w.waitFor(new RegExp(`^PAUSED import ${phase}$`));
+      expect(workDirsOf(w.child.pid!)).toHaveLength(1); // its private copy of the dump
+      if (phase === 'restore') {
+        // pg_restore (psql) is writing into the new database at the moment of the kill.
+        const tools = descendants(w.child.pid!).filter((p) => readCmd(p) === (file === 'plain' ? 'psql' : 'pg_restore'));
+        expect(tools.length).toBeGreaterThan(0);
+      }
+      await w.kill();
+      const fresh = (await emily.catalog.list({ includeAll: true })).filter((u) => !known.has(u.id));
+      expect(fresh).toHaveLength(1);
+      staging.push({ phase, user: fresh[0]!, pid: w.child.pid! });
+    }
+    const listed = (await listUsers(emily)).map((u) => u.id);
+    for (const s of staging.filter((x) => x.phase !== 'index')) {
+      // Killed before it was verified: in the catalog only as unfinished, invisible, unusable.
+      expect(s.user.status).toBe('provisioning');
+      expect(listed).not.toContain(s.user.id);
+      await expect(emily.withUser(s.user.id, (c) => c.query('SELECT 1'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    }
+    // Killed after it was verified (only the vector indexes were still to come): complete and usable.
+    const whole = staging.find((x) => x.phase === 'index')!.user;
+    expect(whole.status).toBe('ready');
+    expect(listed).toContain(whole.id);
+    expect(await fingerprint(emily, whole.id)).toEqual(sourcePrint);
+
+    // doctor --repair removes unfinished profiles once they are older than any running import
+    // could be (2 minutes); stand in for the wait by ageing their catalog rows.
+    const debris = staging.filter((x) => x.phase !== 'index').map((x) => x.user);
+    await withAdminClient(emily.cluster.admin(), CATALOG_DATABASE, (c) => c.query("UPDATE users SET status_changed_at = now() - interval '1 hour' WHERE id = ANY($1)", [debris.map((u) => u.id)]));
+    const doctor = await run(process.execPath, ['bin/emily.mjs', 'doctor', '--repair', '--json'], { env: { ...process.env, EMILY_HOME: home }, timeout: 120_000 }).catch((e: { stdout: string }) => e);
+    const report = JSON.parse(doctor.stdout) as { ok: boolean; debris: { id: string; repaired: boolean }[]; orphanDatabases: string[] };
+    const cleaned = report.debris.filter((d) => d.repaired).map((d) => d.id);
+    expect(cleaned.sort()).toEqual(debris.map((u) => u.id).sort());
+    expect(report.orphanDatabases).toEqual([]);
+    expect(report.ok).toBe(true);
+    for (const u of debris) expect(await userFootprint(emily, u)).toEqual({ database: false, role: false, catalogRow: false });
+
+    // Importing again works, and clears the private dump copies the killed imports left behind.
+    const again = await importDump(emily, dump, { name: 'second try' });
+    expect(again.user.status).toBe('ready');
+    expect(await fingerprint(emily, again.user.id)).toEqual(sourcePrint);
+    for (const s of staging) expect(workDirsOf(s.pid)).toEqual([]);
+  }, 120_000);
+});
+
+describe('SIGKILL in the middle of a backup', () => {
+  it('lists and restores no partial backup, keeps the older ones intact, and the next backup works', async () => {
+    const older = await createBackup(emily, source.id);
+    const dir = path.dirname(older.file);
+    const leftovers: string[] = [];
+    for (const at of ['dumping', 'written']) {
+      const before = new Set(fs.readdirSync(dir));
+      const w = startWorker(['backup', home, source.id], { FAULT_PAUSE_AT: at });
+      await w.waitFor(new RegExp(`^PAUSED backup ${at}$`));
+      await w.kill();
+      const left = fs.readdirSync(dir).filter((f) => !before.has(f));
+      // What the killed backup left: pg_dump's hidden partial file, or a dump without its description.
+      expect(left).toHaveLength(1);
+      expect(left[0]).toMatch(at === 'dumping' ? /^\..+\.partial$/ : /^\d{8}T\d{9}Z-manual\.dump$/);
+      leftovers.push(path.join(dir, left[0]!));
+    }
+    expect(listBackups(emily, { userId: source.id }).map((b) => b.id)).toEqual([older.id]);
+    const unfinished = `${source.id}/${path.basename(leftovers[1]!, '.dump')}`;
+    expect(() => findBackup(emily, unfinished)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    await expect(restoreBackup(emily, unfinished)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    // The older backup is intact and restores to exactly what was backed up.
+    await assertIntact(older);
+    const restored = await restoreBackup(emily, older.id, { as: 'from the older backup' });
+    expect(await fingerprint(emily, restored.user.id)).toEqual(sourcePrint);
+
+    // The next backup works; the leftovers stay while they could still be a running backup's...
+    const next = await createBackup(emily, source.id);
+    expect(listBackups(emily, { userId: source.id }).map((b) => b.id)).toEqual([next.id, older.id]);
+    await assertIntact(next);
+    for (const f of leftovers) expect(fs.existsSync(f)).toBe(true);
+    // ...and are removed by a later backup once they are clearly abandoned (aged here instead of waiting an hour).
+    const old = new Date(Date.now() - 2 * 3600_000);
+    for (const f of leftovers) fs.utimesSync(f, old, old);
+    const third = await createBackup(emily, source.id);
+    for (const f of leftovers) expect(fs.existsSync(f)).toBe(false);
+    expect(listBackups(emily, { userId: source.id }).map((b) => b.id)).toEqual([third.id, next.id, older.id]);
+  }, 120_000);
+});

@@ -1,0 +1,108 @@
+// A child process with its own Emily core, for crash tests: it does real work (chat turns,
+// an import, a backup), prints one line per step it has completed, and can be told to stop
+// dead at a chosen point so that the test's SIGKILL lands exactly there.
+//
+//   chat   <home>            env: FAULT_USER (else creates one), FAULT_CONVERSATION, FAULT_MODEL_URL
+//                            (an OpenAI-compatible fake; else the instant model), FAULT_FIRST,
+//                            FAULT_PAUSE_LEARN_AT (turn number whose learning transaction stops
+//                            just before COMMIT, with every write done)
+//   import <home> <file>     env: FAULT_PAUSE_PHASE (restore | verify | index)
+//   backup <home> <userId>   env: FAULT_PAUSE_AT (dumping | written)
+import fs from 'node:fs';
+import type { PoolClient } from 'pg';
+import { ChatEngine } from '../../../electron/chat/chatEngine.js';
+import type { UserDoor } from '../../../electron/cognition/index.js';
+import { Emily } from '../../../electron/core/emily.js';
+import { createUser } from '../../../electron/operations/users.js';
+import { createBackup } from '../../../electron/portability/backups.js';
+import { importDump } from '../../../electron/portability/importDump.js';
+import type { Progress } from '../../../electron/portability/progress.js';
+import { InstantModel } from '../../../electron/providers/llm/instant.js';
+import { OpenAICompatibleModel } from '../../../electron/providers/llm/openaiCompatible.js';
+import { turnText } from './turnText.js';
+
+const [mode, home, arg] = process.argv.slice(2);
+if (!mode || !home) throw new Error('usage: faultWorker.ts chat|import|backup <home> [arg]');
+
+/** Lines go straight to the pipe (synchronous on Linux), so a line seen is a step done. */
+function say(line: string): void {
+  fs.writeSync(1, `${line}\n`);
+}
+
+/** Stops this process where it stands (the event loop included) until it is killed. */
+function freeze(what: string): never {
+  say(`PAUSED ${what}`);
+  for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+
+const emily = await Emily.open({ home });
+say(`READY port=${emily.cluster.admin().port} owns=${emily.cluster.ownsServer} pid=${process.pid}`);
+
+if (mode === 'chat') {
+  const userId = process.env.FAULT_USER || (await createUser(emily, 'crash test')).id;
+  say(`USER ${userId}`);
+  const pauseAt = Number(process.env.FAULT_PAUSE_LEARN_AT ?? 0);
+  let turn = Number(process.env.FAULT_FIRST ?? 1);
+  // The learning transaction is the one that writes Emily's reply: stop it after all its
+  // writes, just before its COMMIT goes to the server (however the engine opened it).
+  const beforeCommit = async (c: PoolClient) => {
+    if (turn !== pauseAt) return;
+    const mine = await c.query("SELECT 1 FROM turns WHERE role = 'assistant' AND xmin = pg_current_xact_id()::xid");
+    if (mine.rowCount) freeze(`learn ${turn}`);
+  };
+  const hooked = (c: PoolClient): PoolClient =>
+    new Proxy(c, {
+      get(target, prop) {
+        if (prop === 'query') {
+          return async (...args: unknown[]) => {
+            if (args[0] === 'COMMIT') await beforeCommit(target);
+            return (target.query as (...a: unknown[]) => unknown)(...args);
+          };
+        }
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  const door: UserDoor = {
+    withUser: (id, fn) => emily.withUser(id, (c) => fn(hooked(c))),
+    withUserTransaction: (id, fn) =>
+      emily.withUserTransaction(id, async (c) => {
+        const result = await fn(hooked(c));
+        await beforeCommit(c);
+        return result;
+      }),
+  };
+  const model = process.env.FAULT_MODEL_URL ? new OpenAICompatibleModel({ baseUrl: process.env.FAULT_MODEL_URL, model: 'test-model' }) : new InstantModel();
+  const engine = new ChatEngine(door);
+  let conversationId = process.env.FAULT_CONVERSATION ? Number(process.env.FAULT_CONVERSATION) : undefined;
+  for (;; turn++) {
+    const text = turnText(turn);
+    say(`SEND ${turn}`);
+    const out = await engine.send(userId, model, { text, conversationId });
+    conversationId = out.conversationId;
+    say(`ACK ${turn} conv=${out.conversationId} user=${out.userTurnId} reply=${out.assistantTurnId ?? 0} cut=${out.cut}`);
+  }
+} else if (mode === 'import') {
+  if (!arg) throw new Error('import needs a file');
+  const phase = process.env.FAULT_PAUSE_PHASE;
+  const r = await importDump(emily, arg, {
+    name: 'imported after a crash',
+    onProgress: (p: Progress) => {
+      // restore: once pg_restore has begun writing into the new database.
+      if (p.phase === phase && (phase !== 'restore' || p.done >= 1)) freeze(`import ${phase}`);
+    },
+  });
+  say(`DONE ${r.user.id}`);
+  await emily.close();
+} else if (mode === 'backup') {
+  if (!arg) throw new Error('backup needs a user id');
+  const at = process.env.FAULT_PAUSE_AT;
+  const b = await createBackup(emily, arg, {
+    onProgress: (p: Progress) => {
+      if (at === 'dumping' && p.done >= 1 && p.done < p.total) freeze('backup dumping');
+      if (at === 'written' && p.message.startsWith('wrote ')) freeze('backup written');
+    },
+  });
+  say(`DONE ${b.id}`);
+  await emily.close();
+} else throw new Error(`unknown mode ${mode}`);
