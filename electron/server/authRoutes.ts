@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EmilyError, toWireError } from '../core/errors.js';
 import type { Accounts } from './accounts.js';
 import { refuse, statusOf } from './fileTransfer.js';
@@ -26,7 +26,15 @@ const PAUSE_MS = 60_000;
  */
 export function registerAuthRoutes(app: FastifyInstance, o: AuthRouteOptions): void {
   const failures = new Map<string, { count: number; first: number; last: number }>();
-  const limited = { bodyLimit: 4096, config: { rateLimit: { max: o.authPerMinute, timeWindow: 60_000, keyGenerator: (req: { ip: string }) => `auth:${req.ip}` } } };
+  const limited = { bodyLimit: 4096 };
+  // One budget for sign-in and sign-up together, per client address.
+  const checkAuth = app.createRateLimit({ max: o.authPerMinute, timeWindow: 60_000, keyGenerator: (req) => `auth:${req.ip}` });
+  const overLimit = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | null> => {
+    const r = await checkAuth(req);
+    if (r.isAllowed || !r.isExceeded) return null;
+    const wait = Math.max(1, Math.ceil(r.ttl / 1000));
+    return refuse(reply.header('Retry-After', String(wait)), 429, 'BUSY', `too many requests; wait ${wait} s and try again`);
+  };
   const cookie = (token: string, maxAge: number) => `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}${o.secureCookies ? '; Secure' : ''}`;
 
   const fail = (reply: FastifyReply, e: unknown) => {
@@ -40,6 +48,8 @@ export function registerAuthRoutes(app: FastifyInstance, o: AuthRouteOptions): v
   };
 
   app.post('/auth/signup', limited, async (req, reply) => {
+    const limitedReply = await overLimit(req, reply);
+    if (limitedReply) return limitedReply;
     if (!o.signup) return refuse(reply, 403, 'FORBIDDEN', 'this server does not take sign-ups; ask its operator for an account');
     try {
       const { username, password } = credentials(req.body);
@@ -53,6 +63,8 @@ export function registerAuthRoutes(app: FastifyInstance, o: AuthRouteOptions): v
   });
 
   app.post('/auth/login', limited, async (req, reply) => {
+    const limitedReply = await overLimit(req, reply);
+    if (limitedReply) return limitedReply;
     try {
       const { username, password } = credentials(req.body);
       const key = typeof username === 'string' ? username.trim().toLowerCase().slice(0, 40) : '';
