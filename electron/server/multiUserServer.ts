@@ -99,7 +99,17 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
   });
 
   const log = opts.log === false ? false : { level: opts.log?.level ?? 'info', stream: opts.log?.stream ?? process.stderr, redact: ['req.headers.cookie', 'req.headers.authorization'] };
-  const app = Fastify({ logger: log, bodyLimit, forceCloseConnections: true, return503OnClosing: true });
+  const app = Fastify({
+    logger: log,
+    bodyLimit,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    // The router's own refusals (a malformed or overlong path) answer in the API's shape too.
+    frameworkErrors: (err, _req, reply) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 400;
+      return refuse(reply, status >= 400 && status < 500 ? status : 400, 'BAD_INPUT', 'the request address is malformed or too long');
+    },
+  });
 
   const tokenOf = (req: FastifyRequest) => bearer(req.headers.authorization) ?? readCookie(req.headers.cookie, SESSION_COOKIE);
 
@@ -107,7 +117,8 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
     reply.header('X-Frame-Options', 'DENY').header('X-Content-Type-Options', 'nosniff').header('Referrer-Policy', 'no-referrer');
     reply.header('Cross-Origin-Opener-Policy', 'same-origin').header('Cross-Origin-Resource-Policy', 'same-origin');
     reply.header('Content-Security-Policy', "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
-    const url = new URL(req.url, 'http://server.invalid');
+    // Not new URL(): a path such as "//" would parse as a host and throw.
+    const pathname = req.url.split('?')[0]!;
     const viaHeader = bearer(req.headers.authorization) !== undefined;
     const isRead = req.method === 'GET' || req.method === 'HEAD';
     const isSocket = req.headers.upgrade?.toLowerCase() === 'websocket';
@@ -121,12 +132,12 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
       req.userId = userId;
       req.sessionToken = token;
     }
-    if (PUBLIC_PATHS.has(url.pathname)) return;
-    if (url.pathname === '/' || url.pathname === '/index.html') {
+    if (PUBLIC_PATHS.has(pathname)) return;
+    if (pathname === '/' || pathname === '/index.html') {
       if (!userId) return reply.code(303).header('Cache-Control', 'no-store').redirect('/login');
       return;
     }
-    const needsSession = url.pathname.startsWith('/api/') || url.pathname.startsWith('/files') || url.pathname.startsWith('/auth/');
+    const needsSession = pathname.startsWith('/api/') || pathname.startsWith('/files') || pathname.startsWith('/auth/');
     if (needsSession && !userId) return refuse(reply, 401, 'UNAUTHORIZED', 'sign in first (your session ended or was never started)');
   });
 
@@ -155,6 +166,8 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
   });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
+  app.setNotFoundHandler((req, reply) => refuse(reply, 404, 'NOT_FOUND', `nothing here (${req.method} ${req.url.split('?')[0]!.slice(0, 80)})`));
+
   app.get('/healthz', async () => ({ ok: true, value: { status: 'up' } }));
   app.get('/login', async (_req, reply) => reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(LOGIN_HTML));
   app.get('/login.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(LOGIN_JS));
@@ -172,16 +185,21 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
     return reply.code(result.ok ? 200 : statusOf(result.error.code)).send(result);
   });
 
-  app.get('/api/events', { websocket: true }, (socket, req) => {
-    const { api, release } = apis.attach(req.userId!, socket);
-    const off = api.deps.events.subscribe((event) => {
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
-    });
-    const done = () => (off(), release());
-    socket.on('close', done);
-    socket.on('error', done);
-    socket.on('message', () => undefined);
-    socket.send(JSON.stringify({ name: 'hello', payload: {} }));
+  app.route({
+    method: 'GET',
+    url: '/api/events',
+    handler: async (_req, reply) => refuse(reply, 426, 'BAD_INPUT', 'this address is a WebSocket: connect to it with a WebSocket client'),
+    wsHandler: (socket, req) => {
+      const { api, release } = apis.attach(req.userId!, socket);
+      const off = api.deps.events.subscribe((event) => {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
+      });
+      const done = () => (off(), release());
+      socket.on('close', done);
+      socket.on('error', done);
+      socket.on('message', () => undefined);
+      socket.send(JSON.stringify({ name: 'hello', payload: {} }));
+    },
   });
 
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
@@ -196,6 +214,11 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
 
   const purge = setInterval(() => void sessions.purgeExpired().catch(() => undefined), 3600_000);
   purge.unref();
+  // Node answers an unknown Expect header itself, with an empty body: answer in the API's shape.
+  app.server.on('checkExpectation', (_req, res) => {
+    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(JSON.stringify({ ok: false, error: { code: 'BAD_INPUT', message: 'only "Expect: 100-continue" is understood; send the request without the Expect header' } }));
+  });
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const port = (app.server.address() as AddressInfo).port;
   const shownHost = (opts.host ?? '127.0.0.1').includes(':') ? `[${opts.host}]` : (opts.host ?? '127.0.0.1');

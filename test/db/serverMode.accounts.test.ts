@@ -4,7 +4,7 @@ import { withAdminClient } from '../../electron/databases/adminClient.js';
 import { raw } from '../support/http.js';
 import { cookieToken, PASSWORD, useServerMode } from '../support/serverMode.js';
 
-const s = useServerMode({ sessionTtlMs: 60 * 60_000 });
+const s = useServerMode({ sessionTtlMs: 60 * 60_000, rateLimit: { authPerMinute: 100 } });
 const catalog = <T>(fn: (c: import('pg').ClientBase) => Promise<T>) => withAdminClient(s.t.emily.cluster.admin(), CATALOG_DATABASE, fn);
 const login = (username: string, password: string, headers: Record<string, string> = {}) =>
   raw(s.server.port, { method: 'POST', path: '/auth/login', headers: { 'content-type': 'application/json', origin: s.origin(), ...headers }, body: JSON.stringify({ username, password }) });

@@ -50,6 +50,7 @@ export function cookieToken(res: RawResponse): string {
 export function useServerMode(opts: { services?: (emily: Emily) => Services } & Partial<Omit<MultiUserServerOptions, 'emily' | 'services' | 'log'>> = {}): TestServerMode {
   const t = useTestEmily();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-server-'));
+  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>Emily</title><p>renderer</p>');
   let server: MultiUserServer | undefined;
   let log = '';
   const made: string[] = [];
