@@ -9,8 +9,6 @@ import type { ConversationDetail, ConversationView, SendResult, UsedMemory } fro
 import type { ChatService, ResolvedLanguageModel } from '../services.js';
 import { toChatMessage, toUsedMemory, type StoredTurn } from './views.js';
 
-const modelFrom = (settings: ResolvedLanguageModel): LanguageModel | undefined => modelFromSettings(settings);
-
 const conversationView = (c: { id: number; title: string; createdAt: Date; updatedAt: Date }): ConversationView => ({
   id: String(c.id),
   title: c.title,
@@ -18,8 +16,12 @@ const conversationView = (c: { id: number; title: string; createdAt: Date; updat
   updatedAt: c.updatedAt.toISOString(),
 });
 
-/** Chat over the turn pipeline (electron/chat). */
-export function chatService(emily: Emily): ChatService & { settle(): Promise<void> } {
+/**
+ * Chat over the turn pipeline (electron/chat). fixedModel: every profile talks to this model
+ * whatever its settings (the load benchmark's in-process instant model).
+ */
+export function chatService(emily: Emily, opts: { fixedModel?: LanguageModel } = {}): ChatService & { settle(): Promise<void> } {
+  const modelFrom = (settings: ResolvedLanguageModel): LanguageModel | undefined => opts.fixedModel ?? modelFromSettings(settings);
   const engine = new ChatEngine(emily, { workingMemories: new WorkingMemories() });
 
   /** A conversation's messages with their memory uses; onlyTurnIds: just those turns. */
