@@ -183,7 +183,7 @@ function post(agent: http.Agent, port: number, token: string, method: string, in
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          let body: unknown = null;
+          let body: unknown;
           try {
             body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
           } catch {

@@ -22,10 +22,11 @@ export function refuse(reply: FastifyReply, status: number, code: ErrorCode, mes
 export async function receiveUpload(req: FastifyRequest, reply: FastifyReply, files: FileRegistry, uploadLimit: number): Promise<unknown> {
   const tooBig = `the file is larger than ${Math.round(uploadLimit / 1024 ** 2)} MiB, the most Emily accepts`;
   if (Number(req.headers['content-length'] ?? 0) > uploadLimit) return refuse(reply.header('Connection', 'close'), 413, 'BAD_INPUT', tooBig);
+  const body = req.body as NodeJS.ReadableStream | undefined;
+  if (!body || typeof body.pipe !== 'function') return refuse(reply, 415, 'BAD_INPUT', 'send the file itself as application/octet-stream');
   const name = String((req.query as { name?: string }).name ?? 'upload');
   const entry = files.scratchFile('read', name);
   let seen = 0;
-  const body = req.body as NodeJS.ReadableStream;
   try {
     await pipeline(
       body,

@@ -39,7 +39,7 @@ export interface MultiUserServerOptions {
   /** Uploads above this answer 413 (default 256 MiB). */
   uploadLimit?: number;
   /** API calls per account per minute, and sign-in / sign-up attempts per address per minute. */
-  rateLimit?: { apiPerMinute?: number; authPerMinute?: number };
+  rateLimit?: { apiPerMinute?: number; authPerMinute?: number; unknownSessionsPerMinute?: number };
   sessionTtlMs?: number;
   passwordCost?: ScryptCost;
   /** Mark the cookie Secure (the server sits behind HTTPS). */
@@ -111,6 +111,7 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
     },
   });
 
+  const badTokens = new WindowCounter(opts.rateLimit?.unknownSessionsPerMinute ?? 60, 60_000);
   const tokenOf = (req: FastifyRequest) => bearer(req.headers.authorization) ?? readCookie(req.headers.cookie, SESSION_COOKIE);
 
   app.addHook('onRequest', async (req, reply) => {
@@ -127,7 +128,13 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
       return refuse(reply, 403, 'FORBIDDEN', 'requests from other sites are refused (a browser request needs an Origin header naming this server)');
     }
     const token = tokenOf(req);
+    // Unknown well-formed tokens cost a catalog query each: an address that keeps sending them is cut off first.
+    const looked = !!token && Sessions.wellFormed(token) && !sessions.isCached(token);
+    if (looked && badTokens.exceeded(req.ip)) {
+      return refuse(reply.header('Retry-After', '60'), 429, 'BUSY', 'too many requests with an unknown session; sign in again in a minute');
+    }
     const userId = token ? await sessions.resolve(token) : null;
+    if (looked && !userId) badTokens.count(req.ip);
     if (userId) {
       req.userId = userId;
       req.sessionToken = token;
@@ -203,7 +210,7 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
   });
 
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
-  app.put('/files', { bodyLimit: uploadLimit }, async (req, reply) => receiveUpload(req, reply, apis.get(req.userId!).deps.files, uploadLimit));
+  app.put('/files', async (req, reply) => receiveUpload(req, reply, apis.get(req.userId!).deps.files, uploadLimit));
   app.get('/files/:ref', async (req, reply) => sendDownload(reply, apis.get(req.userId!).deps.files, (req.params as { ref: string }).ref));
 
   if (fs.existsSync(path.join(opts.rendererDir, 'index.html'))) {
@@ -235,6 +242,26 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
       fs.rmSync(scratchRoot, { recursive: true, force: true });
     },
   };
+}
+
+/** Events per key in a fixed window (in memory: one server process). */
+class WindowCounter {
+  private readonly counts = new Map<string, { n: number; since: number }>();
+  constructor(private readonly max: number, private readonly windowMs: number) {}
+
+  count(key: string): void {
+    const now = Date.now();
+    const c = this.counts.get(key);
+    if (!c || now - c.since > this.windowMs) {
+      if (this.counts.size > 100_000) this.counts.clear();
+      this.counts.set(key, { n: 1, since: now });
+    } else c.n++;
+  }
+
+  exceeded(key: string): boolean {
+    const c = this.counts.get(key);
+    return !!c && Date.now() - c.since <= this.windowMs && c.n >= this.max;
+  }
 }
 
 /** The Origin header names the host the request was sent to (no Origin: not same-origin). */

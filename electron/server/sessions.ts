@@ -36,6 +36,18 @@ export class Sessions {
     return token;
   }
 
+  static wellFormed(token: string): boolean {
+    return TOKEN_RE.test(token);
+  }
+
+  /** Whether this token was seen valid moments ago (no catalog query needed). */
+  isCached(token: string): boolean {
+    if (!TOKEN_RE.test(token)) return false;
+    const hit = this.cache.get(hashOf(token));
+    const now = Date.now();
+    return !!hit && now - hit.checkedAt < this.cacheMs && now < hit.expiresAt;
+  }
+
   /** The session's user id, or null for an unknown, expired or malformed token. */
   async resolve(token: string | undefined): Promise<string | null> {
     if (!token || !TOKEN_RE.test(token)) return null;

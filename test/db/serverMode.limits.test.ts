@@ -61,6 +61,20 @@ describe('server mode: rate limits, body limits, and no secrets in the log', () 
     expect(log).toContain('/api/settings.update');
     for (const secret of [PASSWORD, 'wrong password 0', key, c.token, ...sessionTokensSeen]) expect(log).not.toContain(secret);
   });
+
+  it('an address that keeps presenting unknown session tokens is cut off before they cost a lookup; known sessions go on', async () => {
+    const c = s.client('lim-bert', '', cookieToken(await rawLoginBypass('lim-bert')));
+    expect((await c.post('settings.get', '{}')).status).toBe(200);
+    const { randomBytes } = await import('node:crypto');
+    const statuses: number[] = [];
+    for (let i = 0; i < 70; i++) {
+      const r = await raw(s.server.port, { method: 'POST', path: '/api/system.info', headers: { 'content-type': 'application/json', authorization: `Bearer ${randomBytes(32).toString('base64url')}` }, body: '{}' });
+      statuses.push(r.status);
+    }
+    expect(statuses.slice(0, 60).every((x) => x === 401)).toBe(true);
+    expect(statuses.slice(60).every((x) => x === 429)).toBe(true);
+    expect((await c.post('settings.get', '{}')).status).toBe(200);
+  });
 });
 
 const sessionTokensSeen: string[] = [];
