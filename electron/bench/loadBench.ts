@@ -42,6 +42,8 @@ export interface LoadBenchResult {
   seconds: number;
   budget: number;
   error_samples: string[];
+  new_connections: number;
+  connect_p50_ms: number;
   provision_s: number;
   /** The machine's 1-minute load average before and after the measured run (it is shared). */
   load_avg_before: number;
@@ -109,6 +111,8 @@ export async function benchLoad(opts: LoadBenchOptions = {}): Promise<LoadBenchR
       );
 
       progress(`driving ${concurrency} clients ${opts.requests ? `for ${opts.requests} requests` : `for ${seconds} s`}`);
+      const connects: number[] = [];
+      emily.users.pools.budget.connects = connects;
       const sampler = startSampler(emily);
       const loadBefore = os.loadavg()[0]!;
       const all: number[] = [];
@@ -143,6 +147,7 @@ export async function benchLoad(opts: LoadBenchOptions = {}): Promise<LoadBenchR
       await Promise.all(Array.from({ length: concurrency }, client));
       const elapsedS = (Date.now() - started) / 1000;
       const peaks = await sampler.stop();
+      emily.users.pools.budget.connects = undefined;
       return {
         users,
         concurrency,
@@ -160,6 +165,9 @@ export async function benchLoad(opts: LoadBenchOptions = {}): Promise<LoadBenchR
         seconds: round(elapsedS, 1),
         budget,
         error_samples: [...samples],
+        /** Server connections opened during the run (600 users over 60 connections means reconnecting), and their cost. */
+        new_connections: connects.length,
+        connect_p50_ms: percentile(connects, 50),
         provision_s: round(provisionS, 1),
         load_avg_before: round(loadBefore),
         load_avg_after: round(os.loadavg()[0]!),
