@@ -47,7 +47,7 @@ export function cookieToken(res: RawResponse): string {
  * Server mode on the run's test cluster, as "emily serve --multi-user" runs it, with its own
  * key store and a captured log. Accounts it signs up are deleted after the file.
  */
-export function useServerMode(opts: { services?: (emily: Emily) => Services } & Partial<Omit<MultiUserServerOptions, 'emily' | 'services' | 'log'>> = {}): TestServerMode {
+export function useServerMode(opts: { services?: (emily: Emily) => Services; renderer?: () => string } & Partial<Omit<MultiUserServerOptions, 'emily' | 'services' | 'log' | 'rendererDir'>> = {}): TestServerMode {
   const t = useTestEmily();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-server-'));
   fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>Emily</title><p>renderer</p>');
@@ -56,8 +56,8 @@ export function useServerMode(opts: { services?: (emily: Emily) => Services } & 
   const made: string[] = [];
   const stream = new Writable({ write: (chunk, _enc, cb) => ((log += String(chunk)), cb()) });
   beforeAll(async () => {
-    const { services, ...rest } = opts;
-    server = await startMultiUserServer({ rendererDir: dir, secrets: new FileSecretStore(path.join(dir, 'secrets.json')), ...rest, emily: t.emily, services: services?.(t.emily) ?? {}, log: { stream } });
+    const { services, renderer, ...rest } = opts;
+    server = await startMultiUserServer({ rendererDir: renderer?.() ?? dir, secrets: new FileSecretStore(path.join(dir, 'secrets.json')), ...rest, emily: t.emily, services: services?.(t.emily) ?? {}, log: { stream } });
   });
   afterAll(async () => {
     await server?.close().catch(() => undefined);
