@@ -21,6 +21,11 @@ import type { ScryptCost } from './passwords.js';
 import { Sessions } from './sessions.js';
 
 export const SESSION_COOKIE = 'emily_session';
+/**
+ * Server connections all user pools may hold in server mode: at most 60 per PostgreSQL
+ * server, less a margin for closed connections whose backends have not yet exited.
+ */
+export const MULTI_USER_BUDGET = 56;
 
 export interface MultiUserServerOptions {
   emily: Emily;

@@ -54,11 +54,12 @@ export function registerBench(program: Command, run: Runner): Command {
     .option('--concurrency <n>', 'concurrent clients', '16')
     .option('--seconds <n>', 'how long to drive the load', '30')
     .option('--requests <n>', 'stop after this many requests instead')
-    .option('--budget <n>', 'server connections all user pools may hold', '60')
+    .option('--budget <n>', 'server connections all user pools may hold', '56')
+    .option('--no-background', 'without the background job runner that server mode runs')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean; users: string; concurrency: string; seconds: string; requests?: string; budget: string }) =>
+    .action((opts: { json?: boolean; users: string; concurrency: string; seconds: string; requests?: string; budget: string; background: boolean }) =>
       run(opts, async () => {
-        const r = await benchLoad({ users: positive(opts.users, '--users'), concurrency: positive(opts.concurrency, '--concurrency'), seconds: positive(opts.seconds, '--seconds'), requests: opts.requests === undefined ? undefined : positive(opts.requests, '--requests'), budget: positive(opts.budget, '--budget') });
+        const r = await benchLoad({ users: positive(opts.users, '--users'), concurrency: positive(opts.concurrency, '--concurrency'), seconds: positive(opts.seconds, '--seconds'), requests: opts.requests === undefined ? undefined : positive(opts.requests, '--requests'), budget: positive(opts.budget, '--budget'), background: opts.background });
         emit({ json: true }, r, () => '');
       }),
     );

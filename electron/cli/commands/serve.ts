@@ -6,7 +6,7 @@ import { defaultServices } from '../../api/wiring.js';
 import { Emily } from '../../core/emily.js';
 import { EmilyError } from '../../core/errors.js';
 import { startBrowserServer } from '../../server/browserServer.js';
-import { startMultiUserServer } from '../../server/multiUserServer.js';
+import { MULTI_USER_BUDGET, startMultiUserServer } from '../../server/multiUserServer.js';
 import { rendererDist } from '../../server/rendererDir.js';
 import { emit } from '../output.js';
 import type { Runner } from './users.js';
@@ -82,7 +82,7 @@ export function registerServe(program: Command, run: Runner): void {
 async function serveMultiUser(opts: ServeOptions, rendererDir: string): Promise<void> {
   const signup = opts.signup !== false && process.env.EMILY_SIGNUP !== '0';
   // Many accounts share one PostgreSQL server: at most 60 connections for all user pools.
-  const emily = await Emily.open({ budget: 60 });
+  const emily = await Emily.open({ budget: MULTI_USER_BUDGET });
   const services = await defaultServices(emily);
   let server;
   try {
