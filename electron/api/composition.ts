@@ -7,9 +7,11 @@ import { homeSecretStore, type SecretStore } from '../secrets/secretStore.js';
 import { AppState } from './appState.js';
 import { chatContract } from './contract/chat.js';
 import { healthContract, operationsContract, profilesContract, settingsContract, systemContract } from './contract/core.js';
+import type { ContractShape, HandlerMap } from './contract/define.js';
 import { memoryContract } from './contract/memory.js';
 import { portabilityContract } from './contract/portability.js';
-import type { ApiDeps } from './deps.js';
+import type { AccountScope, ApiDeps } from './deps.js';
+import { accountOverrides } from './domains/accountScope.js';
 import { ApiDispatcher } from './dispatcher.js';
 import { chatHandlers } from './domains/chat.js';
 import { healthHandlers } from './domains/health.js';
@@ -27,13 +29,17 @@ import { SettingsStore } from './settingsStore.js';
 
 export interface ApiOptions {
   emily: Emily;
-  mode: 'desktop' | 'browser';
+  mode: 'desktop' | 'browser' | 'server';
   /** Electron passes a safeStorage-sealed store; elsewhere a 0600 file in Emily's home. */
   secrets?: SecretStore;
   /** The memory engine, chat pipeline and portability, when this build has them. */
   services?: Services;
   /** Where the current profile and the background switch are remembered. */
   stateFile?: string;
+  /** Server mode: serve one account's profile only (see domains/accountScope.ts). */
+  scope?: AccountScope;
+  /** Where uploads and downloads of this API live until it closes (default: a temp folder). */
+  scratchDir?: string;
 }
 
 export interface Api {
@@ -53,23 +59,27 @@ export function createApi(opts: ApiOptions): Api {
     version: appVersion(),
     events: new EventBus(),
     ops: new OperationRegistry(),
-    state: new AppState(opts.stateFile ?? path.join(home, 'desktop-state.json')),
+    state: opts.scope ? new AppState(null, { currentProfileId: opts.scope.userId }) : new AppState(opts.stateFile ?? path.join(home, 'desktop-state.json')),
     secrets,
     settings: new SettingsStore(opts.emily, secrets),
-    files: new FileRegistry(fs.mkdtempSync(path.join(os.tmpdir(), 'emily-files-'))),
+    files: new FileRegistry(opts.scratchDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'emily-files-'))),
     services,
+    scope: opts.scope,
   };
+  // Server mode replaces what an account may not do (other profiles, operator-wide switches).
+  const scoped = opts.scope ? accountOverrides(deps, opts.scope) : undefined;
+  const h = <C extends ContractShape>(base: HandlerMap<C>): HandlerMap<C> => (scoped ? ({ ...base, ...scoped(base) } as HandlerMap<C>) : base);
   const d = new ApiDispatcher()
-    .register(systemContract, systemHandlers(deps))
-    .register(profilesContract, profilesHandlers(deps))
-    .register(healthContract, healthHandlers(deps))
-    .register(settingsContract, settingsHandlers(deps))
-    .register(operationsContract, operationsHandlers(deps));
-  if (services.memory) d.register(memoryContract, memoryHandlers(deps, services.memory));
+    .register(systemContract, h(systemHandlers(deps)))
+    .register(profilesContract, h(profilesHandlers(deps)))
+    .register(healthContract, h(healthHandlers(deps)))
+    .register(settingsContract, h(settingsHandlers(deps)))
+    .register(operationsContract, h(operationsHandlers(deps)));
+  if (services.memory) d.register(memoryContract, h(memoryHandlers(deps, services.memory)));
   else d.markUnavailable('memory', 'the memory browser is not available in this build of Emily');
-  if (services.chat) d.register(chatContract, chatHandlers(deps, services.chat));
+  if (services.chat) d.register(chatContract, h(chatHandlers(deps, services.chat)));
   else d.markUnavailable('chat', 'chat is not available in this build of Emily');
-  if (services.portability) d.register(portabilityContract, portabilityHandlers(deps, services.portability));
+  if (services.portability) d.register(portabilityContract, h(portabilityHandlers(deps, services.portability)));
   else d.markUnavailable('portability', 'export, import and backups are not available in this build of Emily');
   return {
     dispatcher: d,

@@ -28,6 +28,11 @@ export class OperationRegistry {
     return true;
   }
 
+  /** Calls still running (server mode keeps an account's API while any are). */
+  get active(): number {
+    return this.running.size;
+  }
+
   cancelAll(): void {
     for (const id of [...this.running.keys()]) this.cancel(id);
   }

@@ -15,7 +15,7 @@ import type { Services } from './services.js';
 export async function defaultServices(emily: Emily, secrets: SecretStore = homeSecretStore(emily.home)): Promise<Services> {
   const embedderFor = keyedEmbedderFor(emily, secrets);
   const background = backgroundService(emily, embedderFor);
-  const chat = chatService(emily, embedderFor);
+  const chat = chatService(emily, { embedderFor });
   return {
     memory: memoryService(emily, embedderFor),
     chat,

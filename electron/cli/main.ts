@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAccounts } from './commands/accounts.js';
 import { registerBench } from './commands/bench.js';
 import { registerChat } from './commands/chat.js';
 import { registerMaintenance } from './commands/maintenance.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerPortability(program, run);
   registerServe(program, run);
   registerServers(program, run);
+  registerAccounts(program, run);
   return program;
 }
 

@@ -81,6 +81,11 @@ export function homeSecretStore(home: string): FileSecretStore {
   return new FileSecretStore(path.join(home, 'desktop-secrets.json'));
 }
 
+/** Server mode's key store: every account's keys, apart from the single-user one. */
+export function serverSecretStore(home: string): FileSecretStore {
+  return new FileSecretStore(path.join(home, 'server-secrets.json'));
+}
+
 function checkName(name: string): string {
   if (!NAME_RE.test(name)) throw new EmilyError('BAD_INPUT', `"${name.slice(0, 80)}" is not a secret name (profile id / setting)`);
   return name;

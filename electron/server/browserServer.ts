@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyRequest } from 'fastify';
 import type { Api } from '../api/composition.js';
-import { EmilyError, type ErrorCode } from '../core/errors.js';
+import { EmilyError } from '../core/errors.js';
+import { receiveUpload, refuse, sendDownload, statusOf } from './fileTransfer.js';
 import { allowedHosts, allowedOrigins, bearer, cookieName, newLaunchToken, readCookie, SECURITY_HEADERS, tokensEqual } from './guard.js';
 
 export interface BrowserServerOptions {
@@ -29,14 +29,7 @@ export interface BrowserServer {
   close(): Promise<void>;
 }
 
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  BAD_INPUT: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, SCHEMA_TOO_NEW: 409, UNSAFE_DUMP: 422, INVALID_DUMP: 422,
-  CANCELLED: 499, PROVIDER_ERROR: 502, BUSY: 503, CLUSTER_UNAVAILABLE: 503,
-};
 
-function refuse(reply: FastifyReply, status: number, code: ErrorCode, message: string): FastifyReply {
-  return reply.code(status).header('Cache-Control', 'no-store').send({ ok: false, error: { code, message } });
-}
 
 /**
  * Browser mode: the core's API over HTTP (POST /api/<method>) and its events over a
@@ -108,7 +101,7 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
     });
     const result = await opts.api.dispatcher.call(method, req.body, { signal: controller.signal });
     reply.header('Cache-Control', 'no-store');
-    return reply.code(result.ok ? 200 : (STATUS[result.error.code] ?? 500)).send(result);
+    return reply.code(result.ok ? 200 : statusOf(result.error.code)).send(result);
   });
 
   app.get('/api/events', { websocket: true }, (socket) => {
@@ -124,48 +117,10 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
 
   // Import files: streamed to a scratch file, answered with an opaque ref.
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
-  app.put('/files', async (req, reply) => {
-    const tooBig = `the file is larger than ${Math.round(uploadLimit / 1024 ** 2)} MiB, the most Emily accepts`;
-    if (Number(req.headers['content-length'] ?? 0) > uploadLimit) return refuse(reply.header('Connection', 'close'), 413, 'BAD_INPUT', tooBig);
-    const name = String((req.query as { name?: string }).name ?? 'upload');
-    const entry = opts.api.deps.files.scratchFile('read', name);
-    let seen = 0;
-    const body = req.body as NodeJS.ReadableStream;
-    try {
-      await pipeline(
-        body,
-        async function* (source: AsyncIterable<string | Buffer>) {
-          for await (const chunk of source) {
-            seen += Buffer.byteLength(chunk);
-            if (seen > uploadLimit) throw new EmilyError('BAD_INPUT', tooBig);
-            yield chunk;
-          }
-        },
-        fs.createWriteStream(entry.path, { mode: 0o600 }),
-      );
-    } catch (e) {
-      fs.rmSync(entry.path, { force: true });
-      if (e instanceof EmilyError) return refuse(reply.header('Connection', 'close'), 413, 'BAD_INPUT', e.message);
-      throw e;
-    }
-    return { ok: true, value: { file: entry.ref, name: entry.name, bytes: seen } };
-  });
+  app.put('/files', async (req, reply) => receiveUpload(req, reply, opts.api.deps.files, uploadLimit));
 
   // Exports: downloadable once written, only files this launch created for writing.
-  app.get('/files/:ref', async (req, reply) => {
-    const { ref } = req.params as { ref: string };
-    let entry;
-    try {
-      entry = opts.api.deps.files.get(ref, 'write');
-    } catch (e) {
-      const err = e as EmilyError;
-      return refuse(reply, err.code === 'FORBIDDEN' ? 403 : 404, err.code, err.message);
-    }
-    if (!entry.scratch || !fs.existsSync(entry.path)) return refuse(reply, 404, 'NOT_FOUND', 'that export is not ready (or was removed); export again');
-    reply.header('Content-Type', 'application/octet-stream');
-    reply.header('Content-Disposition', `attachment; filename="${entry.name.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
-    return reply.send(fs.createReadStream(entry.path));
-  });
+  app.get('/files/:ref', async (req, reply) => sendDownload(reply, opts.api.deps.files, (req.params as { ref: string }).ref));
 
   const index = path.join(opts.rendererDir, 'index.html');
   if (fs.existsSync(index)) {

@@ -76,7 +76,12 @@ export function App() {
               <option value="dark">Dark</option>
             </select>
           </label>
-          {info.data && <div className="muted small">v{info.data.version} · {info.data.mode === 'browser' ? 'browser mode' : 'desktop'}</div>}
+          {info.data && <div className="muted small">v{info.data.version} · {info.data.mode === 'desktop' ? 'desktop' : `${info.data.mode} mode`}</div>}
+          {info.data?.mode === 'server' && (
+            <button type="button" className="small" onClick={() => void fetch('/auth/logout', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: '{}' }).finally(() => location.assign('/login'))}>
+              Sign out
+            </button>
+          )}
         </aside>
         <main className="main">
           {connection === 'lost' && (

@@ -14,7 +14,7 @@ export const CHROMIUM = process.env.EMILY_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(appRoot(), 'test-results', 'e2e');
 
 /** Builds the renderer from the current sources into a scratch folder (about a second). */
-async function buildRenderer(): Promise<string> {
+export async function buildRenderer(): Promise<string> {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-renderer-'));
   await build({ configFile: path.join(appRoot(), 'renderer', 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true, sourcemap: false } });
   return outDir;

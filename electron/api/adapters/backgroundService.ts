@@ -1,3 +1,4 @@
+import { resolveEmbedder } from '../../cognition/index.js';
 import type { Emily } from '../../core/emily.js';
 import { BackgroundSwitch, cognitionHandlers, JobRunner } from '../../jobs/index.js';
 import { runDueBackups } from '../../portability/scheduler.js';
@@ -9,7 +10,7 @@ import type { EmbedderFor } from './embedderFor.js';
  * (re-embedding, consolidation, self-correction) and the daily backups, under the one global
  * pause switch.
  */
-export function backgroundService(emily: Emily, embedderFor: EmbedderFor): BackgroundWork & { stop(): Promise<void> } {
+export function backgroundService(emily: Emily, embedderFor: EmbedderFor = (userId) => resolveEmbedder(emily, userId)): BackgroundWork & { stop(): Promise<void> } {
   const pause = new BackgroundSwitch(emily.home);
   const runner = new JobRunner({
     door: emily,

@@ -10,8 +10,6 @@ import type { ChatService, ResolvedLanguageModel } from '../services.js';
 import type { EmbedderFor } from './embedderFor.js';
 import { toChatMessage, toUsedMemory, type StoredTurn } from './views.js';
 
-const modelFrom = (settings: ResolvedLanguageModel): LanguageModel | undefined => modelFromSettings(settings);
-
 const conversationView = (c: { id: number; title: string; createdAt: Date; updatedAt: Date }): ConversationView => ({
   id: String(c.id),
   title: c.title,
@@ -19,9 +17,13 @@ const conversationView = (c: { id: number; title: string; createdAt: Date; updat
   updatedAt: c.updatedAt.toISOString(),
 });
 
-/** Chat over the turn pipeline (electron/chat). */
-export function chatService(emily: Emily, embedderFor?: EmbedderFor): ChatService & { settle(): Promise<void> } {
-  const engine = new ChatEngine(emily, { workingMemories: new WorkingMemories(), embedderFor });
+/**
+ * Chat over the turn pipeline (electron/chat). fixedModel: every profile talks to this model
+ * whatever its settings (the load benchmark's in-process instant model).
+ */
+export function chatService(emily: Emily, opts: { embedderFor?: EmbedderFor; fixedModel?: LanguageModel } = {}): ChatService & { settle(): Promise<void> } {
+  const modelFrom = (settings: ResolvedLanguageModel): LanguageModel | undefined => opts.fixedModel ?? modelFromSettings(settings);
+  const engine = new ChatEngine(emily, { workingMemories: new WorkingMemories(), embedderFor: opts.embedderFor });
 
   /** A conversation's messages with their memory uses; onlyTurnIds: just those turns. */
   async function messages(userId: string, conversationId: number, onlyTurnIds?: number[]) {

@@ -21,7 +21,7 @@ export type DomainName = 'memory' | 'chat' | 'portability';
 
 export interface SystemInfo {
   version: string;
-  mode: 'desktop' | 'browser';
+  mode: 'desktop' | 'browser' | 'server';
   platform: string;
   dataHome: string;
   pgdata: string;

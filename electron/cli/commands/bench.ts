@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { benchLoad } from '../../bench/loadBench.js';
 import { benchMove } from '../../bench/moveBench.js';
 import { benchPool } from '../../bench/poolBench.js';
 import { benchProvision } from '../../bench/provisionBench.js';
 import { benchTurn } from '../../bench/turnBench.js';
+import { EmilyError } from '../../core/errors.js';
 import { emit } from '../output.js';
 import type { Runner } from './users.js';
 
@@ -57,5 +59,27 @@ export function registerBench(program: Command, run: Runner): Command {
         emit({ json: true }, r, () => '');
       }),
     );
+  bench
+    .command('load')
+    .description('server mode under load: N accounts, M concurrent HTTP clients doing chat turns (instant model) and memory searches')
+    .option('--users <n>', 'accounts (each its own database and role)', '600')
+    .option('--concurrency <n>', 'concurrent clients', '16')
+    .option('--seconds <n>', 'how long to drive the load', '30')
+    .option('--requests <n>', 'stop after this many requests instead')
+    .option('--budget <n>', 'server connections all user pools may hold', '56')
+    .option('--no-background', 'without the background job runner that server mode runs')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean; users: string; concurrency: string; seconds: string; requests?: string; budget: string; background: boolean }) =>
+      run(opts, async () => {
+        const r = await benchLoad({ users: positive(opts.users, '--users'), concurrency: positive(opts.concurrency, '--concurrency'), seconds: positive(opts.seconds, '--seconds'), requests: opts.requests === undefined ? undefined : positive(opts.requests, '--requests'), budget: positive(opts.budget, '--budget'), background: opts.background });
+        emit({ json: true }, r, () => '');
+      }),
+    );
   return bench;
+}
+
+function positive(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new EmilyError('BAD_INPUT', `${flag} must be a whole number of at least 1`);
+  return n;
 }

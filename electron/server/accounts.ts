@@ -1,0 +1,96 @@
+import type { Emily } from '../core/emily.js';
+import { EmilyError, sqlState } from '../core/errors.js';
+import { createUser, deleteUser } from '../operations/users.js';
+import { decoyHash, DEFAULT_COST, hashPassword, verifyPassword, type ScryptCost } from './passwords.js';
+
+export interface Account {
+  userId: string;
+  username: string;
+  createdAt: Date;
+}
+
+const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{2,39}$/;
+export const PASSWORD_MIN = 10;
+export const PASSWORD_MAX = 200;
+
+export function normaliseUsername(raw: unknown): string {
+  const u = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+  if (!USERNAME_RE.test(u)) throw new EmilyError('BAD_INPUT', 'a username is 3-40 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  return u;
+}
+
+export function checkPassword(raw: unknown): string {
+  if (typeof raw !== 'string' || raw.length < PASSWORD_MIN || raw.length > PASSWORD_MAX) {
+    throw new EmilyError('BAD_INPUT', `a password is ${PASSWORD_MIN}-${PASSWORD_MAX} characters; a few unrelated words make a good one`);
+  }
+  return raw;
+}
+
+/**
+ * Server-mode accounts in the catalog database. Each owns exactly one Emily user, made at
+ * sign-up; deleting the user (its database and role) removes the account and its sessions.
+ */
+export class Accounts {
+  private readonly cost: ScryptCost;
+
+  constructor(private readonly emily: Emily, opts: { cost?: ScryptCost } = {}) {
+    this.cost = opts.cost ?? DEFAULT_COST;
+  }
+
+  async create(rawUsername: unknown, rawPassword: unknown): Promise<Account> {
+    const username = normaliseUsername(rawUsername);
+    const password = checkPassword(rawPassword);
+    if (await this.findByName(username)) throw new EmilyError('CONFLICT', `the username "${username}" is taken; choose another`);
+    const hash = await hashPassword(password, this.cost);
+    const user = await createUser(this.emily, username);
+    try {
+      const row = await this.emily.catalog.with(async (c) =>
+        (await c.query<{ created_at: Date }>('INSERT INTO accounts (user_id, username, password_hash) VALUES ($1, $2, $3) RETURNING created_at', [user.id, username, hash])).rows[0]!,
+      );
+      return { userId: user.id, username, createdAt: row.created_at };
+    } catch (e) {
+      // Taken by a concurrent sign-up between the check and the insert: undo the profile.
+      await deleteUser(this.emily, user.id).catch(() => undefined);
+      if (sqlState(e) === '23505') throw new EmilyError('CONFLICT', `the username "${username}" is taken; choose another`);
+      throw e;
+    }
+  }
+
+  /** The account for these credentials, or null; unknown names cost as much as wrong passwords. */
+  async verify(rawUsername: unknown, rawPassword: unknown): Promise<Account | null> {
+    const password = typeof rawPassword === 'string' && rawPassword.length <= PASSWORD_MAX ? rawPassword : '';
+    let username: string | null;
+    try {
+      username = normaliseUsername(rawUsername);
+    } catch {
+      username = null;
+    }
+    const found = username ? await this.findByName(username) : null;
+    const ok = await verifyPassword(password, found?.hash ?? (await decoyHash(this.cost)));
+    return ok && found && password ? found.account : null;
+  }
+
+  async get(userId: string): Promise<Account | null> {
+    const r = await this.emily.catalog.with((c) => c.query<{ user_id: string; username: string; created_at: Date }>('SELECT user_id, username, created_at FROM accounts WHERE user_id = $1', [userId]));
+    const row = r.rows[0];
+    return row ? { userId: row.user_id, username: row.username, createdAt: row.created_at } : null;
+  }
+
+  async list(): Promise<Account[]> {
+    const r = await this.emily.catalog.with((c) => c.query<{ user_id: string; username: string; created_at: Date }>('SELECT user_id, username, created_at FROM accounts ORDER BY created_at, username'));
+    return r.rows.map((row) => ({ userId: row.user_id, username: row.username, createdAt: row.created_at }));
+  }
+
+  /** Drops the account's database and role; the catalog cascades to the account and its sessions. */
+  async remove(userId: string): Promise<void> {
+    await deleteUser(this.emily, userId);
+  }
+
+  private async findByName(username: string): Promise<{ account: Account; hash: string } | null> {
+    const r = await this.emily.catalog.with((c) =>
+      c.query<{ user_id: string; username: string; created_at: Date; password_hash: string }>('SELECT user_id, username, created_at, password_hash FROM accounts WHERE username = $1', [username]),
+    );
+    const row = r.rows[0];
+    return row ? { account: { userId: row.user_id, username: row.username, createdAt: row.created_at }, hash: row.password_hash } : null;
+  }
+}

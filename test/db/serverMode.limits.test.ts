@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { raw } from '../support/http.js';
+import { cookieToken, PASSWORD, useServerMode } from '../support/serverMode.js';
+
+const s = useServerMode({ bodyLimit: 64 * 1024, uploadLimit: 256 * 1024, rateLimit: { apiPerMinute: 30, authPerMinute: 8 } });
+const login = (username: string, password: string) =>
+  raw(s.server.port, { method: 'POST', path: '/auth/login', headers: { 'content-type': 'application/json', origin: s.origin() }, body: JSON.stringify({ username, password }) });
+
+describe('server mode: rate limits, body limits, and no secrets in the log', () => {
+  it('sign-in: a username that keeps failing is paused, then the address is limited; both answer 429 JSON', async () => {
+    const a = await s.signup('lim-anna');
+    await s.signup('lim-bert');
+    for (let i = 0; i < 5; i++) expect((await login('lim-anna', `wrong password ${i}`)).status).toBe(401);
+    const paused = await login('lim-anna', PASSWORD);
+    expect(paused.status).toBe(429);
+    expect(paused.json().error).toMatchObject({ code: 'BUSY', message: expect.stringContaining('failed sign-ins') });
+    expect(Number(paused.headers['retry-after'])).toBeGreaterThan(0);
+    const limited = await login('lim-bert', PASSWORD);
+    expect(limited.status).toBe(429);
+    expect(limited.json().error).toMatchObject({ code: 'BUSY', message: expect.stringContaining('too many requests') });
+    // The account's session keeps working: the sign-in limit is not the API's.
+    expect((await a.call('system.info')).ok).toBe(true);
+  });
+
+  it("API calls are limited per account: one account's burst leaves another's calls alone", async () => {
+    const [a, b] = await Promise.all([
+      (async () => s.client('lim-anna', '', cookieToken(await rawLoginBypass('lim-anna'))))(),
+      (async () => s.client('lim-bert', '', cookieToken(await rawLoginBypass('lim-bert'))))(),
+    ]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await a.post('system.info', '{}')).status);
+    expect(statuses.filter((x) => x === 200).length).toBeLessThanOrEqual(30);
+    expect(statuses).toContain(429);
+    const r = await a.post('system.info', '{}');
+    expect(r.status).toBe(429);
+    expect(r.json().error?.code).toBe('BUSY');
+    expect((await b.post('system.info', '{}')).status).toBe(200);
+  });
+
+  it('bodies over the limit answer 413 in the API error shape; sign-in bodies over 4 KiB too', async () => {
+    const c = s.client('lim-bert', '', cookieToken(await rawLoginBypass('lim-bert')));
+    const big = await c.post('memory.recall', JSON.stringify({ query: 'x'.repeat(100 * 1024) }));
+    expect(big.status).toBe(413);
+    expect(big.json()).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringContaining('too large') } });
+    const auth = await raw(s.server.port, { method: 'POST', path: '/auth/signup', headers: { 'content-type': 'application/json', origin: s.origin() }, body: JSON.stringify({ username: 'lim-x', password: 'p'.repeat(5000) }) });
+    expect(auth.status).toBe(413);
+    const upload = await c.request({ method: 'PUT', path: '/files?name=big.json', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(300 * 1024) });
+    expect(upload.status).toBe(413);
+    expect(upload.json().error?.code).toBe('BAD_INPUT');
+  });
+
+  it('passwords, session tokens and API keys never reach the log', async () => {
+    const c = s.client('lim-bert', '', cookieToken(await rawLoginBypass('lim-bert')));
+    const key = 'sk-live-7f3a9c1e5b2d4f6a8c0e';
+    const r = await c.call('settings.update', { languageModel: { provider: 'openai-compatible', model: 'gpt-test', baseUrl: 'https://api.example.com/v1', apiKey: key } });
+    expect(r.ok).toBe(true);
+    await raw(s.server.port, { method: 'POST', path: '/api/settings.get', headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` }, body: '{}' });
+    const log = s.log;
+    expect(log).toContain('account created');
+    expect(log).toContain('sign-in failed');
+    expect(log).toContain('/api/settings.update');
+    for (const secret of [PASSWORD, 'wrong password 0', key, c.token, ...sessionTokensSeen]) expect(log).not.toContain(secret);
+  });
+
+  it('an address that keeps presenting unknown session tokens is cut off before they cost a lookup; known sessions go on', async () => {
+    const c = s.client('lim-bert', '', cookieToken(await rawLoginBypass('lim-bert')));
+    expect((await c.post('settings.get', '{}')).status).toBe(200);
+    const { randomBytes } = await import('node:crypto');
+    const statuses: number[] = [];
+    for (let i = 0; i < 70; i++) {
+      const r = await raw(s.server.port, { method: 'POST', path: '/api/system.info', headers: { 'content-type': 'application/json', authorization: `Bearer ${randomBytes(32).toString('base64url')}` }, body: '{}' });
+      statuses.push(r.status);
+    }
+    expect(statuses.slice(0, 60).every((x) => x === 401)).toBe(true);
+    expect(statuses.slice(60).every((x) => x === 429)).toBe(true);
+    expect((await c.post('settings.get', '{}')).status).toBe(200);
+  });
+});
+
+const sessionTokensSeen: string[] = [];
+
+/** Signs in directly through the server's own account and session stores (the IP limit is spent above). */
+async function rawLoginBypass(username: string) {
+  const account = (await s.server.accounts.list()).find((x) => x.username === username)!;
+  const token = await s.server.sessions.create(account.userId);
+  sessionTokensSeen.push(token);
+  return { headers: { 'set-cookie': [`emily_session=${token}; HttpOnly`] } } as unknown as Parameters<typeof cookieToken>[0];
+}

@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatService } from '../../electron/api/adapters/chatService.js';
+import { memoryService } from '../../electron/api/adapters/memoryService.js';
+import { InstantModel } from '../../electron/providers/llm/instant.js';
+import { buildRenderer, CHROMIUM } from '../support/e2e.js';
+import { PASSWORD, useServerMode } from '../support/serverMode.js';
+
+let rendererDir = '';
+beforeAll(async () => {
+  rendererDir = await buildRenderer();
+});
+const s = useServerMode({
+  renderer: () => rendererDir,
+  services: (emily) => ({ memory: memoryService(emily), chat: chatService(emily, { fixedModel: new InstantModel() }) }),
+  rateLimit: { authPerMinute: 100 },
+});
+const contexts: BrowserContext[] = [];
+const newContext = async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-chromium-'));
+  const c = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  contexts.push(c);
+  return c;
+};
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  for (const a of await s.server.accounts.list()) if (a.username.startsWith('e2e-')) await s.server.accounts.remove(a.userId).catch(() => undefined);
+  if (rendererDir) fs.rmSync(rendererDir, { recursive: true, force: true });
+});
+
+describe('e2e (Chromium, server mode): sign up, chat over the events socket, sign out', () => {
+  it('a visitor signs up, chats with a streamed reply, signs out; a second account sees nothing of the first', async () => {
+    const page = await (await newContext()).newPage();
+    page.setDefaultTimeout(15_000);
+    const frames: string[] = [];
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
+    await page.goto(`${s.origin()}/`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.getByLabel('Username').fill('e2e-olga');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForSelector('.app .sidebar');
+    await page.getByTestId('current-profile').filter({ hasText: 'e2e-olga' }).waitFor();
+    await page.getByText('server mode').waitFor();
+    await page.getByRole('button', { name: 'Chat', exact: true }).click();
+    const box = page.getByLabel('Message');
+    await box.fill('My cat is called Pimienta.');
+    await box.press('Enter');
+    await page.getByTestId('message-assistant').filter({ hasText: 'I hear you: My cat is called Pimienta.' }).waitFor();
+    // The reply streamed over the account's events socket (the page's CSP allows it).
+    expect(frames.some((f) => f.includes('"chat.token"'))).toBe(true);
+    expect(await page.getByText('Lost the connection').count()).toBe(0);
+    const cookies = await page.context().cookies();
+    expect(cookies.find((c) => c.name === 'emily_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login$/);
+    await page.goto(`${s.origin()}/`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+
+    const other = await (await newContext()).newPage();
+    other.setDefaultTimeout(15_000);
+    await other.goto(`${s.origin()}/login`);
+    await other.getByLabel('Username').fill('e2e-pavel');
+    await other.getByLabel('Password').fill(PASSWORD);
+    await other.getByRole('button', { name: 'Create account' }).click();
+    await other.waitForSelector('.app .sidebar');
+    await other.getByRole('button', { name: 'Chat', exact: true }).click();
+    await other.getByLabel('Message').waitFor();
+    expect(await other.content()).not.toContain('Pimienta');
+    await other.getByRole('button', { name: 'Profiles', exact: true }).click();
+    await other.getByText('e2e-pavel').first().waitFor();
+    expect(await other.content()).not.toContain('e2e-olga');
+
+    // Back on the first browser: wrong password refused on the page, the right one lets her in again.
+    await page.getByLabel('Username').fill('e2e-olga');
+    await page.getByLabel('Password').fill('not my password at all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'wrong username or password' }).waitFor();
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForSelector('.app .sidebar');
+    await page.getByRole('button', { name: 'Chat', exact: true }).click();
+    await page.getByText('My cat is called Pimienta.').first().waitFor();
+  });
+});
