@@ -16,9 +16,30 @@ export async function defaultServices(emily: Emily, secrets: SecretStore = homeS
   const embedderFor = keyedEmbedderFor(emily, secrets);
   const background = backgroundService(emily, embedderFor);
   const chat = chatService(emily, { embedderFor });
+  const memory = memoryService(emily, embedderFor);
+  // What a user just did may have queued background work (a drift check's self-correction,
+  // re-embedding after a model switch): the job runner looks at their job table soon.
+  const applyEmbedding = memory.applyEmbedding;
   return {
-    memory: memoryService(emily, embedderFor),
-    chat,
+    memory: {
+      ...memory,
+      ...(applyEmbedding && {
+        applyEmbedding: async (userId, embedding) => {
+          await applyEmbedding(userId, embedding);
+          background.nudge(userId);
+        },
+      }),
+    },
+    chat: {
+      ...chat,
+      send: async (userId, model, req, sink, signal) => {
+        try {
+          return await chat.send(userId, model, req, sink, signal);
+        } finally {
+          background.nudge(userId);
+        }
+      },
+    },
     portability: portabilityService(emily),
     background,
     shutdown: async () => {

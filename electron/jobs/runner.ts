@@ -30,6 +30,8 @@ export interface JobRunnerOptions {
   workerId?: string;
   leaseMs?: number;
   pollMs?: number;
+  /** Longest pause between two looks at a user whose job table keeps being empty. */
+  maxIdlePollMs?: number;
 }
 
 /**
@@ -41,6 +43,13 @@ export class JobRunner {
   private readonly leaseMs: number;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /**
+   * When to look at each user's job table next. A user whose table was empty is looked at
+   * half as often each time (up to maxIdlePollMs): with hundreds of users, polling every one
+   * every few seconds would cost a server connection per user per tick. nudge() brings a
+   * user back to the fast rate (their activity may have queued work).
+   */
+  private readonly schedule = new Map<string, { next: number; delay: number }>();
 
   constructor(private readonly o: JobRunnerOptions) {
     this.workerId = o.workerId ?? `w-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -89,22 +98,41 @@ export class JobRunner {
     return n;
   }
 
-  /** Polls every user's job table in the background. */
+  /** The user may have queued work: look at their job table on the next tick. */
+  nudge(userId: string): void {
+    this.schedule.set(userId, { next: 0, delay: this.pollMs });
+  }
+
+  private get pollMs(): number {
+    return this.o.pollMs ?? 5000;
+  }
+
+  /** One pass over the users that are due; answers how many job tables it looked at. */
+  async tick(): Promise<number> {
+    if (this.o.switch.paused || !this.o.listUsers) return 0;
+    // The server may be away (restarting, killed): skip this tick. Rejecting here would be
+    // an unhandled rejection, which ends the whole process.
+    const users = await this.o.listUsers().catch(() => [] as string[]);
+    let looked = 0;
+    for (const userId of users) {
+      if (this.o.switch.paused) break;
+      const due = this.schedule.get(userId) ?? { next: 0, delay: this.pollMs };
+      if (due.next > Date.now()) continue;
+      looked++;
+      // One user's broken database must not stop the others (it is looked at less often).
+      const ran = await this.drain(userId, 10).catch(() => 0);
+      const delay = ran > 0 ? this.pollMs : Math.min(due.delay * 2, this.o.maxIdlePollMs ?? 10 * 60_000);
+      this.schedule.set(userId, { next: Date.now() + delay, delay });
+    }
+    return looked;
+  }
+
+  /** Polls the users' job tables in the background. */
   start(): void {
     if (this.timer || !this.o.listUsers) return;
-    const tick = async () => {
-      if (this.o.switch.paused) return;
-      // The server may be away (restarting, killed): skip this tick. Rejecting here would be
-      // an unhandled rejection, which ends the whole process.
-      const users = await this.o.listUsers!().catch(() => [] as string[]);
-      for (const userId of users) {
-        if (this.o.switch.paused) break;
-        await this.drain(userId, 10).catch(() => undefined); // one user's broken database must not stop the others
-      }
-    };
     this.timer = setInterval(() => {
-      if (!this.running) this.running = tick().finally(() => (this.running = undefined));
-    }, this.o.pollMs ?? 5000);
+      if (!this.running) this.running = this.tick().then(() => undefined).finally(() => (this.running = undefined));
+    }, this.pollMs);
     this.timer.unref();
   }
 

@@ -10,7 +10,7 @@ import type { EmbedderFor } from './embedderFor.js';
  * (re-embedding, consolidation, self-correction) and the daily backups, under the one global
  * pause switch.
  */
-export function backgroundService(emily: Emily, embedderFor: EmbedderFor = (userId) => resolveEmbedder(emily, userId)): BackgroundWork & { stop(): Promise<void> } {
+export function backgroundService(emily: Emily, embedderFor: EmbedderFor = (userId) => resolveEmbedder(emily, userId)): BackgroundWork & { stop(): Promise<void>; nudge(userId: string): void } {
   const pause = new BackgroundSwitch(emily.home);
   const runner = new JobRunner({
     door: emily,
@@ -34,6 +34,7 @@ export function backgroundService(emily: Emily, embedderFor: EmbedderFor = (user
   return {
     isPaused: async () => pause.paused,
     setPaused: async (paused) => (paused ? pause.pause() : pause.resume()),
+    nudge: (userId) => runner.nudge(userId),
     stop: async () => {
       clearTimeout(first);
       clearInterval(timer);

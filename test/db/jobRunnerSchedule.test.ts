@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { enqueueJob } from '../../electron/jobs/queue.js';
+import { BackgroundSwitch, JobRunner } from '../../electron/jobs/index.js';
+import { useTestEmily } from '../support/testEmily.js';
+
+const t = useTestEmily();
+
+describe('the job runner looks less often at users with nothing to do', () => {
+  it('backs off on empty job tables, comes back on a nudge, and runs what was queued', async () => {
+    const [idle, busy] = [await t.user('idle'), await t.user('busy')];
+    const ran: string[] = [];
+    const runner = new JobRunner({
+      door: t.emily,
+      handlers: { 'test-job': async ({ userId }) => (ran.push(userId), {}) },
+      switch: new BackgroundSwitch(fs.mkdtempSync(path.join(os.tmpdir(), 'emily-jobs-'))),
+      listUsers: async () => [idle.id, busy.id],
+      pollMs: 1_000,
+      maxIdlePollMs: 60_000,
+    });
+    // First pass: both are new, both looked at.
+    expect(await runner.tick()).toBe(2);
+    // Right after: neither is due (an empty table doubles the pause).
+    expect(await runner.tick()).toBe(0);
+    // Work queued by the busy user's activity, then a nudge: only that user is looked at, and its job runs.
+    await t.emily.withUser(busy.id, (c) => enqueueJob(c, 'test-job', {}));
+    runner.nudge(busy.id);
+    expect(await runner.tick()).toBe(1);
+    expect(ran).toEqual([busy.id]);
+    expect(await runner.tick()).toBe(0);
+  });
+});
