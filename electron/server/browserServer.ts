@@ -58,10 +58,12 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
     if (origin !== undefined && !allowedOrigins(port).has(origin)) {
       return refuse(reply, 403, 'FORBIDDEN', 'requests from other sites are refused');
     }
-    const url = new URL(req.url, 'http://127.0.0.1');
+    // Not new URL(): a path such as "//" would parse as a host and throw.
+    const [pathname, query = ''] = req.url.split('?', 2) as [string, string?];
+    const search = new URLSearchParams(query);
     // The printed URL carries the token once: trade it for a cookie and drop it from the address bar.
-    if (req.method === 'GET' && url.pathname === '/' && url.searchParams.has('token')) {
-      if (!tokensEqual(url.searchParams.get('token') ?? undefined, token)) return refuse(reply, 401, 'UNAUTHORIZED', 'this link is from another launch of Emily: open the address printed by the running "emily serve"');
+    if (req.method === 'GET' && pathname === '/' && search.has('token')) {
+      if (!tokensEqual(search.get('token') ?? undefined, token)) return refuse(reply, 401, 'UNAUTHORIZED', 'this link is from another launch of Emily: open the address printed by the running "emily serve"');
       return reply
         .header('Set-Cookie', `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`)
         .redirect('/', 303);

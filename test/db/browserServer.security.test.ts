@@ -48,6 +48,16 @@ describe('browser mode: the token', () => {
     expect(link.headers['set-cookie']).toBeUndefined();
   });
 
+  it('answers odd paths ("//", "//x?token=…") with a refusal, not a server error', async () => {
+    for (const path of ['//', '//evil.example/?token=x', '/%2F%2F', `//?token=${b.server.token}`]) {
+      const r = await raw(b.server.port, { path });
+      expect(r.status, path).toBeGreaterThanOrEqual(400);
+      expect(r.status, path).toBeLessThan(500);
+    }
+    const withKey = await raw(b.server.port, { path: '//', headers: { 'x-emily-token': b.server.token } });
+    expect(withKey.status).toBeLessThan(500);
+  });
+
   it('trades the printed link for an HttpOnly, SameSite=Strict cookie and drops the token from the address', async () => {
     expect(b.server.url).toBe(`http://127.0.0.1:${b.server.port}/?token=${b.server.token}`);
     const r = await raw(b.server.port, { path: `/?token=${b.server.token}` });
