@@ -245,6 +245,10 @@ export class PoolManager {
       Client: this.serverBudget(server).ClientClass,
       max: this.opts.perUserMax,
       idleTimeoutMillis: this.opts.idleMs,
+      // A caller waiting for this user's pool gets an error rather than waiting forever (two
+      // callers each holding one connection and wanting another would otherwise never end).
+      // Longer than the budget's own wait, whose BUSY error says more.
+      connectionTimeoutMillis: 60_000,
       application_name: this.opts.applicationName,
     });
     pool.on('error', (err) => this.opts.onError?.(key, err));

@@ -1,16 +1,15 @@
-import { resolveEmbedder } from '../../cognition/index.js';
 import type { Emily } from '../../core/emily.js';
 import { BackgroundSwitch, cognitionHandlers, JobRunner } from '../../jobs/index.js';
 import { runDueBackups } from '../../portability/scheduler.js';
 import type { BackgroundWork } from '../services.js';
-import type { EmbedderFor } from './embedderFor.js';
+import { unkeyedEmbedderFor, type EmbedderFor } from './embedderFor.js';
 
 /**
  * Background work of the app process: one job runner over every user's job table
  * (re-embedding, consolidation, self-correction) and the daily backups, under the one global
  * pause switch.
  */
-export function backgroundService(emily: Emily, embedderFor: EmbedderFor = (userId) => resolveEmbedder(emily, userId)): BackgroundWork & { stop(): Promise<void>; nudge(userId: string): void } {
+export function backgroundService(emily: Emily, embedderFor: EmbedderFor = unkeyedEmbedderFor(emily)): BackgroundWork & { stop(): Promise<void>; nudge(userId: string): void } {
   const pause = new BackgroundSwitch(emily.home);
   const runner = new JobRunner({
     door: emily,

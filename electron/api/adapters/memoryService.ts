@@ -8,7 +8,6 @@ import {
   listSelfCorrections,
   pinMemory,
   recall,
-  resolveEmbedder,
   tierBalance,
   embedderFromConfig,
   setEmbeddingModel,
@@ -20,7 +19,7 @@ import {
 import { withHeldDoor } from '../../cognition/heldDoor.js';
 import type { Emily } from '../../core/emily.js';
 import type { DriftView, MemoryDetail, MemoryPage, MemoryRow, TierBalance, UsedMemory } from '../contract/views.js';
-import type { EmbedderFor } from './embedderFor.js';
+import { unkeyedEmbedderFor, type EmbedderFor } from './embedderFor.js';
 import type { MemoryService, ResolvedEmbedding } from '../services.js';
 import { toDriftView, toMemoryDetail, toMemoryRow, toTurnRow, toUsedMemory } from './views.js';
 
@@ -32,7 +31,7 @@ function embeddingConfig(e: ResolvedEmbedding): EmbeddingConfig {
 }
 
 /** The memory browser over the memory engine (electron/cognition). */
-export function memoryService(emily: Emily, embedderFor: EmbedderFor = (userId) => resolveEmbedder(emily, userId)): MemoryService {
+export function memoryService(emily: Emily, embedderFor: EmbedderFor = unkeyedEmbedderFor(emily)): MemoryService {
   const detail = async (userId: string, d: EngineDetail): Promise<MemoryDetail> => {
     const ids = d.provenance.map((p) => p.turnId);
     const texts = ids.length
