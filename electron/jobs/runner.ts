@@ -32,6 +32,8 @@ export interface JobRunnerOptions {
   pollMs?: number;
   /** Longest pause between two looks at a user whose job table keeps being empty. */
   maxIdlePollMs?: number;
+  /** Most job tables looked at per tick (each look may open a server connection). */
+  maxLooksPerTick?: number;
 }
 
 /**
@@ -113,15 +115,21 @@ export class JobRunner {
     // The server may be away (restarting, killed): skip this tick. Rejecting here would be
     // an unhandled rejection, which ends the whole process.
     const users = await this.o.listUsers().catch(() => [] as string[]);
+    // The most overdue first (nudged users and new ones are due at 0), a few per tick: a
+    // first sweep over hundreds of users is spread out instead of competing with them.
+    const now = Date.now();
+    const due = users
+      .map((userId) => ({ userId, at: this.schedule.get(userId) ?? { next: 0, delay: this.pollMs } }))
+      .filter((u) => u.at.next <= now)
+      .sort((a, b) => a.at.next - b.at.next)
+      .slice(0, this.o.maxLooksPerTick ?? 20);
     let looked = 0;
-    for (const userId of users) {
+    for (const { userId, at } of due) {
       if (this.o.switch.paused) break;
-      const due = this.schedule.get(userId) ?? { next: 0, delay: this.pollMs };
-      if (due.next > Date.now()) continue;
       looked++;
       // One user's broken database must not stop the others (it is looked at less often).
       const ran = await this.drain(userId, 10).catch(() => 0);
-      const delay = ran > 0 ? this.pollMs : Math.min(due.delay * 2, this.o.maxIdlePollMs ?? 10 * 60_000);
+      const delay = ran > 0 ? this.pollMs : Math.min(at.delay * 2, this.o.maxIdlePollMs ?? 10 * 60_000);
       this.schedule.set(userId, { next: Date.now() + delay, delay });
     }
     return looked;

@@ -31,4 +31,21 @@ describe('the job runner looks less often at users with nothing to do', () => {
     expect(ran).toEqual([busy.id]);
     expect(await runner.tick()).toBe(0);
   });
+
+  it('looks at no more than its per-tick share of users, the most overdue first', async () => {
+    const users = [await t.user('a'), await t.user('b'), await t.user('c')];
+    const runner = new JobRunner({
+      door: t.emily,
+      handlers: {},
+      switch: new BackgroundSwitch(fs.mkdtempSync(path.join(os.tmpdir(), 'emily-jobs-'))),
+      listUsers: async () => users.map((u) => u.id),
+      pollMs: 60_000,
+      maxLooksPerTick: 2,
+    });
+    expect(await runner.tick()).toBe(2);
+    expect(await runner.tick()).toBe(1); // the third, still due
+    expect(await runner.tick()).toBe(0);
+    runner.nudge(users[2]!.id);
+    expect(await runner.tick()).toBe(1);
+  });
 });
