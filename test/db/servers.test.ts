@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { learnFromExchange, recall } from '../../electron/cognition/index.js';
 import type { AdminConnection } from '../../electron/cluster/cluster.js';
 import { rolePassword } from '../../electron/cluster/secrets.js';
@@ -23,29 +23,18 @@ import { restoreBackup } from '../../electron/portability/restoreBackup.js';
 import { UserDatabases } from '../../electron/databases/userDatabases.js';
 import { placeUser } from '../../electron/databases/placement.js';
 import type { ServerDirectory } from '../../electron/databases/servers.js';
-import { moveDebris, startSecondServer, userDatabasesOn, writeServersJson, type SecondServer } from '../support/secondServer.js';
+import { moveDebris, useTwoServers, userDatabasesOn, writeServersJson, type SecondServer } from '../support/secondServer.js';
 
 /**
  * Two real PostgreSQL servers: this file's own embedded "local" one (its catalog) and a
  * second embedded cluster registered as the external server "two" through servers.json.
  * Its own home keeps these users out of the shared test catalog.
  */
+const servers = useTwoServers('emily-test-servers-');
 let home: string;
 let second: SecondServer;
 let emily: Emily;
-
-beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-test-servers-'));
-  second = await startSecondServer();
-  writeServersJson(home, { two: second.url });
-  emily = await Emily.open({ home, spareDatabases: 0 });
-});
-
-afterAll(async () => {
-  await emily?.close({ stopServer: true });
-  await second?.stop();
-  fs.rmSync(home, { recursive: true, force: true });
-});
+beforeAll(() => void ({ home, second, emily } = servers));
 
 const local = () => emily.servers.admin('local');
 const two = () => emily.servers.admin('two');

@@ -1,37 +1,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Emily } from '../../electron/core/emily.js';
 import { withAdminClient } from '../../electron/databases/adminClient.js';
 import type { UserRecord } from '../../electron/databases/catalog.js';
 import { doctorAll } from '../../electron/operations/doctorAll.js';
 import { moveUser } from '../../electron/operations/moveUser.js';
 import { createUser } from '../../electron/operations/users.js';
-import { moveDebris, startSecondServer, userDatabasesOn, writeServersJson, type SecondServer } from '../support/secondServer.js';
+import { moveDebris, useTwoServers, userDatabasesOn, type SecondServer } from '../support/secondServer.js';
 
 /**
  * Moves that die half-way: the mover process SIGKILLed before and after the switch, and
  * the target server killed during the copy. Afterwards the user is on exactly one server,
  * working, with every acknowledged write, and no replication slot is left anywhere.
  */
+const servers = useTwoServers('emily-test-crash-');
 let home: string;
 let second: SecondServer;
 let emily: Emily;
-
-beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-test-crash-'));
-  second = await startSecondServer();
-  writeServersJson(home, { two: second.url });
-  emily = await Emily.open({ home, spareDatabases: 0 });
-});
-
-afterAll(async () => {
-  await emily?.close({ stopServer: true });
-  await second?.stop();
-  fs.rmSync(home, { recursive: true, force: true });
-});
+beforeAll(() => void ({ home, second, emily } = servers));
 
 const local = () => emily.servers.admin('local');
 const two = () => emily.servers.admin('two');

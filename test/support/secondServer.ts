@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { EmbeddedCluster, type AdminConnection } from '../../electron/cluster/cluster.js';
+import { Emily } from '../../electron/core/emily.js';
 import { freePort } from '../../electron/cluster/freePort.js';
 import { readPostmaster } from '../../electron/cluster/postmaster.js';
 import { withAdminClient } from '../../electron/databases/adminClient.js';
@@ -65,4 +67,31 @@ export async function moveDebris(admin: AdminConnection): Promise<string[]> {
     ...(await c.query<{ n: string }>('SELECT subname AS n FROM pg_subscription')).rows.map((r) => `subscription ${r.n}`),
     ...(await c.query<{ n: string }>("SELECT rolname AS n FROM pg_roles WHERE rolname LIKE 'emily\\_mv\\_%'")).rows.map((r) => `role ${r.n}`),
   ]);
+}
+
+export interface TwoServers {
+  home: string;
+  second: SecondServer;
+  emily: Emily;
+}
+
+/**
+ * For a test file: its own home with the embedded "local" server (its catalog) and a second
+ * embedded cluster registered as the external server "two" through servers.json, as a user
+ * would. Filled in by a beforeAll; everything is stopped and removed after the file.
+ */
+export function useTwoServers(prefix: string): TwoServers {
+  const ctx = {} as TwoServers;
+  beforeAll(async () => {
+    ctx.home = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    ctx.second = await startSecondServer();
+    writeServersJson(ctx.home, { two: ctx.second.url });
+    ctx.emily = await Emily.open({ home: ctx.home, spareDatabases: 0 });
+  });
+  afterAll(async () => {
+    await ctx.emily?.close({ stopServer: true });
+    await ctx.second?.stop();
+    if (ctx.home) fs.rmSync(ctx.home, { recursive: true, force: true });
+  });
+  return ctx;
 }
