@@ -6,6 +6,7 @@ import { EmilyError } from '../../core/errors.js';
 import { assertUserId } from '../../core/ids.js';
 import { emit, table } from '../output.js';
 import { withEmily } from '../session.js';
+import { benchAction } from './benchAction.js';
 import type { Runner } from './users.js';
 
 const apiKey = () => process.env.EMILY_EMBEDDING_API_KEY;
@@ -69,27 +70,21 @@ export function registerMemoryBench(bench: Command, run: Runner): void {
     .option('--queries <n>', 'queries to time', '300')
     .option('--ef-search <n>', 'override the framework hnsw.ef_search (tuning)')
     .option('--json', 'print JSON')
-    .action((opts: { l3: string; l4: string; queries: string; efSearch?: string; json?: boolean }) =>
-      run(opts, async () => {
-        const r = await benchRetrieval({ l3: Number(opts.l3), l4: Number(opts.l4), queries: Number(opts.queries), efSearch: opts.efSearch ? Number(opts.efSearch) : undefined });
-        emit({ json: true }, r, () => '');
-      }),
-    );
+    .action(benchAction(run, (opts: { l3: string; l4: string; queries: string; efSearch?: string; json?: boolean }) => benchRetrieval({ l3: Number(opts.l3), l4: Number(opts.l4), queries: Number(opts.queries), efSearch: opts.efSearch ? Number(opts.efSearch) : undefined })));
   bench
     .command('quality')
     .description('retrieval quality (recall@k, MRR) of the built-in embedder, full-text search and the hybrid on a written corpus')
     .option('--weights <json>', 'try other reranking weights, e.g. {"similarity":0.6}')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean; weights?: string }) =>
-      run(opts, async () => {
+    .action(
+      benchAction(run, async (opts: { json?: boolean; weights?: string }) => {
         let weights: Record<string, number> | undefined;
         try {
           weights = opts.weights ? (JSON.parse(opts.weights) as Record<string, number>) : undefined;
         } catch {
           throw new EmilyError('BAD_INPUT', '--weights must be JSON, e.g. {"similarity":0.6}');
         }
-        const r = await benchQuality({ weights });
-        emit({ json: true }, r, () => '');
+        return benchQuality({ weights });
       }),
     );
 }

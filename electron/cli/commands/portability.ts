@@ -12,6 +12,7 @@ import type { Progress } from '../../portability/progress.js';
 import { restoreBackup } from '../../portability/restoreBackup.js';
 import { runDueBackups } from '../../portability/scheduler.js';
 import { emit, table } from '../output.js';
+import { benchAction } from './benchAction.js';
 import type { Runner } from './users.js';
 
 interface Json {
@@ -174,10 +175,5 @@ export function registerPortability(program: Command, run: Runner): void {
     .description('export and re-import a well-used Emily (16,000 L3 + 25,000 L4 rows with vectors)')
     .option('--format <format>', 'custom or plain', 'custom')
     .option('--json', 'print JSON')
-    .action((opts: Json & { format: string }) =>
-      run(opts, async () => {
-        const r = await benchPortability({ format: opts.format === 'plain' ? 'plain' : 'custom' });
-        emit({ json: true }, r, () => '');
-      }),
-    );
+    .action(benchAction(run, (opts: Json & { format: string }) => benchPortability({ format: opts.format === 'plain' ? 'plain' : 'custom' })));
 }
