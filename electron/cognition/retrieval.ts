@@ -107,9 +107,6 @@ export async function retrieve(
   client: pg.ClientBase,
   a: { model: EmbeddingModel | null; vector: string | null; words: string[]; params: FrameworkParams; k: number; workingMemory?: WorkingMemory; memoriesOnly?: boolean },
 ): Promise<RecallResult[]> {
-  // Retrieval is index-driven by design (HNSW, GIN, edge keys); on a small table the planner
-  // may prefer a sequential scan that costs far more once tsvectors are read.
-  await client.query("SELECT set_config('hnsw.ef_search', $1, true), set_config('enable_seqscan', 'off', true)", [String(Math.max(a.params.retrieval.efSearch, a.params.retrieval.vectorCandidates))]);
   const rows = await fetchCandidates(client, a);
   const ranked = rerank(rows, a.params, a.workingMemory).filter((r) => !(a.memoriesOnly && r.tier === 'L4'));
   const top = ranked.slice(0, a.k);

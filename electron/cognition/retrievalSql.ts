@@ -29,8 +29,9 @@ export interface CandidateRow {
 }
 
 /**
- * The database side of retrieval, one statement: HNSW candidates on L3 for the model,
- * full-text candidates on L3 and on L4 (L4 hits also lift the memories they fed), one hop
+ * The database side of retrieval: the L4 full-text matches, then one statement with HNSW
+ * candidates on L3 for the model, full-text candidates on L3, the memories the L4 matches
+ * fed (they are lifted by them), one hop
  * along strong edges, and for every candidate what the reranker needs. L4 turns that no
  * memory came from are returned as L4 results.
  */
@@ -54,18 +55,14 @@ export async function fetchCandidates(
         WHERE e.${ms.where} ORDER BY e.embedding::${ms.cast} <=> $1::${ms.cast} LIMIT ${lim.vec}`
     : 'SELECT NULL::bigint AS id, NULL::float8 AS sim WHERE $1::text IS NULL';
   const simOf = ms ? `1 - (e.embedding::${ms.full} <=> $1::${ms.full})` : 'NULL::float8';
-  const embJoin = ms ? `LEFT JOIN memory_embeddings e ON e.memory_id = m.id AND e.${ms.where}` : '';
+  const embJoin = ms ? `LEFT JOIN memory_embeddings e ON e.memory_id = m.id AND e.${ms.where} AND v.id IS NULL` : '';
   const sql = `
     WITH vec AS MATERIALIZED (${vec}),
+    -- (SELECT to_tsquery(…)) is computed once; a bare to_tsquery($2) in a generic plan is parsed again for every row.
     txt AS MATERIALIZED (
-      SELECT m.id, ts_rank(m.tsv, to_tsquery('simple', $2), 32) AS rank FROM memories m
-       WHERE $2::text IS NOT NULL AND m.tsv @@ to_tsquery('simple', $2) AND NOT m.archived ORDER BY rank DESC LIMIT ${lim.txt}),
-    l4 AS MATERIALIZED (
-      -- L4 is the firehose: common words match thousands of turns, so only the latest 120
-      -- matches are ranked (L4 only supplements the memories; each ranked match is a heap read).
-      SELECT t.id, ts_rank(t.tsv, to_tsquery('simple', $2), 32) AS rank
-        FROM (SELECT id, tsv FROM turns WHERE $2::text IS NOT NULL AND tsv @@ to_tsquery('simple', $2) ORDER BY id DESC LIMIT 120) t
-       ORDER BY rank DESC LIMIT ${lim.l4}),
+      SELECT m.id, ts_rank(m.tsv, (SELECT to_tsquery('simple', $2)), 32) AS rank FROM memories m
+       WHERE $2::text IS NOT NULL AND m.tsv @@ (SELECT to_tsquery('simple', $2)) AND NOT m.archived ORDER BY rank DESC LIMIT ${lim.txt}),
+    l4 AS MATERIALIZED (SELECT * FROM unnest($3::bigint[], $4::float8[]) AS l4(id, rank)),
     via4 AS MATERIALIZED (SELECT s.memory_id AS id, max(l4.rank) AS rank FROM l4 JOIN memory_sources s ON s.turn_id = l4.id GROUP BY s.memory_id),
     seeds AS MATERIALIZED (SELECT id FROM vec UNION SELECT id FROM txt UNION SELECT id FROM via4),
     hop AS MATERIALIZED (
@@ -87,12 +84,40 @@ export async function fetchCandidates(
            NULL, l4.rank, 0, NULL, false, true, false, tt.conversation_id, tt.role, tt.source, tt.source_id
       FROM l4 JOIN turns tt ON tt.id = l4.id
      WHERE NOT EXISTS (SELECT 1 FROM memory_sources s WHERE s.turn_id = l4.id)`;
-  // A named statement with a forced generic plan (retrieve() sets plan_cache_mode): planning
-  // this query costs about as much as running it, so each connection plans it once per
-  // model and framework.
+  const words = orQuery(a.words);
+  const l4 = await fetchTurnMatchesAndSettle(client, words, lim.l4, String(Math.max(r.efSearch, r.vectorCandidates)));
   const name = `emily.retrieve.${a.model && a.vector ? `${a.model.idx}.${a.model.dimensions}` : 'text'}.${lim.vec}.${lim.txt}.${lim.l4}.${lim.edge}`;
-  const res = await client.query<CandidateRow>({ name, text: sql, values: [a.vector, orQuery(a.words)] });
+  const res = await client.query<CandidateRow>({ name, text: sql, values: [a.vector, words, l4.map((t) => t.id), l4.map((t) => t.rank)] });
   return res.rows;
+}
+
+/**
+ * L4 full-text matches, best first, and the settings of the main statement.
+ *
+ * L4 is the firehose: a common word matches thousands of turns, so only the latest 120
+ * matches are ranked. This statement is planned with its query every time (an unnamed
+ * statement): for a common word the planner walks the turns newest first and stops at 120
+ * matches, for a rare one it reads the few matches from the index. No generic plan does
+ * both, and each match read costs a heap visit.
+ *
+ * The settings ride along to save a round trip; they take effect for the statements after
+ * this one and last until the end of the caller's transaction. Retrieval is index-driven by
+ * design (HNSW, GIN, edge keys): on a small table the planner may prefer a sequential scan
+ * that costs far more once tsvectors are read. Planning the main statement costs about a
+ * third of running it, so it is a named statement with a forced generic plan: each
+ * connection plans it once per model and framework.
+ */
+async function fetchTurnMatchesAndSettle(client: pg.ClientBase, words: string | null, limit: number, efSearch: string): Promise<{ id: string; rank: number }[]> {
+  const res = await client.query<{ id: string | null; rank: number }>(
+    `SELECT m.id, m.rank
+       FROM (SELECT set_config('hnsw.ef_search', $2, true), set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)) settings
+       LEFT JOIN LATERAL (
+         SELECT t.id, ts_rank(t.tsv, to_tsquery('simple', $1), 32) AS rank
+           FROM (SELECT id, tsv FROM turns WHERE tsv @@ to_tsquery('simple', $1) ORDER BY id DESC LIMIT 120) t
+          ORDER BY rank DESC LIMIT ${limit}) m ON true`,
+    [words, efSearch],
+  );
+  return res.rows.filter((t): t is { id: string; rank: number } => t.id !== null);
 }
 
 function int(n: number): number {

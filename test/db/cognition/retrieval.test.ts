@@ -72,6 +72,22 @@ describe('retrieval', () => {
     expect(l4?.provenance[0]!.turnId).toBe(l4?.id);
   });
 
+  it('a turn that matches lifts the memory it fed, and is not shown again as an L4 result', async () => {
+    const u = await seed('lifter');
+    const nurse = (await recall(t.emily, u.id, 'nurse hospital', { k: 1, memoriesOnly: true })).results[0]!;
+    expect(nurse.content).toMatch(/nurse/);
+    await t.emily.withUser(u.id, async (c) => {
+      const conv = await c.query('SELECT conversation_id FROM turns ORDER BY id LIMIT 1');
+      const turn = await c.query("INSERT INTO turns (conversation_id, role, content) VALUES ($1, 'user', 'Night shifts on the quokkaward again') RETURNING id", [conv.rows[0].conversation_id]);
+      await c.query('INSERT INTO memory_sources (memory_id, turn_id) VALUES ($1, $2)', [nurse.id, turn.rows[0].id]);
+    });
+    const r = await recall(t.emily, u.id, 'quokkaward', { k: 3 });
+    expect(r.results[0]).toMatchObject({ tier: 'L3', id: nurse.id });
+    expect(r.results[0]!.via).toContain('turn');
+    expect(r.results[0]!.components.text).toBeGreaterThan(0);
+    expect(r.results.filter((x) => x.tier === 'L4')).toEqual([]);
+  });
+
   it('follows strong edges one hop', async () => {
     const u = await t.user('hopper');
     const a = await learnFromExchange(t.emily, u.id, { userText: 'I love hiking in the Alps with my dog.' });
