@@ -65,59 +65,62 @@ export async function benchPool(opts: PoolBenchOptions = {}): Promise<PoolBenchR
     // checkpoint that follows the provisioning burst.
     await emily.spares.settle();
     await withAdminClient(emily.cluster.admin(), 'postgres', (c) => c.query('CHECKPOINT'));
-    const sampler = startSampler(emily);
-    const budgetWaits: number[] = [];
-    emily.users.pools.budget.waits = budgetWaits;
-    const connects: number[] = [];
-    emily.users.pools.budget.connects = connects;
-    const acquire: number[] = [];
-    const query: number[] = [];
-    let errors = 0;
-    const samples = new Set<string>();
-    const deadline = Date.now() + seconds * 1000;
-    const one = async (id: string) => {
-      while (Date.now() < deadline) {
-        await sleep(-Math.log(1 - Math.random()) * thinkMs);
-        if (Date.now() >= deadline) break;
-        const t = process.hrtime.bigint();
-        try {
-          await emily.withUser(id, async (c) => {
-            acquire.push(elapsedMs(t));
-            const q = process.hrtime.bigint();
-            await c.query('SELECT count(*) FROM memories WHERE NOT archived');
-            query.push(elapsedMs(q));
-          });
-        } catch (e) {
-          errors++;
-          const msg = (e as Error).message;
-          if (samples.size < 5) samples.add(msg);
-        }
-      }
-    };
-    progress(`driving ${users} users for ${seconds} s`);
-    await Promise.all(ids.map(one));
-    const maxServer = await sampler.stop();
-    return {
-      users,
-      budget,
-      max_server_connections: maxServer,
-      requests: acquire.length,
-      requests_per_s: round(acquire.length / seconds, 1),
-      acquire_p50_ms: percentile(acquire, 50),
-      acquire_p95_ms: percentile(acquire, 95),
-      acquire_p99_ms: percentile(acquire, 99),
-      query_p99_ms: percentile(query, 99),
-      queued_for_budget: budgetWaits.length,
-      budget_wait_p99_ms: percentile(budgetWaits, 99),
-      new_connections: connects.length,
-      connect_p50_ms: percentile(connects, 50),
-      connect_p99_ms: percentile(connects, 99),
-      errors,
-      error_samples: [...samples],
-      think_ms: thinkMs,
-      provision_s: round(provisionS, 1),
-    };
+    return { users, budget, ...(await drivePool(emily, ids, { seconds, thinkMs })), provision_s: round(provisionS, 1) };
   });
+}
+
+/** The measured part: every user issues short queries at random intervals for `seconds`. */
+export async function drivePool(emily: Emily, ids: string[], o: { seconds: number; thinkMs: number }): Promise<Omit<PoolBenchResult, 'users' | 'budget' | 'provision_s'>> {
+  const { seconds, thinkMs } = o;
+  const sampler = startSampler(emily);
+  const budgetWaits: number[] = [];
+  emily.users.pools.budget.waits = budgetWaits;
+  const connects: number[] = [];
+  emily.users.pools.budget.connects = connects;
+  const acquire: number[] = [];
+  const query: number[] = [];
+  let errors = 0;
+  const samples = new Set<string>();
+  const deadline = Date.now() + seconds * 1000;
+  const one = async (id: string) => {
+    while (Date.now() < deadline) {
+      await sleep(-Math.log(1 - Math.random()) * thinkMs);
+      if (Date.now() >= deadline) break;
+      const t = process.hrtime.bigint();
+      try {
+        await emily.withUser(id, async (c) => {
+          acquire.push(elapsedMs(t));
+          const q = process.hrtime.bigint();
+          await c.query('SELECT count(*) FROM memories WHERE NOT archived');
+          query.push(elapsedMs(q));
+        });
+      } catch (e) {
+        errors++;
+        const msg = (e as Error).message;
+        if (samples.size < 5) samples.add(msg);
+      }
+    }
+  };
+  progress(`driving ${ids.length} users for ${seconds} s`);
+  await Promise.all(ids.map(one));
+  const maxServer = await sampler.stop();
+  return {
+    max_server_connections: maxServer,
+    requests: acquire.length,
+    requests_per_s: round(acquire.length / seconds, 1),
+    acquire_p50_ms: percentile(acquire, 50),
+    acquire_p95_ms: percentile(acquire, 95),
+    acquire_p99_ms: percentile(acquire, 99),
+    query_p99_ms: percentile(query, 99),
+    queued_for_budget: budgetWaits.length,
+    budget_wait_p99_ms: percentile(budgetWaits, 99),
+    new_connections: connects.length,
+    connect_p50_ms: percentile(connects, 50),
+    connect_p99_ms: percentile(connects, 99),
+    errors,
+    error_samples: [...samples],
+    think_ms: thinkMs,
+  };
 }
 
 /** Polls pg_stat_activity for connections to user databases (the sampler's own is not one). */

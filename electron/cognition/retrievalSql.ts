@@ -31,9 +31,8 @@ export interface CandidateRow {
 /**
  * The database side of retrieval: the L4 full-text matches, then one statement with HNSW
  * candidates on L3 for the model, full-text candidates on L3, the memories the L4 matches
- * fed (they are lifted by them), one hop
- * along strong edges, and for every candidate what the reranker needs. L4 turns that no
- * memory came from are returned as L4 results.
+ * fed (they are lifted by them), one hop along strong edges, and for every candidate what
+ * the reranker needs. L4 matches that no memory came from are returned as L4 results.
  */
 export async function fetchCandidates(
   client: pg.ClientBase,
