@@ -10,7 +10,8 @@ import { ADMIN_ROLE } from '../core/ids.js';
 import { homeLayout, type HomeLayout } from '../core/paths.js';
 import { hasPgvector, locateBinaries, type PostgresBinaries } from './binaries.js';
 import { freePort, portInUse } from './freePort.js';
-import { readPostmaster, removeStalePidFile } from './postmaster.js';
+import { readPostmaster, removeStaleLockFiles } from './postmaster.js';
+import { liveSocketDir, socketDirFor, socketDirSetting } from './localSocket.js';
 import { loadOrCreateSecrets, type ClusterSecrets } from './secrets.js';
 import { chownForServer, serverUser, type ServerUser } from './serverUser.js';
 
@@ -29,6 +30,8 @@ export interface AdminConnection {
   port: number;
   user: string;
   password: string;
+  /** The embedded server's Unix-domain socket directory, for this machine's own connections. */
+  socketDir?: string;
 }
 
 /**
@@ -44,6 +47,7 @@ export class EmbeddedCluster {
   private readonly opts: ClusterOptions;
   private port = 0;
   private startedHere = false;
+  private socket: { port: number; dir: string | undefined } | undefined;
 
   constructor(opts: ClusterOptions) {
     this.opts = opts;
@@ -67,7 +71,8 @@ export class EmbeddedCluster {
 
   admin(): AdminConnection {
     if (!this.port) throw new EmilyError('CLUSTER_UNAVAILABLE', 'the database server is not running');
-    return { host: '127.0.0.1', port: this.port, user: ADMIN_ROLE, password: this.secrets.adminPassword };
+    if (this.socket?.port !== this.port) this.socket = { port: this.port, dir: liveSocketDir(this.layout.pgdata, this.port) };
+    return { host: '127.0.0.1', port: this.port, user: ADMIN_ROLE, password: this.secrets.adminPassword, socketDir: this.socket.dir };
   }
 
   async start(): Promise<{ attached: boolean; port: number }> {
@@ -84,7 +89,7 @@ export class EmbeddedCluster {
       }
       // Dead, or its pid now belongs to another program (pids are reused after a reboot).
       const now = readPostmaster(this.layout.pgdata);
-      if (!now?.alive || !now.isPostgres) removeStalePidFile(this.layout.pgdata);
+      if (!now?.alive || !now.isPostgres) removeStaleLockFiles(this.layout.pgdata);
     }
     const fixed = this.opts.port;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -133,7 +138,7 @@ export class EmbeddedCluster {
     // reviving at the same moment (the loser fails and attaches below); only a pid reused
     // by another program would stop it.
     const stale = readPostmaster(this.layout.pgdata);
-    if (stale?.alive && !stale.isPostgres) removeStalePidFile(this.layout.pgdata);
+    if (stale?.alive && !stale.isPostgres) removeStaleLockFiles(this.layout.pgdata);
     try {
       await this.pgCtl(['start', '-w', '-t', '60', '-D', this.layout.pgdata, '-l', this.logFile(), '-o', `-p ${this.port}`]);
     } catch (e) {
@@ -202,7 +207,7 @@ export class EmbeddedCluster {
   private ensureConfig(): void {
     const conf = [
       "listen_addresses = '127.0.0.1'",
-      "unix_socket_directories = ''",
+      socketDirSetting(socketDirFor(this.layout.pgdata)),
       `max_connections = ${this.opts.maxConnections ?? 100}`,
       "password_encryption = 'scram-sha-256'",
       // "emily move" copies a user's database to another server by logical replication.

@@ -29,8 +29,17 @@ export function readPostmaster(pgdata: string): PostmasterInfo | null {
   return { pid, port: Number.isInteger(port) ? port : 0, alive, isPostgres: alive && looksLikePostgres(pid) };
 }
 
-export function removeStalePidFile(pgdata: string): void {
+/**
+ * Removes the lock files of a server known to be dead: postmaster.pid and the socket lock
+ * files beside it. PostgreSQL reclaims them itself when their pid is gone, but not when the
+ * pid still answers: a killed server not yet reaped by its parent (a zombie), or a pid
+ * reused by another program.
+ */
+export function removeStaleLockFiles(pgdata: string): void {
   fs.rmSync(path.join(pgdata, 'postmaster.pid'), { force: true });
+  for (const name of fs.readdirSync(pgdata)) {
+    if (/^\.s\.PGSQL\.\d+\.lock$/.test(name)) fs.rmSync(path.join(pgdata, name), { force: true });
+  }
 }
 
 function processAlive(pid: number): boolean {

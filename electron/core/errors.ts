@@ -64,7 +64,8 @@ const SQLSTATE_CODES: Record<string, ErrorCode> = {
 };
 
 export function sqlState(e: unknown): string | undefined {
-  if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string') {
+  // A server's error carries a severity; a system error's code may look like a SQLSTATE (EPIPE).
+  if (e && typeof e === 'object' && 'severity' in e && 'code' in e && typeof (e as { code: unknown }).code === 'string') {
     const code = (e as { code: string }).code;
     return /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
   }
@@ -78,8 +79,9 @@ export function toEmilyError(e: unknown, context?: string): EmilyError {
   const detail = e instanceof Error ? e.message : String(e);
   const message = context ? `${context}: ${detail}` : detail;
   if (state) return new EmilyError(SQLSTATE_CODES[state] ?? 'DATABASE_ERROR', message, { cause: e });
-  const sysCode = e && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : '';
-  if (sysCode === 'ECONNREFUSED' || sysCode === 'ECONNRESET') {
+  const sys = e && typeof e === 'object' ? (e as { code?: unknown; syscall?: unknown }) : {};
+  // A refused or broken connection to the server (ENOENT: its socket file is gone).
+  if (sys.code === 'ECONNREFUSED' || sys.code === 'ECONNRESET' || sys.code === 'EPIPE' || (sys.code === 'ENOENT' && sys.syscall === 'connect')) {
     return new EmilyError('CLUSTER_UNAVAILABLE', message, { cause: e });
   }
   return new EmilyError('INTERNAL', message, { cause: e });

@@ -62,6 +62,18 @@ describe('user pools under a global connection budget', () => {
     }
   });
 
+  it("reaches the embedded server through its socket in the data folder, still as the user's role with a password", async () => {
+    const u = await t.user('socket');
+    const admin = t.emily.cluster.admin();
+    expect(admin.socketDir).toBe(t.emily.cluster.layout.pgdata);
+    const who = await t.emily.withUser(u.id, async (c) => (await c.query('SELECT inet_server_addr() AS addr, current_user AS role')).rows[0]);
+    expect(who).toEqual({ addr: null, role: u.roleName }); // no server address: not TCP
+    const pg = (await import('pg')).default;
+    const wrong = new pg.Client({ host: admin.socketDir, port: admin.port, user: u.roleName, password: 'not-the-password', database: u.dbName });
+    await expect(wrong.connect()).rejects.toThrow(/password authentication failed/);
+    await wrong.end().catch(() => undefined);
+  });
+
   it('rolls back withUserTransaction when the callback fails', async () => {
     const u = await t.user('tx');
     await expect(

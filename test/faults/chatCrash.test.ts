@@ -64,7 +64,7 @@ describe('SIGKILL in the middle of chat turns', () => {
       for (const x of acks(b)) sent.set(x.turn, model.reply(x.turn));
       expect(acked.map((x) => x.turn)).toEqual([1, 2, 4]);
       expect(fs.existsSync(path.join(pgdata, 'postmaster.pid'))).toBe(true);
-      expect(readPostmaster(pgdata)?.alive).toBe(false); // a stale pid file, as after a power cut
+      expect(readPostmaster(pgdata)?.isPostgres).toBe(false); // a stale pid file, as after a power cut (its pid gone or a zombie)
 
       // 3. The next worker finds the stale pid file, starts the server afresh (crash recovery),
       //    and is killed at a random instant a few turns in.

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedCluster } from '../../electron/cluster/cluster.js';
+import { freePort } from '../../electron/cluster/freePort.js';
 import { readPostmaster } from '../../electron/cluster/postmaster.js';
 import { withAdminClient } from '../../electron/databases/adminClient.js';
 import { disposeHome, newHome } from './support/processes.js';
@@ -27,15 +28,19 @@ async function stoppedCluster(): Promise<{ home: string; pgdata: string }> {
 }
 
 describe('starting over what a crash or a mishap left behind', () => {
-  it('starts over a stale postmaster.pid whose pid now belongs to another program (as after a reboot)', async () => {
+  it('starts over a stale postmaster.pid and socket lock whose pid now belongs to another program (as after a reboot)', async () => {
     const { home, pgdata } = await stoppedCluster();
     const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const port = await freePort();
     try {
-      fs.writeFileSync(path.join(pgdata, 'postmaster.pid'), `${other.pid}\n${pgdata}\n1700000000\n5999\n\n127.0.0.1\n  1234   5678\nready   \n`);
-      const cluster = new EmbeddedCluster({ home });
+      fs.writeFileSync(path.join(pgdata, 'postmaster.pid'), `${other.pid}\n${pgdata}\n1700000000\n${port}\n${pgdata}\n127.0.0.1\n  1234   5678\nready   \n`);
+      fs.writeFileSync(path.join(pgdata, `.s.PGSQL.${port}.lock`), `${other.pid}\n${pgdata}\n1700000000\n${port}\n${pgdata}\n`);
+      // The same port, as when the supervisor revives a killed server.
+      const cluster = new EmbeddedCluster({ home, port });
       expect((await cluster.start()).attached).toBe(false);
       await withAdminClient(cluster.admin(), 'postgres', (c) => c.query('SELECT 1'));
       expect(readPostmaster(pgdata)!.pid).not.toBe(other.pid);
+      expect(cluster.admin().socketDir).toBe(pgdata);
       await cluster.stop();
     } finally {
       other.kill('SIGKILL');

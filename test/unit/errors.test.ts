@@ -1,12 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { EmilyError, toEmilyError, toWireError } from '../../electron/core/errors.js';
+import { EmilyError, sqlState, toEmilyError, toWireError } from '../../electron/core/errors.js';
 
 describe('error mapping', () => {
   it('maps PostgreSQL errors by SQLSTATE, not by message', () => {
-    const pgErr = Object.assign(new Error('whatever text'), { code: '23505' });
-    expect(toEmilyError(pgErr).code).toBe('CONFLICT');
-    expect(toEmilyError(Object.assign(new Error('x'), { code: '42501' })).code).toBe('FORBIDDEN');
-    expect(toEmilyError(Object.assign(new Error('duplicate key'), { code: 'XX000' })).code).toBe('DATABASE_ERROR');
+    const server = (message: string, code: string) => Object.assign(new Error(message), { code, severity: 'ERROR' });
+    expect(toEmilyError(server('whatever text', '23505')).code).toBe('CONFLICT');
+    expect(toEmilyError(server('x', '42501')).code).toBe('FORBIDDEN');
+    expect(toEmilyError(server('duplicate key', 'XX000')).code).toBe('DATABASE_ERROR');
+    expect(sqlState(server('x', '57P01'))).toBe('57P01');
+  });
+
+  it('does not take a system error whose code looks like a SQLSTATE for a server error', () => {
+    const sys = Object.assign(new Error('write EPIPE'), { code: 'EPIPE', errno: -32, syscall: 'write' });
+    expect(sqlState(sys)).toBeUndefined();
+    expect(toEmilyError(sys).code).toBe('CLUSTER_UNAVAILABLE');
+    // A missing socket file is a server that is not running, like a refused TCP connection.
+    expect(toEmilyError(Object.assign(new Error('connect ENOENT /home/ana/.config/Emily/pgdata/.s.PGSQL.5433'), { code: 'ENOENT', syscall: 'connect' })).code).toBe('CLUSTER_UNAVAILABLE');
+    expect(toEmilyError(Object.assign(new Error("ENOENT: no such file or directory, open 'x.dump'"), { code: 'ENOENT', syscall: 'open' })).code).toBe('INTERNAL');
   });
 
   it('maps refused connections to CLUSTER_UNAVAILABLE and keeps the cause', () => {

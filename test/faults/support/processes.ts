@@ -129,11 +129,21 @@ export async function until(what: string, cond: () => boolean | Promise<boolean>
 export async function killPostmaster(pgdata: string): Promise<number> {
   const pm = readPostmaster(pgdata);
   if (!pm?.alive) throw new Error('no live postmaster to kill');
+  const victims = serverProcesses(pgdata);
   process.kill(pm.pid, 'SIGKILL');
-  await until('the postmaster to die', () => !readPostmaster(pgdata)?.alive);
-  // Its backends notice the postmaster's death and exit; wait for them so a restart finds no shared memory in use.
-  await until('the orphaned backends to exit', () => serverProcesses(pgdata).length === 0);
+  // Its backends notice the postmaster's death and exit. Wait for these very processes: a
+  // supervisor may already have started a new server in the folder.
+  await until('the postmaster and its orphaned backends to exit', () => victims.every((pid) => !running(pid)));
   return pm.pid;
+}
+
+/** Alive and not a zombie waiting to be reaped (a killed postmaster's parent is init, which may take its time). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /s.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** Processes of the server of a data folder (postmaster and backends run with it as their cwd). */
