@@ -7,6 +7,7 @@ import { serverSecretStore } from '../../secrets/secretStore.js';
 import { Emily } from '../../core/emily.js';
 import { EmilyError } from '../../core/errors.js';
 import { startBrowserServer } from '../../server/browserServer.js';
+import { guardOutboundConnections } from '../../server/outboundGuard.js';
 import { MULTI_USER_BUDGET, startMultiUserServer } from '../../server/multiUserServer.js';
 import { rendererDist } from '../../server/rendererDir.js';
 import { emit } from '../output.js';
@@ -82,6 +83,8 @@ export function registerServe(program: Command, run: Runner): void {
 
 async function serveMultiUser(opts: ServeOptions, rendererDir: string): Promise<void> {
   const signup = opts.signup !== false && process.env.EMILY_SIGNUP !== '0';
+  // Accounts name the model servers this process connects to: none on its own machine or network.
+  if (!opts.allowPrivateModelUrls) guardOutboundConnections();
   // Many accounts share one PostgreSQL server: at most 60 connections for all user pools.
   const emily = await Emily.open({ budget: MULTI_USER_BUDGET });
   // The same key store for the settings the accounts save and the services that use them.
