@@ -60,29 +60,20 @@ export async function benchRetrieval(opts: { l3?: number; l4?: number; queries?:
     const exactTop10 = `SELECT memory_id, embedding::${full} <=> $1::${full} AS d FROM memory_embeddings WHERE model_idx = ${model.idx} ORDER BY embedding::${full} <=> $1::${full} LIMIT 10`;
     return emily.withUser(user.id, async (c) => {
       // Each kind of query is timed in its own pass: the exact search reads every vector, and
-      // run in between it would leave the next retrieval with cold CPU caches.
-      const timed = async (run: (i: number) => Promise<unknown>): Promise<number[]> => {
+      // run in between it would leave the next retrieval with cold CPU caches. The first 30
+      // queries warm the caches; `around` runs untimed before and after each query.
+      const timed = async (run: (i: number) => Promise<unknown>, around?: { before: () => Promise<unknown>; after: () => Promise<unknown> }): Promise<number[]> => {
         const times: number[] = [];
-        for (let i = 0; i < 30; i++) await run(i); // warm the caches first
-        for (let i = 0; i < queries.length; i++) {
+        for (let i = -30; i < queries.length; i++) {
+          const q = (i + queries.length) % queries.length;
+          await around?.before();
           const t = process.hrtime.bigint();
-          await run(i);
-          times.push(elapsedMs(t));
+          await run(q);
+          if (i >= 0) times.push(elapsedMs(t));
+          await around?.after();
         }
         return times;
       };
-      progress('timing retrieval');
-      // Retrieval runs in a transaction of its own, as recall() runs it (BEGIN/COMMIT untimed);
-      // the first 30 queries warm the caches.
-      const hybrid: number[] = [];
-      for (let i = -30; i < queries.length; i++) {
-        const q = Math.abs(i) % queries.length;
-        await c.query('BEGIN');
-        const t = process.hrtime.bigint();
-        await retrieve(c, { model, vector: vectors[q]!, words: words[q]!, params, k: params.retrieval.k });
-        if (i >= 0) hybrid.push(elapsedMs(t));
-        await c.query('COMMIT');
-      }
       const inTransaction = async <T>(fn: () => Promise<T>): Promise<T> => {
         await c.query('BEGIN');
         try {
@@ -91,6 +82,12 @@ export async function benchRetrieval(opts: { l3?: number; l4?: number; queries?:
           await c.query('COMMIT');
         }
       };
+      progress('timing retrieval');
+      // Retrieval runs in a transaction of its own, as recall() runs it.
+      const hybrid = await timed((i) => retrieve(c, { model, vector: vectors[i]!, words: words[i]!, params, k: params.retrieval.k }), {
+        before: () => c.query('BEGIN'),
+        after: () => c.query('COMMIT'),
+      });
       const approx: { memory_id: string; d: number }[][] = [];
       const vectorOnly = await inTransaction(async () => {
         await c.query("SELECT set_config('hnsw.ef_search', $1, true)", [String(ef)]);

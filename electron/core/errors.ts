@@ -79,12 +79,18 @@ export function toEmilyError(e: unknown, context?: string): EmilyError {
   const detail = e instanceof Error ? e.message : String(e);
   const message = context ? `${context}: ${detail}` : detail;
   if (state) return new EmilyError(SQLSTATE_CODES[state] ?? 'DATABASE_ERROR', message, { cause: e });
-  const sys = e && typeof e === 'object' ? (e as { code?: unknown; syscall?: unknown }) : {};
-  // A refused or broken connection to the server (ENOENT: its socket file is gone).
-  if (sys.code === 'ECONNREFUSED' || sys.code === 'ECONNRESET' || sys.code === 'EPIPE' || (sys.code === 'ENOENT' && sys.syscall === 'connect')) {
-    return new EmilyError('CLUSTER_UNAVAILABLE', message, { cause: e });
-  }
+  if (connectionFailure(e)) return new EmilyError('CLUSTER_UNAVAILABLE', message, { cause: e });
   return new EmilyError('INTERNAL', message, { cause: e });
+}
+
+/**
+ * A system error of a connection that could not be made or broke: refused, reset, or a
+ * write to a peer that is gone (EPIPE; over a Unix-domain socket a terminated backend shows
+ * this before its goodbye is read), or a socket file that is not there (ENOENT on connect).
+ */
+export function connectionFailure(e: unknown): boolean {
+  const sys = e && typeof e === 'object' ? (e as { code?: unknown; syscall?: unknown }) : {};
+  return ['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOTCONN', 'EPIPE'].includes(String(sys.code)) || (sys.code === 'ENOENT' && sys.syscall === 'connect');
 }
 
 /** The shape every transport puts on the wire. */

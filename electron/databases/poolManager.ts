@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { EmilyError, sqlState, toEmilyError } from '../core/errors.js';
+import { connectionFailure, EmilyError, sqlState, toEmilyError } from '../core/errors.js';
 import { ConnectionBudget } from './connectionBudget.js';
 
 export interface PoolTarget {
@@ -172,7 +172,7 @@ export class PoolManager {
       const state = sqlState(e);
       if (state && !LOST_STATES.test(state)) throw e;
       broken = e instanceof Error ? e : new Error(String(e));
-      if (!state && queryable(client) && !socketLost(e)) throw e;
+      if (!state && queryable(client) && !connectionFailure(e)) throw e;
       const lost = new EmilyError('CLUSTER_UNAVAILABLE', `the connection to the database server was lost (${broken.message}); try again in a moment`, { cause: e });
       throw reused && conn.statements === statementsBefore ? new StaleConnection(lost) : lost;
     } finally {
@@ -299,15 +299,6 @@ class StaleConnection extends Error {
 const LOST_STATES = /^(08...|57P0[123])$/;
 
 /** Whether pg still considers the connection alive (the flags pg-pool itself reads on release). */
-/**
- * The connection's socket failed under a statement. Over a Unix-domain socket, writing to a
- * backend that was terminated fails with EPIPE before the server's goodbye (57P01) is read.
- */
-function socketLost(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException | null)?.code;
-  return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ENOTCONN';
-}
-
 function queryable(client: pg.PoolClient): boolean {
   const c = client as unknown as { _queryable?: boolean; _ending?: boolean };
   return c._queryable !== false && !c._ending;
