@@ -11,6 +11,9 @@ import { homeLayout, type HomeLayout } from '../core/paths.js';
 import { hasPgvector, locateBinaries, type PostgresBinaries } from './binaries.js';
 import { freePort, portInUse } from './freePort.js';
 import { readPostmaster, removeStaleLockFiles } from './postmaster.js';
+import { confString } from './confString.js';
+import { HBA_FILE, hbaRules } from './hba.js';
+import { sharedBuffersMb } from './memorySettings.js';
 import { liveSocketDir, socketDirFor, socketDirSetting } from './localSocket.js';
 import { loadOrCreateSecrets, type ClusterSecrets } from './secrets.js';
 import { chownForServer, serverUser, type ServerUser } from './serverUser.js';
@@ -209,7 +212,9 @@ export class EmbeddedCluster {
       "listen_addresses = '127.0.0.1'",
       socketDirSetting(socketDirFor(this.layout.pgdata)),
       `max_connections = ${this.opts.maxConnections ?? 100}`,
+      `shared_buffers = '${sharedBuffersMb()}MB'`,
       "password_encryption = 'scram-sha-256'",
+      `hba_file = ${confString(path.join(this.layout.pgdata, HBA_FILE))}`,
       // "emily move" copies a user's database to another server by logical replication.
       'wal_level = logical',
       'max_replication_slots = 10',
@@ -219,9 +224,15 @@ export class EmbeddedCluster {
       "log_line_prefix = '%m [%p] '",
       '',
     ].join('\n');
-    const file = path.join(this.layout.pgdata, 'emily.conf');
-    if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== conf) {
-      fs.writeFileSync(file, conf, { mode: 0o600 });
+    // The rules first: a server started in between must find the file emily.conf names.
+    this.writeOwnFile(HBA_FILE, hbaRules());
+    this.writeOwnFile('emily.conf', conf);
+  }
+
+  private writeOwnFile(name: string, text: string): void {
+    const file = path.join(this.layout.pgdata, name);
+    if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) {
+      fs.writeFileSync(file, text, { mode: 0o600 });
       chownForServer(file, this.user);
     }
   }

@@ -1,3 +1,4 @@
+import { rolePassword } from '../../electron/cluster/secrets.js';
 import { describe, expect, it } from 'vitest';
 import { withAdminClient } from '../../electron/databases/adminClient.js';
 import { UserDatabases } from '../../electron/databases/userDatabases.js';
@@ -72,6 +73,23 @@ describe('user pools under a global connection budget', () => {
     const wrong = new pg.Client({ host: admin.socketDir, port: admin.port, user: u.roleName, password: 'not-the-password', database: u.dbName });
     await expect(wrong.connect()).rejects.toThrow(/password authentication failed/);
     await wrong.end().catch(() => undefined);
+  });
+
+  it('asks for the password itself over the private socket and for SCRAM over TCP', async () => {
+    const u = await t.user('auth methods');
+    const admin = t.emily.cluster.admin();
+    const pg = (await import('pg')).default;
+    const password = rolePassword(t.emily.cluster.secrets, u.roleName);
+    const authRequests = async (host: string) => {
+      const c = new pg.Client({ host, port: admin.port, user: u.roleName, password, database: u.dbName });
+      const seen: string[] = [];
+      (c as unknown as { connection: NodeJS.EventEmitter }).connection.on('message', (m: { name: string }) => seen.push(m.name));
+      await c.connect();
+      await c.end();
+      return seen.filter((n) => n.startsWith('authentication'));
+    };
+    expect(await authRequests(admin.socketDir!)).toEqual(['authenticationCleartextPassword', 'authenticationOk']);
+    expect(await authRequests(admin.host)).toEqual(['authenticationSASL', 'authenticationSASLContinue', 'authenticationSASLFinal', 'authenticationOk']);
   });
 
   it('rolls back withUserTransaction when the callback fails', async () => {
