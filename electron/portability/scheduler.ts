@@ -15,6 +15,10 @@ export interface DueBackupsReport {
  * and at start): every ready profile without a scheduled backup in the last day gets one,
  * then its scheduled backups are pruned by the retention policy. Manual backups are never
  * pruned. One profile's failure does not stop the others.
+ *
+ * A new profile's first scheduled backup comes a day after it was made, like every later
+ * one: a copy of a profile minutes old holds next to nothing, and a server where many
+ * accounts were just made would otherwise dump them all at once while they are in use.
  */
 export async function runDueBackups(emily: Emily, now: Date = new Date(), opts: LongRunning & { policy?: RetentionPolicy } = {}): Promise<DueBackupsReport> {
   const progress = reporter(opts.onProgress);
@@ -27,7 +31,7 @@ export async function runDueBackups(emily: Emily, now: Date = new Date(), opts: 
     try {
       const scheduled = () => listBackups(emily, { userId: user.id }).filter((b) => b.kind === 'scheduled');
       const last = scheduled()[0];
-      if (isDue(last?.createdAt, now)) report.backedUp.push((await createBackup(emily, user.id, { kind: 'scheduled', now, signal: opts.signal })).id);
+      if (isDue(last?.createdAt ?? user.createdAt, now)) report.backedUp.push((await createBackup(emily, user.id, { kind: 'scheduled', now, signal: opts.signal })).id);
       for (const b of planRetention(scheduled(), opts.policy ?? DEFAULT_RETENTION).remove) {
         removeBackup(b);
         report.pruned.push(b.id);

@@ -115,10 +115,22 @@ describe('backups', () => {
 });
 
 describe('scheduled backups', () => {
+  it("makes a new profile's first scheduled backup a day after the profile was made", async () => {
+    const u = await createUser(emily, 'Newcomer');
+    const made = u.createdAt.getTime();
+    const mine = (r: { backedUp: string[] }) => r.backedUp.filter((id) => listBackups(emily, { userId: u.id }).some((b) => b.id === id));
+    expect(mine(await runDueBackups(emily, new Date(made + 3600_000)))).toEqual([]);
+    expect(listBackups(emily, { userId: u.id })).toEqual([]);
+    expect(mine(await runDueBackups(emily, new Date(made + 86400_000)))).toHaveLength(1);
+    await deleteProfile(emily, u.id, { withBackups: true });
+  });
+
   it('runs daily per profile and keeps 7 daily + 4 weekly scheduled backups; manual ones stay', async () => {
     for (const u of await emily.catalog.list()) await deleteProfile(emily, u.id, { withBackups: true });
     const u = await createUser(emily, 'Scheduled');
     const manual = await createBackup(emily, u.id, { now: new Date('2026-01-01T12:00:00Z') });
+    // Fixed dates before the profile was made: to the schedule that is a clock set back, so
+    // the first backup is due at once (the test above covers a profile's first day).
     const start = Date.UTC(2026, 0, 1, 3);
     const first = await runDueBackups(emily, new Date(start));
     expect(first.backedUp).toHaveLength(1);
