@@ -5,7 +5,7 @@ import {
   learnFromExchange,
   MAX_QUERY_CHARS,
   MAX_TURN_CHARS,
-  recall,
+  recallInContext,
   resolveEmbedder,
   WorkingMemories,
   type Embedder,
@@ -114,11 +114,11 @@ export class ChatEngine {
 
       const wm = await this.workingMemories.get(door, userId);
       const embedder = this.o.embedderFor ? await this.o.embedderFor(userId, door) : await resolveEmbedder(door, userId);
-      const recalled = await recall(door, userId, text.slice(0, MAX_QUERY_CHARS), { k: 8, embedder, workingMemory: wm });
+      const recalled = await recallInContext(door, userId, text.slice(0, MAX_QUERY_CHARS), { k: 8, embedder, workingMemory: wm });
       return { ...stored, tStored, wm, embedder, recalled };
     });
     const { conversationId, userTurnId, identity, history, tStored, wm, embedder, recalled } = before;
-    const memories = recalled.results.filter((r) => !(r.tier === 'L4' && r.id === userTurnId));
+    const memories = recalled.response.results.filter((r) => !(r.tier === 'L4' && r.id === userTurnId));
     events.memories?.(memories);
     const tRecalled = performance.now();
 
@@ -173,7 +173,8 @@ export class ChatEngine {
           assistantMeta: { mode, model: mode === 'model' ? model?.id ?? null : null, ...(error ? { error } : {}), ...(reason ? { reason } : {}) },
           usedMemories: mode === 'model' ? used : [],
         },
-        { embedder },
+        // The learning transaction reuses the model and framework the recall read moments ago.
+        { embedder, known: { model: recalled.model, framework: recalled.framework } },
       ));
     } catch (e) {
       const err = toEmilyError(e);

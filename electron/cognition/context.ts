@@ -4,6 +4,7 @@ import { HashEmbedder } from '../embeddings/hashEmbedder.js';
 import { ensureModel, embedderDimensions, type EmbeddingModel } from '../embeddings/registry.js';
 import type { Embedder } from '../embeddings/types.js';
 import { RulesExtractor, type CandidateExtractor } from './extractor.js';
+import type { Framework } from './framework.js';
 
 /** What cognition needs of the core: the one door to a user's data. */
 export type UserDoor = Pick<Emily, 'withUser' | 'withUserTransaction'>;
@@ -13,6 +14,11 @@ export interface CognitionOptions {
   embedder?: Embedder;
   /** Candidate extraction; deterministic rules when omitted. */
   extractor?: CandidateExtractor;
+  /**
+   * What the caller already looked up in this turn (a chat turn's recall): the embedder's
+   * model (ignored if it is another model's) and the active framework.
+   */
+  known?: { model?: EmbeddingModel; framework?: Framework };
 }
 
 export const defaultEmbedder: Embedder = new HashEmbedder();

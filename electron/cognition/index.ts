@@ -10,7 +10,7 @@ export { learnFromExchange, type ExchangeInput, type LearnResult } from './learn
 export type { CandidateDecision, EdgeKind } from './promotion.js';
 export type { FollowUpResult, Feedback } from './outcomes.js';
 export { giveFeedback, type FeedbackInput, type FeedbackResult } from './feedback.js';
-export { recall, retrieve, type Provenance, type RecallOptions, type RecallResponse, type RecallResult, type ScoreComponents } from './retrieval.js';
+export { recall, recallInContext, retrieve, type Provenance, type RecallOptions, type RecallResponse, type RecallResult, type ScoreComponents } from './retrieval.js';
 export { recordUses, type UseInput } from './uses.js';
 export { WorkingMemories, WorkingMemory, type WorkingItem, type WorkingMemoryOptions, type WorkingTurn } from './workingMemory.js';
 export { archiveMemory, deleteMemory, editMemory, getMemory, listMemories, pinMemory, tierBalance, type ListOptions, type ListResult } from './manage.js';

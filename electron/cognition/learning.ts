@@ -66,13 +66,13 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
 
   const candidates: Candidate[] = await extractor.extract({ userText, assistantText });
   const texts = [userText.slice(0, 4000), ...candidates.map((c) => c.content)];
-  const model = await modelFor(door, userId, embedder);
+  const model = opts.known?.model?.id === embedder.id ? opts.known.model : await modelFor(door, userId, embedder);
   const vectors = await embedder.embed(texts);
   const userVector = toVectorLiteral(vectors[0]!);
 
   try {
     return await door.withUserTransaction(userId, async (client) => {
-      const params = (await loadFramework(client)).params;
+      const params = (opts.known?.framework ?? (await loadFramework(client))).params;
       const convId = conversationId ?? (await newConversation(client, userText, source));
       if (conversationId !== undefined) {
         const c = await client.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [conversationId]);

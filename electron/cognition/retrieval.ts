@@ -5,7 +5,7 @@ import { STOPWORDS } from '../embeddings/lexicon.js';
 import type { EmbeddingModel } from '../embeddings/registry.js';
 import { defaultEmbedder, modelFor, type UserDoor } from './context.js';
 import type { Embedder } from '../embeddings/types.js';
-import { ecgl, loadFramework, type FrameworkParams } from './framework.js';
+import { ecgl, loadFramework, type Framework, type FrameworkParams } from './framework.js';
 import { fetchCandidates, fetchProvenance, type CandidateRow } from './retrievalSql.js';
 import { cleanText, MAX_QUERY_CHARS } from './text.js';
 import { recordUses } from './uses.js';
@@ -60,6 +60,8 @@ export interface RecallResponse {
 export interface RecallOptions {
   k?: number;
   embedder?: Embedder;
+  /** The embedder's model as the caller already looked it up (ignored if it is another model's). */
+  known?: { model?: EmbeddingModel };
   /** A query already embedded with the embedder's model (its dimensions are checked). */
   queryVector?: ArrayLike<number>;
   workingMemory?: WorkingMemory;
@@ -79,11 +81,19 @@ export function queryWords(q: string): string[] {
 
 /** Attention: candidates from HNSW and full-text, one hop, reranked under the framework's weights. */
 export async function recall(door: UserDoor, userId: string, query: unknown, opts: RecallOptions = {}): Promise<RecallResponse> {
+  return (await recallInContext(door, userId, query, opts)).response;
+}
+
+/**
+ * recall, also answering the embedding model and framework it used, so that the rest of a
+ * chat turn need not look them up again.
+ */
+export async function recallInContext(door: UserDoor, userId: string, query: unknown, opts: RecallOptions = {}): Promise<{ response: RecallResponse; model: EmbeddingModel; framework: Framework }> {
   const q = cleanText(query, 'the query', MAX_QUERY_CHARS);
   const k = opts.k ?? 8;
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new EmilyError('BAD_INPUT', 'k must be a whole number from 1 to 100');
   const embedder = opts.embedder ?? defaultEmbedder;
-  const model = await modelFor(door, userId, embedder);
+  const model = opts.known?.model?.id === embedder.id ? opts.known.model : await modelFor(door, userId, embedder);
   const raw = opts.queryVector ?? (await embedder.embed([q]))[0]!;
   const vector = vectorParam(model, raw);
   try {
@@ -95,7 +105,7 @@ export async function recall(door: UserDoor, userId: string, query: unknown, opt
         await recordUses(client, opts.record.turnId, l3.map((r) => ({ memoryId: r.id, score: { ...r.components, total: r.score } })));
       }
       opts.workingMemory?.activate(results.filter((r) => r.tier === 'L3').map((r) => ({ memoryId: r.id, content: r.content })));
-      return { query: q, model: model.id, framework: fw.version, results };
+      return { response: { query: q, model: model.id, framework: fw.version, results }, model, framework: fw };
     });
   } catch (e) {
     throw toEmilyError(e, 'recall failed');
