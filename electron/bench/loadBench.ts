@@ -48,6 +48,9 @@ export interface LoadBenchResult {
   new_connections: number;
   connect_p50_ms: number;
   provision_s: number;
+  /** Busy CPU time of the whole machine (all processes, PostgreSQL's included) per request, and Emily's own share of it. */
+  cpu_ms_per_request: number;
+  node_cpu_ms_per_request: number;
   /** The machine's 1-minute load average before and after the measured run (it is shared). */
   load_avg_before: number;
   load_avg_after: number;
@@ -71,7 +74,9 @@ const QUERIES = ['what do I drink in the evening', 'where does my sister live', 
  */
 export async function benchLoad(opts: LoadBenchOptions = {}): Promise<LoadBenchResult> {
   const users = opts.users ?? 600;
-  const concurrency = opts.concurrency ?? 16;
+  // Closed-loop clients: twice the cores keeps every core busy with about one request
+  // waiting behind it. Far more only measures the length of the queue.
+  const concurrency = opts.concurrency ?? 2 * os.cpus().length;
   const seconds = opts.seconds ?? 30;
   // Below 60: a closed connection's backend lingers in pg_stat_activity for a moment after
   // its budget slot is handed to the next one, so the server briefly counts a few more.
@@ -120,6 +125,7 @@ export async function benchLoad(opts: LoadBenchOptions = {}): Promise<LoadBenchR
       emily.users.pools.budget.connects = connects;
       const sampler = startSampler(emily);
       const loadBefore = os.loadavg()[0]!;
+      const cpuBefore = { machine: busyCpuMs(), node: process.cpuUsage() };
       const all: number[] = [];
       const chatMs: number[] = [];
       const recallMs: number[] = [];
@@ -151,6 +157,8 @@ export async function benchLoad(opts: LoadBenchOptions = {}): Promise<LoadBenchR
       };
       await Promise.all(Array.from({ length: concurrency }, client));
       const elapsedS = (Date.now() - started) / 1000;
+      const nodeCpu = process.cpuUsage(cpuBefore.node);
+      const machineCpuMs = busyCpuMs() - cpuBefore.machine;
       const peaks = await sampler.stop();
       emily.users.pools.budget.connects = undefined;
       return {
@@ -175,6 +183,8 @@ export async function benchLoad(opts: LoadBenchOptions = {}): Promise<LoadBenchR
         new_connections: connects.length,
         connect_p50_ms: percentile(connects, 50),
         provision_s: round(provisionS, 1),
+        cpu_ms_per_request: round(machineCpuMs / Math.max(1, all.length + errors), 1),
+        node_cpu_ms_per_request: round((nodeCpu.user + nodeCpu.system) / 1000 / Math.max(1, all.length + errors), 1),
         load_avg_before: round(loadBefore),
         load_avg_after: round(os.loadavg()[0]!),
         cpus: os.cpus().length,
@@ -186,6 +196,11 @@ export async function benchLoad(opts: LoadBenchOptions = {}): Promise<LoadBenchR
       await chat.settle();
     }
   });
+}
+
+/** CPU time all cores have spent busy since boot (ms). */
+function busyCpuMs(): number {
+  return os.cpus().reduce((n, c) => n + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
 }
 
 function post(agent: http.Agent, port: number, token: string, method: string, input: unknown): Promise<{ status: number; body: unknown }> {

@@ -43,13 +43,13 @@ export function registerBench(program: Command, run: Runner): Command {
     .command('load')
     .description('server mode under load: N accounts, M concurrent HTTP clients doing chat turns (instant model) and memory searches')
     .option('--users <n>', 'accounts (each its own database and role)', '600')
-    .option('--concurrency <n>', 'concurrent clients', '16')
+    .option('--concurrency <n>', 'concurrent clients (default: twice the CPU cores, a server kept busy rather than flooded)')
     .option('--seconds <n>', 'how long to drive the load', '30')
     .option('--requests <n>', 'stop after this many requests instead')
     .option('--budget <n>', 'server connections all user pools may hold', '56')
     .option('--no-background', 'without the background job runner that server mode runs')
     .option('--json', 'print JSON')
-    .action(benchAction(run, (opts: { json?: boolean; users: string; concurrency: string; seconds: string; requests?: string; budget: string; background: boolean }) => benchLoad({ users: positive(opts.users, '--users'), concurrency: positive(opts.concurrency, '--concurrency'), seconds: positive(opts.seconds, '--seconds'), requests: opts.requests === undefined ? undefined : positive(opts.requests, '--requests'), budget: positive(opts.budget, '--budget'), background: opts.background })));
+    .action(benchAction(run, (opts: { json?: boolean; users: string; concurrency?: string; seconds: string; requests?: string; budget: string; background: boolean }) => benchLoad({ users: positive(opts.users, '--users'), concurrency: opts.concurrency === undefined ? undefined : positive(opts.concurrency, '--concurrency'), seconds: positive(opts.seconds, '--seconds'), requests: opts.requests === undefined ? undefined : positive(opts.requests, '--requests'), budget: positive(opts.budget, '--budget'), background: opts.background })));
   return bench;
 }
 
