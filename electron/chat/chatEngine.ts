@@ -18,8 +18,8 @@ import { cleanText, positiveId } from '../cognition/text.js';
 import { EmilyError, toEmilyError, toWireError, type WireError } from '../core/errors.js';
 import type { LanguageModel } from '../providers/llm/types.js';
 import { buildContext } from './contextPackage.js';
-import { loadIdentity } from './identity.js';
 import { answerFromMemory, type MemoryAnswerReason } from './memoryAnswer.js';
+import { storeUserTurn } from './userTurn.js';
 
 export interface TurnInput {
   conversationId?: number;
@@ -94,21 +94,7 @@ export class ChatEngine {
 
     // Everything before the model runs on one held connection (see withHeldDoor).
     const before = await withHeldDoor(this.door, userId, async (door) => {
-      const stored = await door.withUserTransaction(userId, async (c) => {
-        let conv = requested;
-        if (conv === undefined) {
-          conv = Number((await c.query<{ id: string }>('INSERT INTO conversations (title) VALUES ($1) RETURNING id', [titleFrom(text)])).rows[0]!.id);
-        } else {
-          const u = await c.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [conv]);
-          if (!u.rowCount) throw new EmilyError('NOT_FOUND', `conversation ${conv} does not exist (it may have been deleted); start a new one`);
-        }
-        const prior = await c.query<{ role: 'user' | 'assistant'; content: string }>(
-          "SELECT role, content FROM (SELECT id, role, content FROM turns WHERE conversation_id = $1 AND role <> 'system' ORDER BY id DESC LIMIT $2) t ORDER BY id",
-          [conv, this.o.historyTurns ?? 20],
-        );
-        const turn = await c.query<{ id: string }>("INSERT INTO turns (conversation_id, role, content, source) VALUES ($1, 'user', $2, 'chat') RETURNING id", [conv, text]);
-        return { conversationId: conv, userTurnId: Number(turn.rows[0]!.id), identity: await loadIdentity(c), history: prior.rows };
-      });
+      const stored = await storeUserTurn(door, userId, { conversationId: requested, text, title: titleFrom(text), historyTurns: this.o.historyTurns ?? 20 });
       events.started?.({ conversationId: stored.conversationId, userTurnId: stored.userTurnId });
       const tStored = performance.now();
 

@@ -214,6 +214,10 @@ export class EmbeddedCluster {
       `max_connections = ${this.opts.maxConnections ?? 100}`,
       `shared_buffers = '${sharedBuffersMb()}MB'`,
       "password_encryption = 'scram-sha-256'",
+      // The launcher visits each database once per naptime, starting a worker (a new
+      // backend) every naptime/N: with 600 small, mostly idle user databases the default
+      // minute meant ten a second.
+      "autovacuum_naptime = '5min'",
       `hba_file = ${confString(path.join(this.layout.pgdata, HBA_FILE))}`,
       // "emily move" copies a user's database to another server by logical replication.
       'wal_level = logical',
