@@ -74,11 +74,15 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
     return await door.withUserTransaction(userId, async (client) => {
       const params = (opts.known?.framework ?? (await loadFramework(client))).params;
       const convId = conversationId ?? (await newConversation(client, userText, source));
-      if (conversationId !== undefined) {
-        const c = await client.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [conversationId]);
-        if (!c.rowCount) throw new EmilyError('NOT_FOUND', `there is no conversation ${conversationId}; start a new one by leaving the id out`);
+      // The turns are marked consolidated as they are written or found: this transaction is
+      // their learning, and nothing is visible to others before it commits.
+      let userTurnId: number;
+      if (input.userTurnId === undefined) {
+        await touchConversation(client, conversationId);
+        userTurnId = await insertTurn(client, convId, 'user', userText, source, input.userSourceId);
+      } else {
+        userTurnId = await claimUserTurn(client, convId, input.userTurnId);
       }
-      const userTurnId = input.userTurnId === undefined ? await insertTurn(client, convId, 'user', userText, source, input.userSourceId) : await existingUserTurn(client, convId, input.userTurnId);
       const followUp = await processFollowUp(client, { conversationId: convId, userTurnId, userText, userVector, model, params });
       const assistantTurnId = assistantText
         ? await insertTurn(client, convId, 'assistant', assistantText, source, input.assistantSourceId, { cut: input.assistantCut, meta: input.assistantMeta })
@@ -91,7 +95,6 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
         turnIds: [userTurnId],
         source: input.memorySource ?? (source === 'import' ? 'imported' : 'user-stated'),
       });
-      await client.query('UPDATE turns SET consolidated = true WHERE id = ANY($1::bigint[])', [[userTurnId, assistantTurnId].filter((x) => x !== null)]);
       return {
         conversationId: convId,
         userTurnId,
@@ -123,7 +126,7 @@ async function insertTurn(
   sourceId?: string,
   extra: { cut?: boolean; meta?: Record<string, unknown> } = {},
 ): Promise<number> {
-  const r = await client.query<{ id: string }>('INSERT INTO turns (conversation_id, role, content, source, source_id, cut, meta) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id', [
+  const r = await client.query<{ id: string }>('INSERT INTO turns (conversation_id, role, content, source, source_id, cut, meta, consolidated) VALUES ($1, $2, $3, $4, $5, $6, $7, true) RETURNING id', [
     conversationId,
     role,
     content,
@@ -135,9 +138,22 @@ async function insertTurn(
   return Number(r.rows[0]!.id);
 }
 
-async function existingUserTurn(client: pg.ClientBase, conversationId: number, turnId: unknown): Promise<number> {
+async function touchConversation(client: pg.ClientBase, conversationId: number | undefined): Promise<void> {
+  if (conversationId === undefined) return;
+  const c = await client.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [conversationId]);
+  if (!c.rowCount) throw new EmilyError('NOT_FOUND', `there is no conversation ${conversationId}; start a new one by leaving the id out`);
+}
+
+/** The chat's user turn, stored before the reply: touches its conversation and marks the turn, in one statement. */
+async function claimUserTurn(client: pg.ClientBase, conversationId: number, turnId: unknown): Promise<number> {
   const id = positiveId(turnId, 'userTurnId');
-  const r = await client.query('SELECT 1 FROM turns WHERE id = $1 AND conversation_id = $2 AND role = $3', [id, conversationId, 'user']);
-  if (!r.rowCount) throw new EmilyError('NOT_FOUND', `turn ${id} is not a user turn of conversation ${conversationId} (was the conversation deleted?)`);
+  const r = await client.query<{ conv: number; turn: number }>(
+    `WITH conv AS (UPDATE conversations SET updated_at = now() WHERE id = $1 RETURNING id),
+          turn AS (UPDATE turns SET consolidated = true WHERE id = $2 AND conversation_id = $1 AND role = 'user' RETURNING id)
+     SELECT (SELECT count(*) FROM conv)::int AS conv, (SELECT count(*) FROM turn)::int AS turn`,
+    [conversationId, id],
+  );
+  if (!r.rows[0]!.conv) throw new EmilyError('NOT_FOUND', `there is no conversation ${conversationId}; start a new one by leaving the id out`);
+  if (!r.rows[0]!.turn) throw new EmilyError('NOT_FOUND', `turn ${id} is not a user turn of conversation ${conversationId} (was the conversation deleted?)`);
   return id;
 }

@@ -35,6 +35,9 @@ describe('a chat turn', () => {
     const stored = await turns(u.id, first.conversationId);
     expect(stored.map((r) => r.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
     expect(stored[1].meta).toMatchObject({ mode: 'memory', reason: 'no-model' });
+    // Learned in the turn itself: nothing left for the backlog consolidation.
+    const backlog = await t.emily.withUser(u.id, async (c) => (await c.query('SELECT id FROM turns WHERE NOT consolidated')).rowCount);
+    expect(backlog).toBe(0);
   });
 
   it('streams a model reply in order, with identity and recalled memories in its context, and records the uses', async () => {
