@@ -48,7 +48,10 @@ export interface LoadBenchResult {
   new_connections: number;
   connect_p50_ms: number;
   provision_s: number;
-  /** Busy CPU time of the whole machine (all processes, PostgreSQL's included) per request, and Emily's own share of it. */
+  /**
+   * Busy CPU time of the whole machine (all processes, PostgreSQL's included) per request,
+   * and this process's share: Emily's server and the load clients, which run in it too.
+   */
   cpu_ms_per_request: number;
   node_cpu_ms_per_request: number;
   /** The machine's 1-minute load average before and after the measured run (it is shared). */
@@ -76,7 +79,7 @@ export async function benchLoad(opts: LoadBenchOptions = {}): Promise<LoadBenchR
   const users = opts.users ?? 600;
   // Closed-loop clients: twice the cores keeps every core busy with about one request
   // waiting behind it. Far more only measures the length of the queue.
-  const concurrency = opts.concurrency ?? 2 * os.cpus().length;
+  const concurrency = opts.concurrency ?? Math.max(1, 2 * os.availableParallelism());
   const seconds = opts.seconds ?? 30;
   // Below 60: a closed connection's backend lingers in pg_stat_activity for a moment after
   // its budget slot is handed to the next one, so the server briefly counts a few more.

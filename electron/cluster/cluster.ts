@@ -208,9 +208,13 @@ export class EmbeddedCluster {
 
   /** Our settings live in their own file so an upgrade can rewrite them without touching the user's. */
   private ensureConfig(): void {
+    const socketDir = socketDirFor(this.layout.pgdata);
+    // Our login rules matter only where there is a socket; elsewhere (Windows) initdb's
+    // pg_hba.conf stays in force and no path has to survive the server's code page.
+    const hbaFile = socketDir ? path.resolve(this.layout.pgdata, HBA_FILE) : undefined;
     const conf = [
       "listen_addresses = '127.0.0.1'",
-      socketDirSetting(socketDirFor(this.layout.pgdata)),
+      socketDirSetting(socketDir),
       `max_connections = ${this.opts.maxConnections ?? 100}`,
       `shared_buffers = '${sharedBuffersMb()}MB'`,
       "password_encryption = 'scram-sha-256'",
@@ -218,7 +222,7 @@ export class EmbeddedCluster {
       // backend) every naptime/N: with 600 small, mostly idle user databases the default
       // minute meant ten a second.
       "autovacuum_naptime = '5min'",
-      `hba_file = ${confString(path.join(this.layout.pgdata, HBA_FILE))}`,
+      ...(hbaFile ? [`hba_file = ${confString(hbaFile)}`] : []),
       // "emily move" copies a user's database to another server by logical replication.
       'wal_level = logical',
       'max_replication_slots = 10',
@@ -229,7 +233,7 @@ export class EmbeddedCluster {
       '',
     ].join('\n');
     // The rules first: a server started in between must find the file emily.conf names.
-    this.writeOwnFile(HBA_FILE, hbaRules());
+    if (hbaFile) this.writeOwnFile(HBA_FILE, hbaRules());
     this.writeOwnFile('emily.conf', conf);
   }
 
