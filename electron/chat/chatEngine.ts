@@ -159,8 +159,8 @@ export class ChatEngine {
           assistantMeta: { mode, model: mode === 'model' ? model?.id ?? null : null, ...(error ? { error } : {}), ...(reason ? { reason } : {}) },
           usedMemories: mode === 'model' ? used : [],
         },
-        // The learning transaction reuses the model and framework the recall read moments ago.
-        { embedder, known: { model: recalled.model, framework: recalled.framework } },
+        // The learning transaction reuses the model, framework and query vector of the recall moments ago.
+        { embedder, known: { model: recalled.model, framework: recalled.framework, embedded: recalled.embedded } },
       ));
     } catch (e) {
       const err = toEmilyError(e);

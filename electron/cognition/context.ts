@@ -16,9 +16,10 @@ export interface CognitionOptions {
   extractor?: CandidateExtractor;
   /**
    * What the caller already looked up in this turn (a chat turn's recall): the embedder's
-   * model (ignored if it is another model's) and the active framework.
+   * model (ignored if it is another model's), the active framework, and a text this
+   * embedder already embedded (used only where exactly that text needs a vector again).
    */
-  known?: { model?: EmbeddingModel; framework?: Framework };
+  known?: { model?: EmbeddingModel; framework?: Framework; embedded?: { text: string; vector: ArrayLike<number> } };
 }
 
 export const defaultEmbedder: Embedder = new HashEmbedder();

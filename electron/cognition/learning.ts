@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { EmilyError, toEmilyError } from '../core/errors.js';
-import { toVectorLiteral } from '../embeddings/types.js';
+import type { EmbeddingModel } from '../embeddings/registry.js';
+import { toVectorLiteral, type Embedder } from '../embeddings/types.js';
 import { defaultEmbedder, defaultExtractor, modelFor, type CognitionOptions, type UserDoor } from './context.js';
 import type { Candidate, MemorySource } from './extractor.js';
 import { loadFramework } from './framework.js';
@@ -65,10 +66,9 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
   const extractor = opts.extractor ?? defaultExtractor;
 
   const candidates: Candidate[] = await extractor.extract({ userText, assistantText });
-  const texts = [userText.slice(0, 4000), ...candidates.map((c) => c.content)];
   const model = opts.known?.model?.id === embedder.id ? opts.known.model : await modelFor(door, userId, embedder);
-  const vectors = await embedder.embed(texts);
-  const userVector = toVectorLiteral(vectors[0]!);
+  const embedded = await embedTurn(embedder, model, userText.slice(0, USER_EMBED_CHARS), candidates, opts.known);
+  const userVector = toVectorLiteral(embedded.user);
 
   try {
     return await door.withUserTransaction(userId, async (client) => {
@@ -91,7 +91,7 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
       const decisions = await promoteCandidates(client, {
         model,
         params,
-        items: candidates.map((candidate, i) => ({ candidate, vector: vectors[i + 1]! })),
+        items: candidates.map((candidate, i) => ({ candidate, vector: embedded.candidates[i]! })),
         turnIds: [userTurnId],
         source: input.memorySource ?? (source === 'import' ? 'imported' : 'user-stated'),
       });
@@ -109,6 +109,27 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
   } catch (e) {
     throw toEmilyError(e, 'could not save this exchange (nothing was written)');
   }
+}
+
+/** How much of the user's message its L4 vector covers. */
+const USER_EMBED_CHARS = 4000;
+
+/**
+ * The user's text and the candidates in one embedding call; the user's text is left out
+ * when the turn's recall already embedded exactly that text with this model (a remote
+ * embedder is then asked once per turn, or not at all when nothing is extracted).
+ */
+async function embedTurn(
+  embedder: Embedder,
+  model: EmbeddingModel,
+  userText: string,
+  candidates: Candidate[],
+  known: CognitionOptions['known'],
+): Promise<{ user: ArrayLike<number>; candidates: ArrayLike<number>[] }> {
+  const reuse = known?.embedded && known.model?.id === embedder.id && known.embedded.text === userText && known.embedded.vector.length === model.dimensions;
+  if (reuse) return { user: known.embedded!.vector, candidates: candidates.length ? await embedder.embed(candidates.map((c) => c.content)) : [] };
+  const [user, ...rest] = await embedder.embed([userText, ...candidates.map((c) => c.content)]);
+  return { user: user!, candidates: rest };
 }
 
 async function newConversation(client: pg.ClientBase, firstText: string, source: string): Promise<number> {

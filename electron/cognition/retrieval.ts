@@ -85,10 +85,15 @@ export async function recall(door: UserDoor, userId: string, query: unknown, opt
 }
 
 /**
- * recall, also answering the embedding model and framework it used, so that the rest of a
- * chat turn need not look them up again.
+ * recall, also answering the embedding model and framework it used and the query as it
+ * embedded it, so that the rest of a chat turn need not look them up or embed it again.
  */
-export async function recallInContext(door: UserDoor, userId: string, query: unknown, opts: RecallOptions = {}): Promise<{ response: RecallResponse; model: EmbeddingModel; framework: Framework }> {
+export async function recallInContext(
+  door: UserDoor,
+  userId: string,
+  query: unknown,
+  opts: RecallOptions = {},
+): Promise<{ response: RecallResponse; model: EmbeddingModel; framework: Framework; embedded: { text: string; vector: ArrayLike<number> } }> {
   const q = cleanText(query, 'the query', MAX_QUERY_CHARS);
   const k = opts.k ?? 8;
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new EmilyError('BAD_INPUT', 'k must be a whole number from 1 to 100');
@@ -105,7 +110,7 @@ export async function recallInContext(door: UserDoor, userId: string, query: unk
         await recordUses(client, opts.record.turnId, l3.map((r) => ({ memoryId: r.id, score: { ...r.components, total: r.score } })));
       }
       opts.workingMemory?.activate(results.filter((r) => r.tier === 'L3').map((r) => ({ memoryId: r.id, content: r.content })));
-      return { response: { query: q, model: model.id, framework: fw.version, results }, model, framework: fw };
+      return { response: { query: q, model: model.id, framework: fw.version, results }, model, framework: fw, embedded: { text: q, vector: raw } };
     });
   } catch (e) {
     throw toEmilyError(e, 'recall failed');

@@ -1,36 +1,21 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyedEmbedderFor } from '../../electron/api/adapters/embedderFor.js';
 import { memoryService } from '../../electron/api/adapters/memoryService.js';
 import { deleteUser } from '../../electron/operations/users.js';
 import { useBrowserMode } from '../support/browserMode.js';
+import { startFakeEmbeddingServer, type FakeEmbeddingServer } from '../support/fakeEmbeddingServer.js';
 
 /** Settings through the API reach the memory engine (embedding model switch → re-embedding). */
 const b = useBrowserMode({ rendererDir: '/nonexistent', services: (emily, secrets) => ({ memory: memoryService(emily, keyedEmbedderFor(emily, secrets)) }) });
-let server: http.Server;
+let embeddings: FakeEmbeddingServer;
 let base = '';
 const KEY = 'sk-test-embedding-key-1234';
 beforeAll(async () => {
-  // A fake OpenAI-compatible /v1/embeddings server (real wire format), 8 dimensions.
-  server = http.createServer((req, res) => {
-    // Like OpenAI: a key is required, and this server knows one.
-    if (req.headers.authorization !== `Bearer ${KEY}`) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } }));
-      return;
-    }
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      const body = JSON.parse(raw) as { model: string; input: string[] };
-      const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: Array.from({ length: 8 }, (_, j) => ((text.charCodeAt(j % text.length) || 1) % 7) + j) }));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: body.model }));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  // Like OpenAI: a key is required, and this server knows one.
+  embeddings = await startFakeEmbeddingServer({ dimensions: 8, apiKey: KEY });
+  base = embeddings.base;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => embeddings.close());
 
 async function call<T>(method: string, input: unknown): Promise<T> {
   const r = await b.api.dispatcher.call(method, input, { signal: new AbortController().signal });

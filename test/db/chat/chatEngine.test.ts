@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatEngine, type TurnOutcome } from '../../../electron/chat/chatEngine.js';
 import { AnthropicModel } from '../../../electron/providers/llm/anthropic.js';
+import { OpenAIEmbedder } from '../../../electron/embeddings/openaiEmbedder.js';
 import { OpenAICompatibleModel } from '../../../electron/providers/llm/openaiCompatible.js';
+import { startFakeEmbeddingServer } from '../../support/fakeEmbeddingServer.js';
 import { startFakeModelServer, type FakeServer } from '../../support/fakeModelServer.js';
 import { useTestEmily } from '../../support/testEmily.js';
 
@@ -62,6 +64,41 @@ describe('a chat turn', () => {
     const uses = await t.emily.withUser(u.id, async (c) => (await c.query('SELECT count(*)::int AS n FROM memory_uses WHERE turn_id = $1', [out.assistantTurnId])).rows[0].n);
     expect(uses).toBe(out.memories.filter((m) => m.tier === 'L3').length);
     expect(uses).toBeGreaterThan(0);
+  });
+
+  it('asks a configured embedding server for the message once: learning reuses the vector its recall made', async () => {
+    const server = await startFakeEmbeddingServer({ dimensions: 8 });
+    try {
+      const u = await t.user();
+      const embedder = new OpenAIEmbedder({ baseUrl: server.base, model: 'fake-embed', dimensions: 8 });
+      const engine = new ChatEngine(t.emily, { embedderFor: async () => embedder });
+      const plain = 'hello there, how are you today';
+      const first = await engine.send(u.id, undefined, { text: plain });
+      expect(first.learned.promoted).toEqual([]);
+      expect(server.requests).toEqual([[plain]]);
+
+      server.requests.length = 0;
+      const fact = 'My sister is Ana. Remember that she loves green tea.';
+      const second = await engine.send(u.id, undefined, { conversationId: first.conversationId, text: fact });
+      expect(second.learned.promoted.length).toBeGreaterThan(0);
+      expect(server.requests.length).toBe(2);
+      expect(server.requests[0]).toEqual([fact]);
+      expect(server.requests[1]!.length).toBeGreaterThan(0);
+      expect(server.requests[1]).not.toContain(fact);
+      const stored = await t.emily.withUser(u.id, async (c) =>
+        (await c.query("SELECT vector_dims(e.embedding) AS d FROM memory_embeddings e JOIN embedding_models m ON m.idx = e.model_idx WHERE m.id = 'fake-embed' AND e.memory_id = ANY($1::bigint[])", [second.learned.promoted])).rows,
+      );
+      expect(stored.map((r) => r.d)).toEqual(second.learned.promoted.map(() => 8));
+
+      // Past the part of a message its L4 vector covers, the recall's vector is of another text.
+      server.requests.length = 0;
+      const long = `${'so '.repeat(1500)}then we left`;
+      await engine.send(u.id, undefined, { conversationId: first.conversationId, text: long });
+      expect(server.requests.length).toBe(2);
+      expect(server.requests[1]![0]).toBe(long.slice(0, 4000));
+    } finally {
+      await server.close();
+    }
   });
 
   it('keeps who she is when the model is swapped', async () => {
