@@ -184,6 +184,11 @@ export class PoolManager {
     }
   }
 
+  /** Whether the key's pool holds a server connection now (its next caller need not open one). */
+  hasConnection(key: string): boolean {
+    return (this.pools.get(key)?.pool.totalCount ?? 0) > 0;
+  }
+
   /** Closes one key's pool (before its database is dropped or moved). */
   async close(key: string): Promise<void> {
     const entry = this.pools.get(key);

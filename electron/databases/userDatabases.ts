@@ -87,6 +87,11 @@ export class UserDatabases {
     };
   }
 
+  /** Whether the user's pool holds a server connection now (background work prefers those users). */
+  hasConnection(userId: string): boolean {
+    return this.pools.hasConnection(userId);
+  }
+
   forget(userId: string): Promise<void> {
     this.checked.delete(userId);
     return this.pools.close(userId);

@@ -34,6 +34,13 @@ export interface JobRunnerOptions {
   maxIdlePollMs?: number;
   /** Most job tables looked at per tick (each look may open a server connection). */
   maxLooksPerTick?: number;
+  /**
+   * Whether a look at this user would reuse an open server connection. Looks that must open
+   * one are capped at maxColdLooksPerTick: with hundreds of users sharing a few dozen
+   * connections, each costs a new backend, and they compete with the users themselves.
+   */
+  hasConnection?: (userId: string) => boolean;
+  maxColdLooksPerTick?: number;
 }
 
 /**
@@ -121,11 +128,18 @@ export class JobRunner {
     const due = users
       .map((userId) => ({ userId, at: this.schedule.get(userId) ?? { next: 0, delay: this.pollMs } }))
       .filter((u) => u.at.next <= now)
-      .sort((a, b) => a.at.next - b.at.next)
-      .slice(0, this.o.maxLooksPerTick ?? 20);
+      .sort((a, b) => a.at.next - b.at.next);
+    const maxLooks = this.o.maxLooksPerTick ?? 20;
+    const maxCold = this.o.hasConnection ? (this.o.maxColdLooksPerTick ?? 4) : maxLooks;
     let looked = 0;
+    let cold = 0;
     for (const { userId, at } of due) {
-      if (this.o.switch.paused) break;
+      if (this.o.switch.paused || looked >= maxLooks) break;
+      // A user passed over stays due, and is the more overdue at the next tick.
+      if (!this.o.hasConnection?.(userId)) {
+        if (cold >= maxCold) continue;
+        cold++;
+      }
       looked++;
       // One user's broken database must not stop the others (it is looked at less often).
       const ran = await this.drain(userId, 10).catch(() => 0);

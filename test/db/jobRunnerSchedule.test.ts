@@ -48,4 +48,27 @@ describe('the job runner looks less often at users with nothing to do', () => {
     runner.nudge(users[2]!.id);
     expect(await runner.tick()).toBe(1);
   });
+
+  it('looks at users whose connection is open, and opens few new connections per tick', async () => {
+    const [warm, coldA, coldB] = [await t.user('warm'), await t.user('cold a'), await t.user('cold b')];
+    await t.emily.withUser(warm.id, (c) => c.query('SELECT 1'));
+    await t.emily.users.forget(coldA.id);
+    await t.emily.users.forget(coldB.id);
+    expect([warm, coldA, coldB].map((u) => t.emily.users.hasConnection(u.id))).toEqual([true, false, false]);
+    const looked: string[] = [];
+    const runner = new JobRunner({
+      door: { withUser: (id, fn) => (looked.push(id), t.emily.withUser(id, fn)), withUserTransaction: t.emily.withUserTransaction },
+      handlers: {},
+      switch: new BackgroundSwitch(fs.mkdtempSync(path.join(os.tmpdir(), 'emily-jobs-'))),
+      listUsers: async () => [coldA.id, coldB.id, warm.id],
+      pollMs: 60_000,
+      hasConnection: (id) => t.emily.users.hasConnection(id),
+      maxColdLooksPerTick: 1,
+    });
+    expect(await runner.tick()).toBe(2);
+    expect(looked).toEqual([coldA.id, warm.id]);
+    expect(await runner.tick()).toBe(1); // the cold user passed over is still due
+    expect(looked.slice(2)).toEqual([coldB.id]);
+    expect(await runner.tick()).toBe(0);
+  });
 });

@@ -16,6 +16,7 @@ export function backgroundService(emily: Emily, embedderFor: EmbedderFor = unkey
     handlers: cognitionHandlers({ embedderFor: (_door, userId) => embedderFor(userId) }),
     switch: pause,
     listUsers: async () => (await emily.catalog.list()).map((u) => u.id),
+    hasConnection: (userId) => emily.users.hasConnection(userId),
   });
   runner.start();
   // Scheduled backups: due ones (daily, with retention) are made on a slow tick.
