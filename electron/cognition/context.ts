@@ -9,6 +9,12 @@ import type { Framework } from './framework.js';
 /** What cognition needs of the core: the one door to a user's data. */
 export type UserDoor = Pick<Emily, 'withUser' | 'withUserTransaction'>;
 
+/** A text and the vector one embedder made of it. */
+export interface EmbeddedText {
+  text: string;
+  vector: ArrayLike<number>;
+}
+
 export interface CognitionOptions {
   /** The user's embedding model; the built-in offline embedder when omitted. */
   embedder?: Embedder;
@@ -19,7 +25,7 @@ export interface CognitionOptions {
    * model (ignored if it is another model's), the active framework, and a text this
    * embedder already embedded (used only where exactly that text needs a vector again).
    */
-  known?: { model?: EmbeddingModel; framework?: Framework; embedded?: { text: string; vector: ArrayLike<number> } };
+  known?: { model?: EmbeddingModel; framework?: Framework; embedded?: EmbeddedText };
 }
 
 export const defaultEmbedder: Embedder = new HashEmbedder();

@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import { EmilyError, toEmilyError } from '../core/errors.js';
-import type { EmbeddingModel } from '../embeddings/registry.js';
 import { toVectorLiteral, type Embedder } from '../embeddings/types.js';
 import { defaultEmbedder, defaultExtractor, modelFor, type CognitionOptions, type UserDoor } from './context.js';
 import type { Candidate, MemorySource } from './extractor.js';
@@ -66,8 +65,12 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
   const extractor = opts.extractor ?? defaultExtractor;
 
   const candidates: Candidate[] = await extractor.extract({ userText, assistantText });
-  const model = opts.known?.model?.id === embedder.id ? opts.known.model : await modelFor(door, userId, embedder);
-  const embedded = await embedTurn(embedder, model, userText.slice(0, USER_EMBED_CHARS), candidates, opts.known);
+  // The caller's model and vector count only if they are this embedder's.
+  const ofEmbedder = opts.known?.model?.id === embedder.id ? opts.known : undefined;
+  const model = ofEmbedder?.model ?? (await modelFor(door, userId, embedder));
+  const userEmbedText = userText.slice(0, USER_EMBED_CHARS);
+  const reuse = ofEmbedder?.embedded?.text === userEmbedText && ofEmbedder.embedded.vector.length === model.dimensions ? ofEmbedder.embedded.vector : undefined;
+  const embedded = await embedTurn(embedder, userEmbedText, candidates, reuse);
   const userVector = toVectorLiteral(embedded.user);
 
   try {
@@ -119,16 +122,10 @@ const USER_EMBED_CHARS = 4000;
  * when the turn's recall already embedded exactly that text with this model (a remote
  * embedder is then asked once per turn, or not at all when nothing is extracted).
  */
-async function embedTurn(
-  embedder: Embedder,
-  model: EmbeddingModel,
-  userText: string,
-  candidates: Candidate[],
-  known: CognitionOptions['known'],
-): Promise<{ user: ArrayLike<number>; candidates: ArrayLike<number>[] }> {
-  const reuse = known?.embedded && known.model?.id === embedder.id && known.embedded.text === userText && known.embedded.vector.length === model.dimensions;
-  if (reuse) return { user: known.embedded!.vector, candidates: candidates.length ? await embedder.embed(candidates.map((c) => c.content)) : [] };
-  const [user, ...rest] = await embedder.embed([userText, ...candidates.map((c) => c.content)]);
+async function embedTurn(embedder: Embedder, userText: string, candidates: Candidate[], userVector: ArrayLike<number> | undefined): Promise<{ user: ArrayLike<number>; candidates: ArrayLike<number>[] }> {
+  const contents = candidates.map((c) => c.content);
+  if (userVector) return { user: userVector, candidates: contents.length ? await embedder.embed(contents) : [] };
+  const [user, ...rest] = await embedder.embed([userText, ...contents]);
   return { user: user!, candidates: rest };
 }
 

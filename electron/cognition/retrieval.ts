@@ -3,7 +3,7 @@ import { EmilyError, toEmilyError } from '../core/errors.js';
 import { tokenize } from '../embeddings/hashEmbedder.js';
 import { STOPWORDS } from '../embeddings/lexicon.js';
 import type { EmbeddingModel } from '../embeddings/registry.js';
-import { defaultEmbedder, modelFor, type UserDoor } from './context.js';
+import { defaultEmbedder, modelFor, type EmbeddedText, type UserDoor } from './context.js';
 import type { Embedder } from '../embeddings/types.js';
 import { ecgl, loadFramework, type Framework, type FrameworkParams } from './framework.js';
 import { fetchCandidates, fetchProvenance, type CandidateRow } from './retrievalSql.js';
@@ -93,7 +93,7 @@ export async function recallInContext(
   userId: string,
   query: unknown,
   opts: RecallOptions = {},
-): Promise<{ response: RecallResponse; model: EmbeddingModel; framework: Framework; embedded: { text: string; vector: ArrayLike<number> } }> {
+): Promise<{ response: RecallResponse; model: EmbeddingModel; framework: Framework; embedded: EmbeddedText }> {
   const q = cleanText(query, 'the query', MAX_QUERY_CHARS);
   const k = opts.k ?? 8;
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new EmilyError('BAD_INPUT', 'k must be a whole number from 1 to 100');
