@@ -38,6 +38,9 @@ describe('the embedded cluster', () => {
       expect((await c.query('SHOW password_encryption')).rows[0].password_encryption).toBe('scram-sha-256');
       expect((await c.query('SHOW server_version_num')).rows[0].server_version_num).toMatch(/^15/);
       expect((await c.query("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'")).rows[0].default_version).toMatch(/^0\.8\./);
+      // Preloaded: a new backend knows pgvector's settings before any vector is used
+      // (loaded on first use, the setting would be unknown here and read as NULL).
+      expect((await c.query("SELECT current_setting('hnsw.ef_search', true) AS ef")).rows[0].ef).toBe('40');
     });
     const hba = fs.readFileSync(path.join(cluster.layout.pgdata, 'pg_hba.conf'), 'utf8');
     expect(hba).not.toMatch(/^\s*host.*\btrust\b/m);
