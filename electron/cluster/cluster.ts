@@ -224,8 +224,9 @@ export class EmbeddedCluster {
       "autovacuum_naptime = '5min'",
       // PostgreSQL advises preloading a library that most sessions use, and nearly every
       // session of a user database uses pgvector (recall, learning). Forked backends then
-      // inherit it instead of loading and initialising it on first use: about 2 ms per new
-      // backend here, and 600 users over 60 connections means a new backend most of the time.
+      // inherit it instead of loading and initialising it on first use: 1.4 ms of CPU saved
+      // per new backend that uses a vector, 0.3 ms more for one that does not (measured in
+      // docs/performance.md), and 600 users over 60 connections means new backends often.
       // The constructor has checked that the library is installed.
       "shared_preload_libraries = 'vector'",
       ...(hbaFile ? [`hba_file = ${confString(hbaFile)}`] : []),
