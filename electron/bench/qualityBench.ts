@@ -4,7 +4,7 @@ import { queryWords, recall } from '../cognition/retrieval.js';
 import { orQuery } from '../cognition/retrievalSql.js';
 import { toVectorLiteral } from '../embeddings/types.js';
 import { createUser } from '../operations/users.js';
-import { QUALITY_CORPUS } from './corpus/qualityCorpus.js';
+import { QUALITY_CORPUS, QUALITY_REPLY_CORPUS } from './corpus/qualityCorpus.js';
 import { syntheticMemories } from './corpus/synthetic.js';
 import { progress, withScratchEmily } from './scratch.js';
 import { round } from './stats.js';
@@ -29,6 +29,12 @@ export interface QualityBenchResult {
   fulltext_and: QualityScores;
   /** Emily's recall(): HNSW + full-text L3/L4 + one hop, reranked under framework v1. */
   hybrid: QualityScores;
+  /** Questions about what Emily herself said: the answer is an L4 turn (her reply). */
+  reply_questions: number;
+  /** Full-text search (any word) over the turns alone. */
+  reply_fulltext_or: QualityScores;
+  /** Emily's recall() over both tiers: where her reply lands among memories and turns. */
+  reply_hybrid: QualityScores;
 }
 
 /**
@@ -69,6 +75,14 @@ export async function benchQuality(opts: { distractors?: number; weights?: Recor
       if (id === undefined) throw new Error(`the learning cycle kept nothing from "${QUALITY_CORPUS[i]!.said}"`);
       answer.set(i, id);
     }
+    progress('telling Maya things (Emily\'s replies are kept as turns only)');
+    const replyTurn = new Map<number, number>(); // reply corpus item → Emily's L4 turn id
+    for (let i = 0; i < QUALITY_REPLY_CORPUS.length; i++) {
+      const item = QUALITY_REPLY_CORPUS[i]!;
+      const r = await learnFromExchange(emily, user.id, { userText: item.asked, assistantText: item.replied });
+      if (r.assistantTurnId === null) throw new Error(`the learning cycle kept no reply for "${item.asked}"`);
+      replyTurn.set(i, r.assistantTurnId);
+    }
     const questions = QUALITY_CORPUS.flatMap((item, i) => item.asks.map((q) => ({ q, want: answer.get(i)! })));
     const ranks: Record<'embedder_only' | 'fulltext_or' | 'fulltext_and' | 'hybrid', (number | null)[]> = { embedder_only: [], fulltext_or: [], fulltext_and: [], hybrid: [] };
     const vectors = await defaultEmbedder.embed(questions.map((x) => x.q));
@@ -104,6 +118,23 @@ export async function benchQuality(opts: { distractors?: number; weights?: Recor
       const k = r.results.findIndex((x) => x.id === want);
       ranks.hybrid.push(k < 0 ? null : k + 1);
     }
+    const replyQuestions = QUALITY_REPLY_CORPUS.flatMap((item, i) => item.asks.map((q) => ({ q, want: replyTurn.get(i)! })));
+    const replyRanks: Record<'fulltext_or' | 'hybrid', (number | null)[]> = { fulltext_or: [], hybrid: [] };
+    await emily.withUser(user.id, async (c) => {
+      for (const { q, want } of replyQuestions) {
+        const or = await c.query<{ id: string }>(
+          "SELECT id FROM turns WHERE tsv @@ to_tsquery('simple', $1) ORDER BY ts_rank(tsv, to_tsquery('simple', $1)) DESC, id LIMIT 10",
+          [orQuery(queryWords(q)) ?? "''"],
+        );
+        const k = or.rows.map((r) => Number(r.id)).indexOf(want);
+        replyRanks.fulltext_or.push(k < 0 ? null : k + 1);
+      }
+    });
+    for (const { q, want } of replyQuestions) {
+      const r = await recall(emily, user.id, q, { k: 10 });
+      const k = r.results.findIndex((x) => x.tier === 'L4' && x.id === want);
+      replyRanks.hybrid.push(k < 0 ? null : k + 1);
+    }
     const memories = await emily.withUser(user.id, async (c) => Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM memories WHERE NOT archived')).rows[0]!.n));
     return {
       questions: questions.length,
@@ -114,6 +145,9 @@ export async function benchQuality(opts: { distractors?: number; weights?: Recor
       fulltext_or: score(ranks.fulltext_or),
       fulltext_and: score(ranks.fulltext_and),
       hybrid: score(ranks.hybrid),
+      reply_questions: replyQuestions.length,
+      reply_fulltext_or: score(replyRanks.fulltext_or),
+      reply_hybrid: score(replyRanks.hybrid),
     };
   });
 }

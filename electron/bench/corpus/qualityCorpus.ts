@@ -51,3 +51,30 @@ export const QUALITY_CORPUS: QualityItem[] = [
   { said: 'Our cat Mochi only eats salmon flavoured food.', asks: ['What does our cat eat?', 'Who is Mochi?'] },
   { said: 'I grow tomatoes and basil on my balcony.', asks: ['What plants do I grow?', 'Do I have a garden at home?'] },
 ];
+
+/** Something Maya asked, Emily's reply, and questions she later asks about that reply. */
+export interface QualityReplyItem {
+  asked: string;
+  /** Emily's reply: the learning cycle keeps it as an L4 turn only (no memory comes from it). */
+  replied: string;
+  asks: string[];
+}
+
+/**
+ * What Emily herself said, asked about later: the answer is an L4 turn, which recall finds
+ * by full text only (turns carry no similarity), so these questions measure that path.
+ */
+export const QUALITY_REPLY_CORPUS: QualityReplyItem[] = [
+  { asked: 'Any idea for a quick weeknight dinner?', replied: 'You could try a lemon and chickpea pasta; it takes about twenty minutes.', asks: ['What pasta did you suggest for dinner?', 'Which quick recipe with chickpeas did you recommend?'] },
+  { asked: 'How should I prepare for the marathon taper?', replied: 'Cut your weekly mileage by about forty percent in the last three weeks and keep a few short fast runs.', asks: ['How much should I reduce my mileage before the race?', 'What did you tell me about tapering?'] },
+  { asked: 'What can I do about my sore back after shifts?', replied: 'Gentle cat-cow stretches and a warm shower before bed often ease lower back stiffness.', asks: ['Which stretches did you suggest for my back?', 'What helps lower back stiffness, according to you?'] },
+  { asked: 'Can you recommend a novel for the train?', replied: 'The Remains of the Day by Kazuo Ishiguro is short, quiet and beautiful.', asks: ['Which Ishiguro book did you recommend?', 'What novel did you suggest for my train trip?'] },
+  { asked: 'How do I keep the basil from wilting?', replied: 'Pinch off the flower buds and water the basil in the morning, not at night.', asks: ['How do I stop my basil from flowering?', 'When should I water the herbs?'] },
+  { asked: 'What should I pack for the Dolomites?', replied: 'Bring a light rain shell, sturdy boots with ankle support and a paper map of the trails.', asks: ['What boots should I take hiking?', 'Did you tell me to bring a map?'] },
+  { asked: 'Any tips for remembering Japanese kanji?', replied: 'Try spaced repetition with Anki and learn the radicals before whole characters.', asks: ['Which flashcard app did you mention?', 'Should I learn radicals first?'] },
+  { asked: 'How can I calm Bruno during storms?', replied: 'A snug thunder shirt and a covered crate in a quiet room can make a beagle feel safer.', asks: ['What can help my dog in thunderstorms?', 'Did you recommend a crate for Bruno?'] },
+  { asked: 'What colour goes with a yellow kitchen?', replied: 'Pale grey cabinets or natural oak wood look lovely next to warm yellow walls.', asks: ['Which cabinet colour did you suggest with yellow?', 'Does oak go with the kitchen walls?'] },
+  { asked: 'How do I fall asleep after a night shift?', replied: 'Use blackout curtains, keep the bedroom cool and avoid screens for an hour before sleeping.', asks: ['What did you say about curtains for daytime sleep?', 'How should I prepare the bedroom after nights?'] },
+  { asked: 'What is a good gift for Ana?', replied: 'A ceramics workshop voucher in Lisbon would be a thoughtful present for your sister.', asks: ['What present did you suggest for my sister?', 'Which workshop could I give Ana?'] },
+  { asked: 'How do I clean the Volvo battery terminals?', replied: 'Mix baking soda with a little water, scrub the terminals with an old toothbrush and rinse.', asks: ['How do I clean corrosion off the car battery?', 'What did you say to use with baking soda?'] },
+];
