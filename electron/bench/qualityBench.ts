@@ -91,32 +91,27 @@ export async function benchQuality(opts: { distractors?: number; weights?: Recor
       progress(`${count.rows[0]!.n} memories; asking ${questions.length} questions`);
       for (let i = 0; i < questions.length; i++) {
         const { q, want } = questions[i]!;
-        const rank = (ids: string[]) => {
-          const k = ids.map(Number).indexOf(want);
-          return k < 0 ? null : k + 1;
-        };
         const emb = await c.query<{ id: string }>(
           `SELECT m.id FROM memory_embeddings e JOIN memories m ON m.id = e.memory_id JOIN embedding_models em ON em.idx = e.model_idx
             WHERE em.id = $2 AND NOT m.archived ORDER BY e.embedding::vector(${defaultEmbedder.dimensions}) <=> $1::vector(${defaultEmbedder.dimensions}) LIMIT 10`,
           [toVectorLiteral(vectors[i]!), defaultEmbedder.id],
         );
-        ranks.embedder_only.push(rank(emb.rows.map((r) => r.id)));
+        ranks.embedder_only.push(rankOf(emb.rows.map((r) => Number(r.id)), want));
         const or = await c.query<{ id: string }>(
           "SELECT id FROM memories WHERE NOT archived AND tsv @@ to_tsquery('simple', $1) ORDER BY ts_rank(tsv, to_tsquery('simple', $1)) DESC, id LIMIT 10",
           [orQuery(queryWords(q)) ?? "''"],
         );
-        ranks.fulltext_or.push(rank(or.rows.map((r) => r.id)));
+        ranks.fulltext_or.push(rankOf(or.rows.map((r) => Number(r.id)), want));
         const and = await c.query<{ id: string }>(
           "SELECT id FROM memories WHERE NOT archived AND tsv @@ websearch_to_tsquery('simple', $1) ORDER BY ts_rank(tsv, websearch_to_tsquery('simple', $1)) DESC, id LIMIT 10",
           [q],
         );
-        ranks.fulltext_and.push(rank(and.rows.map((r) => r.id)));
+        ranks.fulltext_and.push(rankOf(and.rows.map((r) => Number(r.id)), want));
       }
     });
     for (const { q, want } of questions) {
       const r = await recall(emily, user.id, q, { k: 10, memoriesOnly: true });
-      const k = r.results.findIndex((x) => x.id === want);
-      ranks.hybrid.push(k < 0 ? null : k + 1);
+      ranks.hybrid.push(rankOf(r.results.map((x) => x.id), want));
     }
     const replyQuestions = QUALITY_REPLY_CORPUS.flatMap((item, i) => item.asks.map((q) => ({ q, want: replyTurn.get(i)! })));
     const replyRanks: Record<'fulltext_or' | 'hybrid', (number | null)[]> = { fulltext_or: [], hybrid: [] };
@@ -126,14 +121,12 @@ export async function benchQuality(opts: { distractors?: number; weights?: Recor
           "SELECT id FROM turns WHERE tsv @@ to_tsquery('simple', $1) ORDER BY ts_rank(tsv, to_tsquery('simple', $1)) DESC, id LIMIT 10",
           [orQuery(queryWords(q)) ?? "''"],
         );
-        const k = or.rows.map((r) => Number(r.id)).indexOf(want);
-        replyRanks.fulltext_or.push(k < 0 ? null : k + 1);
+        replyRanks.fulltext_or.push(rankOf(or.rows.map((r) => Number(r.id)), want));
       }
     });
     for (const { q, want } of replyQuestions) {
       const r = await recall(emily, user.id, q, { k: 10 });
-      const k = r.results.findIndex((x) => x.tier === 'L4' && x.id === want);
-      replyRanks.hybrid.push(k < 0 ? null : k + 1);
+      replyRanks.hybrid.push(rankOf(r.results.map((x) => (x.tier === 'L4' ? x.id : -1)), want));
     }
     const memories = await emily.withUser(user.id, async (c) => Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM memories WHERE NOT archived')).rows[0]!.n));
     return {
@@ -150,6 +143,12 @@ export async function benchQuality(opts: { distractors?: number; weights?: Recor
       reply_hybrid: score(replyRanks.hybrid),
     };
   });
+}
+
+/** Where `want` lands in a result list, 1-based; null when it is not there. */
+function rankOf(ids: number[], want: number): number | null {
+  const k = ids.indexOf(want);
+  return k < 0 ? null : k + 1;
 }
 
 function score(ranks: (number | null)[]): QualityScores {
