@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { ensureModel, createModelIndex, type EmbeddingModel } from '../embeddings/registry.js';
 import type { Embedder } from '../embeddings/types.js';
+import { TURN_EMBED_CHARS } from '../cognition/vectors.js';
 import { Rng, syntheticMemories, syntheticTurns } from './corpus/synthetic.js';
 
 const DAY = 86_400_000;
@@ -20,7 +21,7 @@ export interface LoadStats {
 
 /**
  * Bulk-loads a synthetic well-used Emily into an (empty) user database: conversations,
- * L4 turns, L3 memories with metrics, their vectors, provenance and edges, with multi-row
+ * L4 turns and their vectors, L3 memories with metrics and vectors, provenance and edges, with multi-row
  * INSERT … SELECT FROM unnest in chunks; the HNSW index is built after the load (faster).
  */
 export async function loadSynthetic(c: pg.ClientBase, embedder: Embedder, n: { l3: number; l4: number }, progress: (m: string) => void): Promise<{ model: EmbeddingModel; stats: LoadStats }> {
@@ -41,7 +42,15 @@ export async function loadSynthetic(c: pg.ClientBase, embedder: Embedder, n: { l
        SELECT * , true FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) RETURNING id`,
       [chunk.map((_, j) => convIds[Math.floor((i + j) / 20)]!), chunk.map((t) => t.role), chunk.map((t) => t.content), chunk.map((_, j) => new Date(now - (turns.length - i - j) * 40 * 60_000))],
     );
-    turnIds.push(...res.rows.map((x) => Number(x.id)));
+    const ids = res.rows.map((x) => Number(x.id));
+    turnIds.push(...ids);
+    // Every turn has its vector, as the learning cycle writes it (an L4 match scores on similarity).
+    const vectors = await embedder.embed(chunk.map((t) => t.content.slice(0, TURN_EMBED_CHARS)));
+    await c.query(`INSERT INTO turn_embeddings (turn_id, model_idx, embedding) SELECT u.id, $1, u.v::vector(${model.dimensions}) FROM unnest($2::bigint[], $3::text[]) AS u(id, v)`, [
+      model.idx,
+      ids,
+      vectors.map(literal),
+    ]);
     progress(`L4 turns ${Math.min(turns.length, i + 5000)}/${turns.length}`);
   }
   const mems = syntheticMemories(n.l3);

@@ -4,19 +4,50 @@ import { embedderDimensions, ensureModel, listModels, type EmbeddingModel } from
 import { toVectorLiteral, type Embedder, type EmbeddingConfig } from '../embeddings/types.js';
 import { enqueueJob, type Job } from '../jobs/queue.js';
 import { modelFor, type UserDoor } from './context.js';
+import { TURN_EMBED_CHARS } from './vectors.js';
 
 export interface EmbeddingStatus {
   model: EmbeddingModel;
-  /** Live memories without a vector of the current model. */
+  /** Memories without a vector of the current model (archived ones too: they may come back). */
   missing: number;
+  /** L4 turns without a vector of the current model (they score on similarity once they have one). */
+  missingTurns: number;
   models: (EmbeddingModel & { vectors: number })[];
   job: Job | null;
 }
 
+/** What the re-embedding job fills, table by table: the rows that lack the model's vector. */
+interface VectorTarget {
+  name: 'memories' | 'turns';
+  count: string;
+  batch: string;
+  insert: (dims: number) => string;
+}
+
+const MEMORIES: VectorTarget = {
+  name: 'memories',
+  count: 'SELECT count(*) AS n FROM memories m WHERE NOT EXISTS (SELECT 1 FROM memory_embeddings e WHERE e.memory_id = m.id AND e.model_idx = $1)',
+  batch: 'SELECT m.id, m.content FROM memories m WHERE m.id > $2 AND NOT EXISTS (SELECT 1 FROM memory_embeddings e WHERE e.memory_id = m.id AND e.model_idx = $1) ORDER BY m.id LIMIT $3',
+  insert: (dims) => `INSERT INTO memory_embeddings (memory_id, model_idx, embedding)
+    SELECT u.id, $1, u.v::vector(${dims}) FROM unnest($2::bigint[], $3::text[]) AS u(id, v)
+    JOIN memories m ON m.id = u.id ON CONFLICT (memory_id, model_idx) DO NOTHING`,
+};
+
+// Empty turns (a reply cut before its first word) have nothing to embed.
+const TURNS: VectorTarget = {
+  name: 'turns',
+  count: "SELECT count(*) AS n FROM turns t WHERE t.content <> '' AND NOT EXISTS (SELECT 1 FROM turn_embeddings e WHERE e.turn_id = t.id AND e.model_idx = $1)",
+  batch: `SELECT t.id, left(t.content, ${TURN_EMBED_CHARS}) AS content FROM turns t WHERE t.id > $2 AND t.content <> ''
+    AND NOT EXISTS (SELECT 1 FROM turn_embeddings e WHERE e.turn_id = t.id AND e.model_idx = $1) ORDER BY t.id LIMIT $3`,
+  insert: (dims) => `INSERT INTO turn_embeddings (turn_id, model_idx, embedding)
+    SELECT u.id, $1, u.v::vector(${dims}) FROM unnest($2::bigint[], $3::text[]) AS u(id, v)
+    JOIN turns t ON t.id = u.id ON CONFLICT (turn_id, model_idx) DO NOTHING`,
+};
+
 /**
  * Switching model: records the choice, registers the model (and its HNSW index) and
- * queues the re-embedding of every memory in the background. Retrieval meanwhile uses the
- * vectors there are plus full-text search.
+ * queues the re-embedding of every memory and turn in the background. Retrieval meanwhile
+ * uses the vectors there are plus full-text search.
  */
 export async function setEmbeddingModel(door: UserDoor, userId: string, config: EmbeddingConfig, embedder: Embedder): Promise<EmbeddingStatus> {
   const dims = await embedderDimensions(embedder);
@@ -27,56 +58,48 @@ export async function setEmbeddingModel(door: UserDoor, userId: string, config: 
   return checkEmbeddings(door, userId, embedder);
 }
 
-/** After an import or at open: queues re-embedding if memories lack the current model's vectors. */
+/** After an import or at open: queues re-embedding if memories or turns lack the current model's vectors. */
 export async function checkEmbeddings(door: UserDoor, userId: string, embedder: Embedder): Promise<EmbeddingStatus> {
   const model = await modelFor(door, userId, embedder);
   return door.withUserTransaction(userId, async (c) => {
-    const r = await c.query<{ n: string }>(
-      'SELECT count(*) AS n FROM memories m WHERE NOT m.archived AND NOT EXISTS (SELECT 1 FROM memory_embeddings e WHERE e.memory_id = m.id AND e.model_idx = $1)',
-      [model.idx],
-    );
-    const missing = Number(r.rows[0]!.n);
-    const job = missing ? (await enqueueJob(c, 'reembed', { model: model.id }, { dedupeKey: `reembed:${model.idx}` })).job : null;
-    return { model, missing, models: await listModels(c), job };
+    const count = async (t: VectorTarget) => Number((await c.query<{ n: string }>(t.count, [model.idx])).rows[0]!.n);
+    const missing = await count(MEMORIES);
+    const missingTurns = await count(TURNS);
+    const job = missing || missingTurns ? (await enqueueJob(c, 'reembed', { model: model.id }, { dedupeKey: `reembed:${model.idx}` })).job : null;
+    return { model, missing, missingTurns, models: await listModels(c), job };
   });
 }
 
 /**
- * The re-embedding job's work: batches of memories without the model's vector, each batch
- * embedded then written in one statement; progress after every batch.
+ * The re-embedding job's work: memories first (retrieval finds them by vector), then turns;
+ * batches of rows without the model's vector, each batch embedded then written in one
+ * statement; progress after every batch.
  */
-export async function reembedMissing(door: UserDoor, userId: string, embedder: Embedder, progress: (fraction: number, detail: Record<string, unknown>) => Promise<void>): Promise<{ model: string; embedded: number }> {
+export async function reembedMissing(
+  door: UserDoor,
+  userId: string,
+  embedder: Embedder,
+  progress: (fraction: number, detail: Record<string, unknown>) => Promise<void>,
+): Promise<{ model: string; embedded: number; turns: number }> {
   const model = await modelFor(door, userId, embedder);
-  const total = Number(
-    (
-      await door.withUser(userId, (c) =>
-        c.query<{ n: string }>('SELECT count(*) AS n FROM memories m WHERE NOT EXISTS (SELECT 1 FROM memory_embeddings e WHERE e.memory_id = m.id AND e.model_idx = $1)', [model.idx]),
-      )
-    ).rows[0]!.n,
-  );
-  let embedded = 0;
-  let after = 0;
-  for (;;) {
-    const batch = await door.withUser(userId, (c) =>
-      c.query<{ id: string; content: string }>(
-        'SELECT m.id, m.content FROM memories m WHERE m.id > $2 AND NOT EXISTS (SELECT 1 FROM memory_embeddings e WHERE e.memory_id = m.id AND e.model_idx = $1) ORDER BY m.id LIMIT $3',
-        [model.idx, after, Math.max(1, Math.min(256, embedder.maxBatch))],
-      ),
-    );
-    if (!batch.rows.length) break;
-    const vectors = await embedder.embed(batch.rows.map((b) => b.content));
-    if (vectors.some((v) => v.length !== model.dimensions)) throw new EmilyError('PROVIDER_ERROR', `the model "${model.id}" returned vectors of another size than ${model.dimensions}`);
-    await door.withUser(userId, (c) =>
-      c.query(
-        `INSERT INTO memory_embeddings (memory_id, model_idx, embedding)
-         SELECT u.id, $1, u.v::vector(${model.dimensions}) FROM unnest($2::bigint[], $3::text[]) AS u(id, v)
-         JOIN memories m ON m.id = u.id ON CONFLICT (memory_id, model_idx) DO NOTHING`,
-        [model.idx, batch.rows.map((b) => b.id), vectors.map((v) => toVectorLiteral(v))],
-      ),
-    );
-    embedded += batch.rows.length;
-    after = Number(batch.rows[batch.rows.length - 1]!.id);
-    await progress(total ? Math.min(1, embedded / total) : 1, { model: model.id, embedded, total });
+  const totals = await door.withUser(userId, async (c) => {
+    const n = async (t: VectorTarget) => Number((await c.query<{ n: string }>(t.count, [model.idx])).rows[0]!.n);
+    return { memories: await n(MEMORIES), turns: await n(TURNS) };
+  });
+  const total = totals.memories + totals.turns;
+  const done = { memories: 0, turns: 0 };
+  for (const target of [MEMORIES, TURNS]) {
+    let after = 0;
+    for (;;) {
+      const batch = await door.withUser(userId, (c) => c.query<{ id: string; content: string }>(target.batch, [model.idx, after, Math.max(1, Math.min(256, embedder.maxBatch))]));
+      if (!batch.rows.length) break;
+      const vectors = await embedder.embed(batch.rows.map((b) => b.content));
+      if (vectors.some((v) => v.length !== model.dimensions)) throw new EmilyError('PROVIDER_ERROR', `the model "${model.id}" returned vectors of another size than ${model.dimensions}`);
+      await door.withUser(userId, (c) => c.query(target.insert(model.dimensions), [model.idx, batch.rows.map((b) => b.id), vectors.map((v) => toVectorLiteral(v))]));
+      done[target.name] += batch.rows.length;
+      after = Number(batch.rows[batch.rows.length - 1]!.id);
+      await progress(total ? Math.min(1, (done.memories + done.turns) / total) : 1, { model: model.id, embedded: done.memories, turns: done.turns, total });
+    }
   }
-  return { model: model.id, embedded };
+  return { model: model.id, embedded: done.memories, turns: done.turns };
 }

@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import { EmilyError, toEmilyError } from '../core/errors.js';
-import { toVectorLiteral, type Embedder } from '../embeddings/types.js';
+import type { Embedder } from '../embeddings/types.js';
 import { defaultEmbedder, defaultExtractor, modelFor, type CognitionOptions, type UserDoor } from './context.js';
 import type { Candidate, MemorySource } from './extractor.js';
 import { loadFramework } from './framework.js';
 import { processFollowUp, type FollowUpResult } from './outcomes.js';
 import { promoteCandidates, type CandidateDecision } from './promotion.js';
 import { recordUses, type UseInput } from './uses.js';
+import { TURN_EMBED_CHARS, vectorParam } from './vectors.js';
 import { cleanText, MAX_TURN_CHARS, positiveId } from './text.js';
 
 export interface ExchangeInput {
@@ -68,10 +69,12 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
   // The caller's model and vector count only if they are this embedder's.
   const ofEmbedder = opts.known?.model?.id === embedder.id ? opts.known : undefined;
   const model = ofEmbedder?.model ?? (await modelFor(door, userId, embedder));
-  const userEmbedText = userText.slice(0, USER_EMBED_CHARS);
+  const userEmbedText = userText.slice(0, TURN_EMBED_CHARS);
   const reuse = ofEmbedder?.embedded?.text === userEmbedText && ofEmbedder.embedded.vector.length === model.dimensions ? ofEmbedder.embedded.vector : undefined;
-  const embedded = await embedTurn(embedder, userEmbedText, candidates, reuse);
-  const userVector = toVectorLiteral(embedded.user);
+  const embedded = await embedTurn(embedder, userEmbedText, assistantText ? assistantText.slice(0, TURN_EMBED_CHARS) : undefined, candidates, reuse);
+  const userVector = vectorParam(model, embedded.user);
+  const assistantVector = embedded.assistant ? vectorParam(model, embedded.assistant) : null;
+  const vectorOf = (vector: string | null) => ({ modelIdx: model.idx, vector });
 
   try {
     return await door.withUserTransaction(userId, async (client) => {
@@ -82,13 +85,13 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
       let userTurnId: number;
       if (input.userTurnId === undefined) {
         await touchConversation(client, conversationId);
-        userTurnId = await insertTurn(client, convId, 'user', userText, source, input.userSourceId);
+        userTurnId = await insertTurn(client, convId, 'user', userText, source, input.userSourceId, { embedding: vectorOf(userVector) });
       } else {
-        userTurnId = await claimUserTurn(client, convId, input.userTurnId);
+        userTurnId = await claimUserTurn(client, convId, input.userTurnId, vectorOf(userVector));
       }
       const followUp = await processFollowUp(client, { conversationId: convId, userTurnId, userText, userVector, model, params });
       const assistantTurnId = assistantText
-        ? await insertTurn(client, convId, 'assistant', assistantText, source, input.assistantSourceId, { cut: input.assistantCut, meta: input.assistantMeta })
+        ? await insertTurn(client, convId, 'assistant', assistantText, source, input.assistantSourceId, { cut: input.assistantCut, meta: input.assistantMeta, embedding: vectorOf(assistantVector) })
         : null;
       const usesRecorded = assistantTurnId && input.usedMemories?.length ? await recordUses(client, assistantTurnId, input.usedMemories) : 0;
       const decisions = await promoteCandidates(client, {
@@ -114,19 +117,24 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
   }
 }
 
-/** How much of the user's message its L4 vector covers. */
-const USER_EMBED_CHARS = 4000;
-
 /**
- * The user's text and the candidates in one embedding call; the user's text is left out
- * when the turn's recall already embedded exactly that text with this model (a remote
- * embedder is then asked once per turn, or not at all when nothing is extracted).
+ * The user's text, the reply and the candidates in one embedding call; the user's text is
+ * left out when the turn's recall already embedded exactly that text with this model (a
+ * remote embedder is then asked once per turn, or not at all when there is no reply and
+ * nothing is extracted).
  */
-async function embedTurn(embedder: Embedder, userText: string, candidates: Candidate[], userVector: ArrayLike<number> | undefined): Promise<{ user: ArrayLike<number>; candidates: ArrayLike<number>[] }> {
-  const contents = candidates.map((c) => c.content);
-  if (userVector) return { user: userVector, candidates: contents.length ? await embedder.embed(contents) : [] };
-  const [user, ...rest] = await embedder.embed([userText, ...contents]);
-  return { user: user!, candidates: rest };
+async function embedTurn(
+  embedder: Embedder,
+  userText: string,
+  assistantText: string | undefined,
+  candidates: Candidate[],
+  userVector: ArrayLike<number> | undefined,
+): Promise<{ user: ArrayLike<number>; assistant: ArrayLike<number> | undefined; candidates: ArrayLike<number>[] }> {
+  const texts = [...(userVector ? [] : [userText]), ...(assistantText ? [assistantText] : []), ...candidates.map((c) => c.content)];
+  const vectors = texts.length ? await embedder.embed(texts) : [];
+  const user = userVector ?? vectors.shift()!;
+  const assistant = assistantText ? vectors.shift() : undefined;
+  return { user, assistant, candidates: vectors };
 }
 
 async function newConversation(client: pg.ClientBase, firstText: string, source: string): Promise<number> {
@@ -142,18 +150,22 @@ async function insertTurn(
   content: string,
   source: string,
   sourceId?: string,
-  extra: { cut?: boolean; meta?: Record<string, unknown> } = {},
+  extra: { cut?: boolean; meta?: Record<string, unknown>; embedding?: TurnVector } = {},
 ): Promise<number> {
-  const r = await client.query<{ id: string }>('INSERT INTO turns (conversation_id, role, content, source, source_id, cut, meta, consolidated) VALUES ($1, $2, $3, $4, $5, $6, $7, true) RETURNING id', [
-    conversationId,
-    role,
-    content,
-    source,
-    sourceId ?? null,
-    extra.cut ?? false,
-    JSON.stringify(extra.meta ?? {}),
-  ]);
+  // The turn and its vector in one statement: a cold backend plans each statement afresh.
+  const r = await client.query<{ id: string }>(
+    `WITH t AS (INSERT INTO turns (conversation_id, role, content, source, source_id, cut, meta, consolidated) VALUES ($1, $2, $3, $4, $5, $6, $7, true) RETURNING id),
+          e AS (INSERT INTO turn_embeddings (turn_id, model_idx, embedding) SELECT id, $8, $9::vector FROM t WHERE $9::text IS NOT NULL)
+     SELECT id FROM t`,
+    [conversationId, role, content, source, sourceId ?? null, extra.cut ?? false, JSON.stringify(extra.meta ?? {}), extra.embedding?.modelIdx ?? null, extra.embedding?.vector ?? null],
+  );
   return Number(r.rows[0]!.id);
+}
+
+/** A turn's vector of the current model (null: nothing to embed). */
+interface TurnVector {
+  modelIdx: number;
+  vector: string | null;
 }
 
 async function touchConversation(client: pg.ClientBase, conversationId: number | undefined): Promise<void> {
@@ -163,13 +175,15 @@ async function touchConversation(client: pg.ClientBase, conversationId: number |
 }
 
 /** The chat's user turn, stored before the reply: touches its conversation and marks the turn, in one statement. */
-async function claimUserTurn(client: pg.ClientBase, conversationId: number, turnId: unknown): Promise<number> {
+async function claimUserTurn(client: pg.ClientBase, conversationId: number, turnId: unknown, embedding: TurnVector): Promise<number> {
   const id = positiveId(turnId, 'userTurnId');
   const r = await client.query<{ conv: number; turn: number }>(
     `WITH conv AS (UPDATE conversations SET updated_at = now() WHERE id = $1 RETURNING id),
-          turn AS (UPDATE turns SET consolidated = true WHERE id = $2 AND conversation_id = $1 AND role = 'user' RETURNING id)
+          turn AS (UPDATE turns SET consolidated = true WHERE id = $2 AND conversation_id = $1 AND role = 'user' RETURNING id),
+          e AS (INSERT INTO turn_embeddings (turn_id, model_idx, embedding) SELECT id, $3, $4::vector FROM turn WHERE $4::text IS NOT NULL
+                ON CONFLICT (turn_id, model_idx) DO NOTHING)
      SELECT (SELECT count(*) FROM conv)::int AS conv, (SELECT count(*) FROM turn)::int AS turn`,
-    [conversationId, id],
+    [conversationId, id, embedding.modelIdx, embedding.vector],
   );
   if (!r.rows[0]!.conv) throw new EmilyError('NOT_FOUND', `there is no conversation ${conversationId}; start a new one by leaving the id out`);
   if (!r.rows[0]!.turn) throw new EmilyError('NOT_FOUND', `turn ${id} is not a user turn of conversation ${conversationId} (was the conversation deleted?)`);

@@ -55,6 +55,8 @@ export async function fetchCandidates(
     : 'SELECT NULL::bigint AS id, NULL::float8 AS sim WHERE $1::text IS NULL';
   const simOf = ms ? `1 - (e.embedding::${ms.full} <=> $1::${ms.full})` : 'NULL::float8';
   const embJoin = ms ? `LEFT JOIN memory_embeddings e ON e.memory_id = m.id AND e.${ms.where} AND v.id IS NULL` : '';
+  const turnSim = ms ? `1 - (te.embedding::${ms.full} <=> $1::${ms.full})` : 'NULL::float8';
+  const turnJoin = ms ? `LEFT JOIN turn_embeddings te ON te.turn_id = tt.id AND te.${ms.where}` : '';
   const sql = `
     WITH vec AS MATERIALIZED (${vec}),
     -- (SELECT to_tsquery(…)) is computed once; a bare to_tsquery($2) in a generic plan is parsed again for every row.
@@ -80,8 +82,8 @@ export async function fetchCandidates(
       ${embJoin}
     UNION ALL
     SELECT 'L4', tt.id, left(tt.content, 1000), NULL, NULL, tt.created_at, NULL, NULL, NULL, NULL, NULL,
-           NULL, l4.rank, 0, NULL, false, true, false, tt.conversation_id, tt.role, tt.source, tt.source_id
-      FROM l4 JOIN turns tt ON tt.id = l4.id
+           ${turnSim}, l4.rank, 0, NULL, false, true, false, tt.conversation_id, tt.role, tt.source, tt.source_id
+      FROM l4 JOIN turns tt ON tt.id = l4.id ${turnJoin}
      WHERE NOT EXISTS (SELECT 1 FROM memory_sources s WHERE s.turn_id = l4.id)`;
   const words = orQuery(a.words);
   const l4 = await fetchTurnMatchesAndSettle(client, words, lim.l4, String(Math.max(r.efSearch, r.vectorCandidates)));

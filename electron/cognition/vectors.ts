@@ -45,3 +45,6 @@ export async function storeEmbedding(client: pg.ClientBase, model: EmbeddingMode
     [memoryId, model.idx, vector],
   );
 }
+
+/** How much of a turn its vector covers. */
+export const TURN_EMBED_CHARS = 4000;

@@ -2,12 +2,14 @@ import { checkEmbeddings, consolidateBacklog, resolveEmbedder, type UserDoor } f
 
 /**
  * The learn hook for chat-history imports: distils the imported L4 turns (the memory
- * engine's backlog) into L3 memories with the user's own embedder.
+ * engine's backlog) into L3 memories with the user's own embedder, then queues the imported
+ * turns' vectors as a background job (full text finds them meanwhile).
  */
 export function learnImported(door: UserDoor): (userId: string) => Promise<void> {
   return async (userId) => {
     const embedder = await resolveEmbedder(door, userId);
     await consolidateBacklog(door, userId, { embedder, batch: 200 });
+    await checkEmbeddings(door, userId, embedder);
   };
 }
 

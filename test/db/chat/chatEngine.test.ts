@@ -66,7 +66,7 @@ describe('a chat turn', () => {
     expect(uses).toBeGreaterThan(0);
   });
 
-  it('asks a configured embedding server for the message once: learning reuses the vector its recall made', async () => {
+  it('asks a configured embedding server for the message once: learning reuses the vector its recall made and embeds the reply', async () => {
     const server = await startFakeEmbeddingServer({ dimensions: 8 });
     try {
       const u = await t.user();
@@ -75,7 +75,15 @@ describe('a chat turn', () => {
       const plain = 'hello there, how are you today';
       const first = await engine.send(u.id, undefined, { text: plain });
       expect(first.learned.promoted).toEqual([]);
-      expect(server.requests).toEqual([[plain]]);
+      expect(server.requests).toEqual([[plain], [first.reply]]);
+      // Both turns keep their vector of this model, so that full text finds them scored on similarity too.
+      const turnVectors = await t.emily.withUser(u.id, async (c) =>
+        (await c.query("SELECT e.turn_id, vector_dims(e.embedding) AS d FROM turn_embeddings e JOIN embedding_models m ON m.idx = e.model_idx WHERE m.id = 'fake-embed' ORDER BY 1")).rows,
+      );
+      expect(turnVectors.map((r) => [Number(r.turn_id), r.d])).toEqual([
+        [first.userTurnId, 8],
+        [first.assistantTurnId, 8],
+      ]);
 
       server.requests.length = 0;
       const fact = 'My sister is Ana. Remember that she loves green tea.';
@@ -85,6 +93,7 @@ describe('a chat turn', () => {
       expect(server.requests[0]).toEqual([fact]);
       expect(server.requests[1]!.length).toBeGreaterThan(0);
       expect(server.requests[1]).not.toContain(fact);
+      expect(server.requests[1]![0]).toBe(second.reply);
       const stored = await t.emily.withUser(u.id, async (c) =>
         (await c.query("SELECT vector_dims(e.embedding) AS d FROM memory_embeddings e JOIN embedding_models m ON m.idx = e.model_idx WHERE m.id = 'fake-embed' AND e.memory_id = ANY($1::bigint[])", [second.learned.promoted])).rows,
       );

@@ -133,6 +133,7 @@ describe('jobs', () => {
     const other = new HashEmbedder(128);
     const status = await setEmbeddingModel(t.emily, u.id, { kind: 'builtin' }, other);
     expect(status.missing).toBe(5);
+    expect(status.missingTurns).toBe(5);
     expect(status.job?.kind).toBe('reembed');
     const idx = await t.emily.withUser(u.id, (c) => c.query("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'memory_embeddings_hnsw_%' ORDER BY 1"));
     expect(idx.rows.map((r) => r.indexname)).toEqual(['memory_embeddings_hnsw_1', 'memory_embeddings_hnsw_2']);
@@ -143,11 +144,13 @@ describe('jobs', () => {
     const runner = new JobRunner({ door: t.emily, handlers: cognitionHandlers({ embedderFor: async () => other }), switch: freshSwitch() });
     const job = await runner.runOne(u.id);
     expect(job).toMatchObject({ kind: 'reembed', status: 'done', progress: 1 });
-    expect(job!.detail).toMatchObject({ model: other.id, embedded: 5 });
+    expect(job!.detail).toMatchObject({ model: other.id, embedded: 5, turns: 5 });
+    const turnVectors = await t.emily.withUser(u.id, (c) => c.query('SELECT count(*)::int AS n FROM turn_embeddings WHERE model_idx = $1', [status.model.idx]));
+    expect(turnVectors.rows[0].n).toBe(5);
     const after = await recall(t.emily, u.id, 'Oslo brother', { embedder: other, memoriesOnly: true });
     expect(after.results[0]!.components.similarity).toBeGreaterThan(0.2);
     const again = await checkEmbeddings(t.emily, u.id, other);
-    expect(again).toMatchObject({ missing: 0, job: null });
+    expect(again).toMatchObject({ missing: 0, missingTurns: 0, job: null });
     expect(again.models.map((m) => [m.id, m.vectors])).toEqual([
       ['emily-hash-v1', 5],
       [other.id, 5],

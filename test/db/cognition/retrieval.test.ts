@@ -72,6 +72,21 @@ describe('retrieval', () => {
     expect(l4?.provenance[0]!.turnId).toBe(l4?.id);
   });
 
+  it("scores an L4 turn found by full text on its vector's similarity, like a memory", async () => {
+    const u = await seed('replier');
+    const ex = await learnFromExchange(t.emily, u.id, { userText: 'Any ideas for the weekend?', assistantText: 'You could visit the zeppelin museum in Friedrichshafen.' });
+    const q = 'zeppelin museum Friedrichshafen';
+    const r = await recall(t.emily, u.id, q, { k: 3 });
+    const reply = r.results.find((x) => x.tier === 'L4' && x.id === ex.assistantTurnId)!;
+    expect(reply.provenance[0]!.role).toBe('assistant');
+    expect(reply.components.similarity).toBeGreaterThan(0.3);
+    // Without its vector the same turn scores on text and recency alone.
+    await t.emily.withUser(u.id, (c) => c.query('DELETE FROM turn_embeddings WHERE turn_id = $1', [ex.assistantTurnId]));
+    const bare = (await recall(t.emily, u.id, q, { k: 3 })).results.find((x) => x.id === ex.assistantTurnId)!;
+    expect(bare.components.similarity).toBe(0);
+    expect(bare.score).toBeLessThan(reply.score);
+  });
+
   it('a turn that matches lifts the memory it fed, and is not shown again as an L4 result', async () => {
     const u = await seed('lifter');
     const nurse = (await recall(t.emily, u.id, 'nurse hospital', { k: 1, memoriesOnly: true })).results[0]!;

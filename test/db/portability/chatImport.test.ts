@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultEmbedder, recall } from '../../../electron/cognition/index.js';
+import { BackgroundSwitch, cognitionHandlers, JobRunner } from '../../../electron/jobs/index.js';
+import { learnImported } from '../../../electron/operations/learnImported.js';
 import { importChatHistory } from '../../../electron/portability/chat/importChat.js';
 import { useTestEmily } from '../../support/testEmily.js';
 
@@ -127,5 +130,27 @@ describe('JSON-lines transcripts', () => {
     const counts = await t.emily.withUser(userId, async (c) => (await c.query(`SELECT c.source_id, count(t.id)::int AS n FROM conversations c JOIN turns t ON t.conversation_id = c.id WHERE c.source_id LIKE 'bulk-%' GROUP BY 1`)).rows);
     expect(counts.length).toBe(3);
     expect(counts.every((x) => x.n === 5)).toBe(true);
+  });
+});
+
+describe("the app's learn hook", () => {
+  it('distils the imported turns and queues their vectors; the job gives found turns a similarity', async () => {
+    const u = await t.user('importer');
+    const r = await importChatHistory(t.emily, u.id, path.join(fixtures, 'chatgpt-conversations.json'), { learn: learnImported(t.emily) });
+    expect(r).toMatchObject({ turnsInserted: 6, learned: 6 });
+    const jobs = await t.emily.withUser(u.id, async (c) => (await c.query("SELECT kind, status FROM jobs WHERE kind = 'reembed'")).rows);
+    expect(jobs).toEqual([{ kind: 'reembed', status: 'queued' }]);
+    const runner = new JobRunner({
+      door: t.emily,
+      handlers: cognitionHandlers({ embedderFor: async () => defaultEmbedder }),
+      switch: new BackgroundSwitch(fs.mkdtempSync(path.join(dir, 'switch-'))),
+    });
+    const job = await runner.runOne(u.id);
+    expect(job).toMatchObject({ kind: 'reembed', status: 'done' });
+    expect(job!.detail).toMatchObject({ turns: 6 });
+    const found = await recall(t.emily, u.id, 'sourdough starter', { k: 8 });
+    const turns = found.results.filter((x) => x.tier === 'L4');
+    expect(turns.length).toBeGreaterThan(0);
+    expect(turns.every((x) => x.components.similarity > 0)).toBe(true);
   });
 });
