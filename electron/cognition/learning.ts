@@ -130,10 +130,21 @@ async function embedTurn(
   candidates: Candidate[],
   userVector: ArrayLike<number> | undefined,
 ): Promise<{ user: ArrayLike<number>; assistant: ArrayLike<number> | undefined; candidates: ArrayLike<number>[] }> {
-  const texts = [...(userVector ? [] : [userText]), ...(assistantText ? [assistantText] : []), ...candidates.map((c) => c.content)];
-  const vectors = texts.length ? await embedder.embed(texts) : [];
+  const texts = (reply: string | undefined) => [...(userVector ? [] : [userText]), ...(reply ? [reply] : []), ...candidates.map((c) => c.content)];
+  const embed = async (t: string[]) => (t.length ? embedder.embed(t) : []);
+  let reply = assistantText;
+  let vectors: ArrayLike<number>[];
+  try {
+    vectors = await embed(texts(reply));
+  } catch (e) {
+    // The reply is already streamed to the user: if the embedder refuses it (too long for a
+    // small server, say), it is kept without a vector rather than lost with the exchange.
+    if (!reply) throw e;
+    reply = undefined;
+    vectors = await embed(texts(reply));
+  }
   const user = userVector ?? vectors.shift()!;
-  const assistant = assistantText ? vectors.shift() : undefined;
+  const assistant = reply ? vectors.shift() : undefined;
   return { user, assistant, candidates: vectors };
 }
 

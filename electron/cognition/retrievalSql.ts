@@ -56,7 +56,8 @@ export async function fetchCandidates(
   const simOf = ms ? `1 - (e.embedding::${ms.full} <=> $1::${ms.full})` : 'NULL::float8';
   const embJoin = ms ? `LEFT JOIN memory_embeddings e ON e.memory_id = m.id AND e.${ms.where} AND v.id IS NULL` : '';
   const turnSim = ms ? `1 - (te.embedding::${ms.full} <=> $1::${ms.full})` : 'NULL::float8';
-  const turnJoin = ms ? `LEFT JOIN turn_embeddings te ON te.turn_id = tt.id AND te.${ms.where}` : '';
+  // A vector of another size (a hand-edited dump) would fail the cast for every query that finds its turn.
+  const turnJoin = ms && a.model ? `LEFT JOIN turn_embeddings te ON te.turn_id = tt.id AND te.${ms.where} AND vector_dims(te.embedding) = ${a.model.dimensions}` : '';
   const sql = `
     WITH vec AS MATERIALIZED (${vec}),
     -- (SELECT to_tsquery(…)) is computed once; a bare to_tsquery($2) in a generic plan is parsed again for every row.

@@ -16,7 +16,8 @@ export function cognitionHandlers(deps: HandlerDeps = {}): Record<string, JobHan
   return {
     reembed: async (ctx) => {
       const embedder = await embedderFor(ctx.door, ctx.userId);
-      if (embedder.id !== ctx.job.payload.model) return { skipped: `the current model is "${embedder.id}", not "${String(ctx.job.payload.model)}"` };
+      // {current: true} (queued by a migration, which cannot know the model): whichever model is in use.
+      if (ctx.job.payload.current !== true && embedder.id !== ctx.job.payload.model) return { skipped: `the current model is "${embedder.id}", not "${String(ctx.job.payload.model)}"` };
       return reembedMissing(ctx.door, ctx.userId, embedder, (p, d) => ctx.progress(p, d));
     },
     consolidate: async (ctx) => {

@@ -14,7 +14,8 @@ export interface FakeEmbeddingServer {
  * gets a deterministic vector of `dimensions` numbers derived from its characters. With
  * `apiKey`, a request without that bearer key is refused as OpenAI refuses it.
  */
-export async function startFakeEmbeddingServer(opts: { dimensions?: number; apiKey?: string } = {}): Promise<FakeEmbeddingServer> {
+/** maxInputChars: inputs longer than this are refused as OpenAI refuses a text over the model's context. */
+export async function startFakeEmbeddingServer(opts: { dimensions?: number; apiKey?: string; maxInputChars?: number } = {}): Promise<FakeEmbeddingServer> {
   const dims = opts.dimensions ?? 8;
   const requests: string[][] = [];
   const server = http.createServer((req, res) => {
@@ -27,6 +28,12 @@ export async function startFakeEmbeddingServer(opts: { dimensions?: number; apiK
     req.on('end', () => {
       const body = JSON.parse(raw) as { model: string; input: string[] };
       requests.push(body.input);
+      const tooLong = opts.maxInputChars === undefined ? undefined : body.input.find((text) => text.length > opts.maxInputChars!);
+      if (tooLong !== undefined) {
+        const message = `This model's maximum context length is ${opts.maxInputChars} tokens, however you requested ${tooLong.length} tokens. Please reduce your prompt.`;
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: null } }));
+        return;
+      }
       const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: Array.from({ length: dims }, (_, j) => ((text.charCodeAt(j % text.length) || 1) % 7) + j) }));
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: body.model }));
     });

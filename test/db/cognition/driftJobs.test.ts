@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkDrift, checkEmbeddings, driftReport, HashEmbedder, learnFromExchange, listSelfCorrections, recall, setEmbeddingModel } from '../../../electron/cognition/index.js';
 import { BackgroundSwitch, cognitionHandlers, enqueueJob, getJob, JobRunner, listJobs } from '../../../electron/jobs/index.js';
+import { loadMigrations } from '../../../electron/databases/migrations.js';
 import { useTestEmily } from '../../support/testEmily.js';
 
 const t = useTestEmily();
@@ -156,5 +157,26 @@ describe('jobs', () => {
       [other.id, 5],
     ]);
     expect((await t.emily.withUser(u.id, (c) => listJobs(c, { active: true })))).toEqual([]);
+  });
+
+  it('a profile from before turn vectors gets them: migration 0003 queues a job for the model in use', async () => {
+    const u = await t.user('upgrader');
+    for (const f of FACTS.slice(0, 3)) await learnFromExchange(t.emily, u.id, { userText: f, assistantText: 'Noted.' });
+    const upgrade = loadMigrations('user').find((m) => m.name.includes('turn_vectors'))!;
+    const vectors = () => t.emily.withUser(u.id, async (c) => (await c.query('SELECT count(*)::int AS n FROM turn_embeddings')).rows[0].n);
+    await t.emily.withUser(u.id, async (c) => {
+      // As a profile written before them: no turn vectors, no jobs.
+      await c.query('DELETE FROM turn_embeddings');
+      await c.query('DELETE FROM jobs');
+      await c.query(upgrade.sql);
+      await c.query(upgrade.sql); // a second run queues nothing more while the first is queued
+    });
+    expect(await vectors()).toBe(0);
+    const runner = new JobRunner({ door: t.emily, handlers: cognitionHandlers(), switch: freshSwitch() });
+    const job = await runner.runOne(u.id);
+    expect(job).toMatchObject({ kind: 'reembed', status: 'done', progress: 1 });
+    expect(job!.detail).toMatchObject({ model: 'emily-hash-v1', embedded: 0, turns: 6 });
+    expect(await vectors()).toBe(6);
+    expect(await t.emily.withUser(u.id, (c) => listJobs(c, {}))).toHaveLength(1);
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { learnFromExchange } from '../../../electron/cognition/index.js';
+import { OpenAIEmbedder } from '../../../electron/embeddings/openaiEmbedder.js';
+import { startFakeEmbeddingServer } from '../../support/fakeEmbeddingServer.js';
 import { useTestEmily } from '../../support/testEmily.js';
 
 const t = useTestEmily();
@@ -87,5 +89,30 @@ describe('learning cycle', () => {
     expect(e[0]!.kind).toBe('related');
     const integ = await rows<{ integration: number }>(u.id, 'SELECT integration FROM memories ORDER BY id');
     expect(integ.every((m) => m.integration > 0)).toBe(true);
+  });
+
+  it('keeps a reply the embedding server refuses, without its vector, and learns the rest of the exchange', async () => {
+    const server = await startFakeEmbeddingServer({ dimensions: 8, maxInputChars: 300 });
+    try {
+      const u = await t.user('long-replies');
+      const embedder = new OpenAIEmbedder({ baseUrl: server.base, model: 'small-ctx', dimensions: 8 });
+      const reply = `Here is the whole story.${' And then it went on.'.repeat(40)}`;
+      const r = await learnFromExchange(t.emily, u.id, { userText: 'My sister is called Ana.', assistantText: reply }, { embedder });
+      expect(r.assistantTurnId).not.toBeNull();
+      expect(r.promoted).toHaveLength(1);
+      expect(server.requests.length).toBe(2);
+      expect(server.requests[0]).toContain(reply);
+      expect(server.requests[1]).not.toContain(reply);
+      const stored = await rows<{ content: string; vectors: number }>(
+        u.id,
+        'SELECT t.content, (SELECT count(*)::int FROM turn_embeddings e WHERE e.turn_id = t.id) AS vectors FROM turns t ORDER BY t.id',
+      );
+      expect(stored).toEqual([
+        { content: 'My sister is called Ana.', vectors: 1 },
+        { content: reply, vectors: 0 },
+      ]);
+    } finally {
+      await server.close();
+    }
   });
 });

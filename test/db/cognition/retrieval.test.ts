@@ -85,6 +85,10 @@ describe('retrieval', () => {
     const bare = (await recall(t.emily, u.id, q, { k: 3 })).results.find((x) => x.id === ex.assistantTurnId)!;
     expect(bare.components.similarity).toBe(0);
     expect(bare.score).toBeLessThan(reply.score);
+    // A vector of another size (say, from a hand-edited dump) is passed over, not a failed recall.
+    await t.emily.withUser(u.id, (c) => c.query("INSERT INTO turn_embeddings (turn_id, model_idx, embedding) SELECT $1, idx, '[1,2,3]' FROM embedding_models", [ex.assistantTurnId]));
+    const odd = (await recall(t.emily, u.id, q, { k: 3 })).results.find((x) => x.id === ex.assistantTurnId)!;
+    expect(odd.components.similarity).toBe(0);
   });
 
   it('a turn that matches lifts the memory it fed, and is not shown again as an L4 result', async () => {
