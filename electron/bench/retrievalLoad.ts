@@ -13,6 +13,14 @@ function literal(v: Float32Array): string {
   return `${s}]`;
 }
 
+async function insertVectors(c: pg.ClientBase, table: 'memory_embeddings' | 'turn_embeddings', key: 'memory_id' | 'turn_id', model: EmbeddingModel, ids: number[], vectors: Float32Array[]): Promise<void> {
+  await c.query(`INSERT INTO ${table} (${key}, model_idx, embedding) SELECT u.id, $1, u.v::vector(${model.dimensions}) FROM unnest($2::bigint[], $3::text[]) AS u(id, v)`, [
+    model.idx,
+    ids,
+    vectors.map(literal),
+  ]);
+}
+
 export interface LoadStats {
   load_s: number;
   index_build_s: number;
@@ -46,11 +54,7 @@ export async function loadSynthetic(c: pg.ClientBase, embedder: Embedder, n: { l
     turnIds.push(...ids);
     // Every turn has its vector, as the learning cycle writes it (an L4 match scores on similarity).
     const vectors = await embedder.embed(chunk.map((t) => t.content.slice(0, TURN_EMBED_CHARS)));
-    await c.query(`INSERT INTO turn_embeddings (turn_id, model_idx, embedding) SELECT u.id, $1, u.v::vector(${model.dimensions}) FROM unnest($2::bigint[], $3::text[]) AS u(id, v)`, [
-      model.idx,
-      ids,
-      vectors.map(literal),
-    ]);
+    await insertVectors(c, 'turn_embeddings', 'turn_id', model, ids, vectors);
     progress(`L4 turns ${Math.min(turns.length, i + 5000)}/${turns.length}`);
   }
   const mems = syntheticMemories(n.l3);
@@ -81,11 +85,7 @@ export async function loadSynthetic(c: pg.ClientBase, embedder: Embedder, n: { l
     );
     const ids = res.rows.map((x) => Number(x.id));
     memIds.push(...ids);
-    await c.query(`INSERT INTO memory_embeddings (memory_id, model_idx, embedding) SELECT u.id, $1, u.v::vector(${model.dimensions}) FROM unnest($2::bigint[], $3::text[]) AS u(id, v)`, [
-      model.idx,
-      ids,
-      vectors.map(literal),
-    ]);
+    await insertVectors(c, 'memory_embeddings', 'memory_id', model, ids, vectors);
     // Provenance: each memory came from one or two user turns.
     const src = ids.flatMap((id) => Array.from({ length: 1 + r.int(2) }, () => [id, turnIds[2 * r.int(turnIds.length / 2)]!]));
     await c.query('INSERT INTO memory_sources (memory_id, turn_id) SELECT * FROM unnest($1::bigint[], $2::bigint[]) ON CONFLICT DO NOTHING', [src.map((s) => s[0]), src.map((s) => s[1])]);

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { EmilyError } from '../core/errors.js';
 import { writeEmbeddingConfig } from '../embeddings/config.js';
 import { embedderDimensions, ensureModel, listModels, type EmbeddingModel } from '../embeddings/registry.js';
@@ -16,7 +17,10 @@ export interface EmbeddingStatus {
   job: Job | null;
 }
 
-/** What the re-embedding job fills, table by table: the rows that lack the model's vector. */
+/**
+ * What the re-embedding job fills, table by table: the rows that lack the model's vector.
+ * Built from fixed identifiers only (never input), so that both tables share one query shape.
+ */
 interface VectorTarget {
   name: 'memories' | 'turns';
   count: string;
@@ -24,25 +28,25 @@ interface VectorTarget {
   insert: (dims: number) => string;
 }
 
-const MEMORIES: VectorTarget = {
-  name: 'memories',
-  count: 'SELECT count(*) AS n FROM memories m WHERE NOT EXISTS (SELECT 1 FROM memory_embeddings e WHERE e.memory_id = m.id AND e.model_idx = $1)',
-  batch: 'SELECT m.id, m.content FROM memories m WHERE m.id > $2 AND NOT EXISTS (SELECT 1 FROM memory_embeddings e WHERE e.memory_id = m.id AND e.model_idx = $1) ORDER BY m.id LIMIT $3',
-  insert: (dims) => `INSERT INTO memory_embeddings (memory_id, model_idx, embedding)
-    SELECT u.id, $1, u.v::vector(${dims}) FROM unnest($2::bigint[], $3::text[]) AS u(id, v)
-    JOIN memories m ON m.id = u.id ON CONFLICT (memory_id, model_idx) DO NOTHING`,
-};
+function vectorTarget(name: VectorTarget['name'], t: { rows: string; vectors: string; key: string; content: string; filter: string }): VectorTarget {
+  const missing = `FROM ${t.rows} r WHERE ${t.filter} AND NOT EXISTS (SELECT 1 FROM ${t.vectors} e WHERE e.${t.key} = r.id AND e.model_idx = $1)`;
+  return {
+    name,
+    count: `SELECT count(*) AS n ${missing}`,
+    batch: `SELECT r.id, ${t.content} AS content ${missing} AND r.id > $2 ORDER BY r.id LIMIT $3`,
+    insert: (dims) => `INSERT INTO ${t.vectors} (${t.key}, model_idx, embedding)
+      SELECT u.id, $1, u.v::vector(${dims}) FROM unnest($2::bigint[], $3::text[]) AS u(id, v)
+      JOIN ${t.rows} r ON r.id = u.id ON CONFLICT (${t.key}, model_idx) DO NOTHING`,
+  };
+}
 
+const MEMORIES = vectorTarget('memories', { rows: 'memories', vectors: 'memory_embeddings', key: 'memory_id', content: 'r.content', filter: 'true' });
 // Empty turns (a reply cut before its first word) have nothing to embed.
-const TURNS: VectorTarget = {
-  name: 'turns',
-  count: "SELECT count(*) AS n FROM turns t WHERE t.content <> '' AND NOT EXISTS (SELECT 1 FROM turn_embeddings e WHERE e.turn_id = t.id AND e.model_idx = $1)",
-  batch: `SELECT t.id, left(t.content, ${TURN_EMBED_CHARS}) AS content FROM turns t WHERE t.id > $2 AND t.content <> ''
-    AND NOT EXISTS (SELECT 1 FROM turn_embeddings e WHERE e.turn_id = t.id AND e.model_idx = $1) ORDER BY t.id LIMIT $3`,
-  insert: (dims) => `INSERT INTO turn_embeddings (turn_id, model_idx, embedding)
-    SELECT u.id, $1, u.v::vector(${dims}) FROM unnest($2::bigint[], $3::text[]) AS u(id, v)
-    JOIN turns t ON t.id = u.id ON CONFLICT (turn_id, model_idx) DO NOTHING`,
-};
+const TURNS = vectorTarget('turns', { rows: 'turns', vectors: 'turn_embeddings', key: 'turn_id', content: `left(r.content, ${TURN_EMBED_CHARS})`, filter: "r.content <> ''" });
+
+async function countMissing(c: pg.ClientBase, target: VectorTarget, modelIdx: number): Promise<number> {
+  return Number((await c.query<{ n: string }>(target.count, [modelIdx])).rows[0]!.n);
+}
 
 /**
  * Switching model: records the choice, registers the model (and its HNSW index) and
@@ -62,9 +66,8 @@ export async function setEmbeddingModel(door: UserDoor, userId: string, config: 
 export async function checkEmbeddings(door: UserDoor, userId: string, embedder: Embedder): Promise<EmbeddingStatus> {
   const model = await modelFor(door, userId, embedder);
   return door.withUserTransaction(userId, async (c) => {
-    const count = async (t: VectorTarget) => Number((await c.query<{ n: string }>(t.count, [model.idx])).rows[0]!.n);
-    const missing = await count(MEMORIES);
-    const missingTurns = await count(TURNS);
+    const missing = await countMissing(c, MEMORIES, model.idx);
+    const missingTurns = await countMissing(c, TURNS, model.idx);
     const job = missing || missingTurns ? (await enqueueJob(c, 'reembed', { model: model.id }, { dedupeKey: `reembed:${model.idx}` })).job : null;
     return { model, missing, missingTurns, models: await listModels(c), job };
   });
@@ -82,10 +85,7 @@ export async function reembedMissing(
   progress: (fraction: number, detail: Record<string, unknown>) => Promise<void>,
 ): Promise<{ model: string; embedded: number; turns: number }> {
   const model = await modelFor(door, userId, embedder);
-  const totals = await door.withUser(userId, async (c) => {
-    const n = async (t: VectorTarget) => Number((await c.query<{ n: string }>(t.count, [model.idx])).rows[0]!.n);
-    return { memories: await n(MEMORIES), turns: await n(TURNS) };
-  });
+  const totals = await door.withUser(userId, async (c) => ({ memories: await countMissing(c, MEMORIES, model.idx), turns: await countMissing(c, TURNS, model.idx) }));
   const total = totals.memories + totals.turns;
   const done = { memories: 0, turns: 0 };
   for (const target of [MEMORIES, TURNS]) {
