@@ -72,8 +72,8 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
   const userEmbedText = userText.slice(0, TURN_EMBED_CHARS);
   const reuse = ofEmbedder?.embedded?.text === userEmbedText && ofEmbedder.embedded.vector.length === model.dimensions ? ofEmbedder.embedded.vector : undefined;
   const embedded = await embedTurn(embedder, userEmbedText, assistantText ? assistantText.slice(0, TURN_EMBED_CHARS) : undefined, candidates, reuse);
-  const userVector = vectorParam(model, embedded.user);
-  const assistantVector = embedded.assistant ? vectorParam(model, embedded.assistant) : null;
+  const userVector = vectorParam(model, embedded.user, "the embedding of the user's message");
+  const assistantVector = embedded.assistant ? vectorParam(model, embedded.assistant, "the embedding of Emily's reply") : null;
   const vectorOf = (vector: string | null) => ({ modelIdx: model.idx, vector });
 
   try {

@@ -51,7 +51,7 @@ export async function promoteCandidates(client: pg.ClientBase, input: PromoteInp
       decisions.push({ ...base, decision: 'rejected', reason: `gibberish ${gib.toFixed(2)} ≥ ${params.promote.gibberish}` });
       continue;
     }
-    const vec = vectorParam(model, vector);
+    const vec = vectorParam(model, vector, 'the embedding of a memory candidate');
     const near = await nearest(client, model, vec, Math.max(8, params.maxLinks + 3));
     const top = near[0];
     if (top && top.sim >= params.duplicate) {

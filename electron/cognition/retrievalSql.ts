@@ -58,6 +58,9 @@ export async function fetchCandidates(
   const turnSim = ms ? `1 - (te.embedding::${ms.full} <=> $1::${ms.full})` : 'NULL::float8';
   // A vector of another size (a hand-edited dump) would fail the cast for every query that finds its turn.
   const turnJoin = ms && a.model ? `LEFT JOIN turn_embeddings te ON te.turn_id = tt.id AND te.${ms.where} AND vector_dims(te.embedding) = ${a.model.dimensions}` : '';
+  // Every candidate's own text match, not only the top full-text ones': a memory found by its
+  // vector (or an edge) that also holds the query's words must not score a text match of 0.
+  const ownText = "CASE WHEN m.tsv @@ (SELECT to_tsquery('simple', $2)) THEN ts_rank(m.tsv, (SELECT to_tsquery('simple', $2)), 32) ELSE 0 END";
   const sql = `
     WITH vec AS MATERIALIZED (${vec}),
     -- (SELECT to_tsquery(…)) is computed once; a bare to_tsquery($2) in a generic plan is parsed again for every row.
@@ -65,7 +68,10 @@ export async function fetchCandidates(
       SELECT m.id, ts_rank(m.tsv, (SELECT to_tsquery('simple', $2)), 32) AS rank FROM memories m
        WHERE $2::text IS NOT NULL AND m.tsv @@ (SELECT to_tsquery('simple', $2)) AND NOT m.archived ORDER BY rank DESC LIMIT ${lim.txt}),
     l4 AS MATERIALIZED (SELECT * FROM unnest($3::bigint[], $4::float8[]) AS l4(id, rank)),
-    via4 AS MATERIALIZED (SELECT s.memory_id AS id, max(l4.rank) AS rank FROM l4 JOIN memory_sources s ON s.turn_id = l4.id GROUP BY s.memory_id),
+    -- A turn lifts each memory it fed by its rank shared among them: a pasted list that fed 50
+    -- memories says little about any one of them, a sentence that fed one says a lot.
+    fed AS MATERIALIZED (SELECT s.turn_id, count(*) AS n FROM memory_sources s WHERE s.turn_id = ANY ($3::bigint[]) GROUP BY s.turn_id),
+    via4 AS MATERIALIZED (SELECT s.memory_id AS id, max(l4.rank / fed.n) AS rank FROM l4 JOIN fed ON fed.turn_id = l4.id JOIN memory_sources s ON s.turn_id = l4.id GROUP BY s.memory_id),
     seeds AS MATERIALIZED (SELECT id FROM vec UNION SELECT id FROM txt UNION SELECT id FROM via4),
     hop AS MATERIALIZED (
       SELECT id, max(w) AS w FROM (
@@ -75,7 +81,7 @@ export async function fetchCandidates(
       GROUP BY id),
     cand AS (SELECT id FROM seeds UNION SELECT id FROM hop)
     SELECT 'L3' AS tier, m.id, m.content, m.kind, m.pinned, m.created_at, m.last_used_at, m.epsilon, m.outcome, m.novelty, m.stability,
-           coalesce(v.sim, ${simOf}) AS sim, coalesce(t.rank, 0) AS text_rank, coalesce(v4.rank, 0) AS turn_rank, hop.w AS hop_weight,
+           coalesce(v.sim, ${simOf}) AS sim, coalesce(t.rank, ${ownText}) AS text_rank, coalesce(v4.rank, 0) AS turn_rank, hop.w AS hop_weight,
            v.id IS NOT NULL AS by_vector, t.id IS NOT NULL AS by_text, v4.id IS NOT NULL AS by_turn,
            NULL::bigint AS conversation_id, NULL::text AS role, m.source, NULL::text AS source_id
       FROM cand c JOIN memories m ON m.id = c.id AND NOT m.archived

@@ -12,9 +12,10 @@ export function modelSql(model: EmbeddingModel): { cast: string; full: string; w
   return { cast: searchCast(model.dimensions), full: `vector(${model.dimensions})`, where: `model_idx = ${model.idx}` };
 }
 
-export function vectorParam(model: EmbeddingModel, v: ArrayLike<number>): string {
+/** `what` names the vector in the error, so a refused reply is not reported as a bad query. */
+export function vectorParam(model: EmbeddingModel, v: ArrayLike<number>, what = 'the query embedding'): string {
   if (v.length !== model.dimensions) {
-    throw new EmilyError('BAD_INPUT', `the query embedding has ${v.length} dimensions but the model "${model.id}" has ${model.dimensions}; embed it with the same model`);
+    throw new EmilyError('BAD_INPUT', `${what} has ${v.length} dimensions but the model "${model.id}" has ${model.dimensions}; embed it with the same model`);
   }
   return toVectorLiteral(v);
 }

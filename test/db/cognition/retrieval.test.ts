@@ -107,6 +107,41 @@ describe('retrieval', () => {
     expect(r.results.filter((x) => x.tier === 'L4')).toEqual([]);
   });
 
+  it('a turn that fed several memories shares its lift among them', async () => {
+    const u = await seed('sharer');
+    const ids = async (q: string) => (await recall(t.emily, u.id, q, { k: 1, memoriesOnly: true })).results[0]!.id;
+    const [nurse, dog, run] = [await ids('nurse hospital'), await ids('beagle dog Bruno'), await ids('marathon spring')];
+    await t.emily.withUser(u.id, async (c) => {
+      const conv = await c.query('SELECT conversation_id FROM turns ORDER BY id LIMIT 1');
+      const turn = () => c.query("INSERT INTO turns (conversation_id, role, content) VALUES ($1, 'user', 'Busy week around the quokkaward') RETURNING id", [conv.rows[0].conversation_id]);
+      const one = (await turn()).rows[0].id;
+      const two = (await turn()).rows[0].id;
+      await c.query('INSERT INTO memory_sources (memory_id, turn_id) VALUES ($1, $3), ($2, $4), ($5, $4)', [nurse, dog, one, two, run]);
+    });
+    const r = await recall(t.emily, u.id, 'quokkaward', { k: 8, memoriesOnly: true });
+    const text = (id: number) => r.results.find((x) => x.id === id)!.components.text;
+    expect(text(nurse)).toBe(1);
+    expect(text(dog)).toBeCloseTo(0.5, 3);
+    expect(text(run)).toBeCloseTo(0.5, 3);
+  });
+
+  it("scores every candidate's own text match, not only the top full-text ones'", async () => {
+    const u = await seed('matcher');
+    await learnFromExchange(t.emily, u.id, { userText: 'My brother sells roasted peanuts at the market.' });
+    await t.emily.withUser(u.id, (c) =>
+      c.query("UPDATE frameworks SET params = jsonb_set(params, '{retrieval}', coalesce(params->'retrieval', '{}') || '{\"k\": 8, \"vectorCandidates\": 40, \"textCandidates\": 1, \"turnCandidates\": 10, \"efSearch\": 200}') WHERE active"),
+    );
+    // Without their source turns, nothing but their own text can give them a text match.
+    await t.emily.withUser(u.id, (c) => c.query("DELETE FROM memory_sources WHERE memory_id IN (SELECT id FROM memories WHERE content LIKE '%peanuts%')"));
+    const r = await recall(t.emily, u.id, 'peanuts', { k: 8, memoriesOnly: true });
+    const both = r.results.filter((x) => /peanuts/.test(x.content));
+    expect(both).toHaveLength(2);
+    // One came in as the single full-text candidate, the other by its vector; both hold the word.
+    expect(both.filter((x) => x.via.includes('text'))).toHaveLength(1);
+    for (const x of both) expect(x.components.text).toBeGreaterThan(0);
+    expect(r.results.filter((x) => !/peanuts/.test(x.content)).every((x) => x.components.text === 0)).toBe(true);
+  });
+
   it('follows strong edges one hop', async () => {
     const u = await t.user('hopper');
     const a = await learnFromExchange(t.emily, u.id, { userText: 'I love hiking in the Alps with my dog.' });
