@@ -70,8 +70,10 @@ export async function fetchCandidates(
     l4 AS MATERIALIZED (SELECT * FROM unnest($3::bigint[], $4::float8[]) AS l4(id, rank)),
     -- A turn lifts each memory it fed by its rank shared among them: a pasted list that fed 50
     -- memories says little about any one of them, a sentence that fed one says a lot.
-    fed AS MATERIALIZED (SELECT s.turn_id, count(*) AS n FROM memory_sources s WHERE s.turn_id = ANY ($3::bigint[]) GROUP BY s.turn_id),
-    via4 AS MATERIALIZED (SELECT s.memory_id AS id, max(l4.rank / fed.n) AS rank FROM l4 JOIN fed ON fed.turn_id = l4.id JOIN memory_sources s ON s.turn_id = l4.id GROUP BY s.memory_id),
+    via4 AS MATERIALIZED (
+      SELECT id, max(rank) AS rank FROM (
+        SELECT s.memory_id AS id, l4.rank / count(*) OVER (PARTITION BY l4.id) AS rank FROM l4 JOIN memory_sources s ON s.turn_id = l4.id) fed
+      GROUP BY id),
     seeds AS MATERIALIZED (SELECT id FROM vec UNION SELECT id FROM txt UNION SELECT id FROM via4),
     hop AS MATERIALIZED (
       SELECT id, max(w) AS w FROM (
