@@ -4,6 +4,7 @@ import { EmilyError, toEmilyError } from '../core/errors.js';
 import type { UserRecord } from './catalog.js';
 import { withAdminClient } from './adminClient.js';
 import { loadMigrations, migrateDatabase, schemaState } from './migrations.js';
+import { countMisfitVectors, dropMisfitVectors } from './misfitVectors.js';
 import { installVector } from './template.js';
 
 export interface DatabaseCheck {
@@ -20,8 +21,9 @@ export interface DatabaseCheck {
 
 /**
  * Checks one Emily database the way "Cold Start fragmentation" taught us to: the vector
- * extension, the schema, and index validity; with repair, installs the extension,
- * migrates forward and rebuilds invalid indexes. ownerRole: migrations run as that role.
+ * extension, the schema, vectors that fit their model, and index validity; with repair,
+ * installs the extension, migrates forward, deletes misfit vectors and rebuilds invalid
+ * indexes. ownerRole: migrations run as that role.
  */
 export async function checkDatabase(admin: AdminConnection, database: string, opts: { repair: boolean; ownerRole?: string }): Promise<DatabaseCheck> {
   const report: DatabaseCheck = { database, ok: true, problems: [], repaired: [], unrepaired: [], schemaVersion: 0 };
@@ -52,6 +54,14 @@ export async function checkDatabase(admin: AdminConnection, database: string, op
         report.schemaVersion = r.to;
         report.repaired.push(`migrated from ${r.from} to ${r.to}`);
       } else report.unrepaired.push('schema not up to date: run "emily migrate" or "emily doctor --repair"');
+    }
+    if ((await hasVector(c)) && !state.pending.length) {
+      const misfits = await countMisfitVectors(c);
+      if (misfits) {
+        report.problems.push(`${misfits} vectors do not have their model's size (they fail its HNSW index and its searches)`);
+        if (opts.repair) report.repaired.push(`deleted ${await dropMisfitVectors(c)} vectors of the wrong size; re-embedding builds them again`);
+        else report.unrepaired.push('vectors of the wrong size: run "emily doctor --repair"');
+      }
     }
     const invalid = await c.query<{ name: string }>(
       `SELECT i.indexrelid::regclass::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid

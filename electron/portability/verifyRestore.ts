@@ -4,6 +4,7 @@ import { EmilyError } from '../core/errors.js';
 import { withAdminClient } from '../databases/adminClient.js';
 import type { UserRecord } from '../databases/catalog.js';
 import { hasVector } from '../databases/doctor.js';
+import { dropMisfitVectors } from '../databases/misfitVectors.js';
 import { loadMigrations, migrateDatabase, schemaState } from '../databases/migrations.js';
 
 export interface VerifyReport {
@@ -12,6 +13,8 @@ export interface VerifyReport {
   rows: Record<string, number>;
   rebuiltIndexes: string[];
   vectorIndexes: number;
+  /** Vectors whose size was not their model's, deleted (they are rebuilt like missing ones). */
+  droppedVectors: number;
 }
 
 /**
@@ -19,6 +22,7 @@ export interface VerifyReport {
  * schema version (migrated forward, as the profile's own role, when older), every table's
  * row count against the dump's, and index validity (invalid ones, e.g. an HNSW build that
  * was interrupted, are rebuilt). Throws instead of returning a doubtful profile.
+ * Vectors that do not fit their model are deleted (see misfitVectors).
  */
 export async function verifyRestored(emily: Emily, user: UserRecord, expectedRows: Map<string, number>): Promise<VerifyReport> {
   const admin = emily.servers.admin(user.server);
@@ -34,9 +38,10 @@ export async function verifyRestored(emily: Emily, user: UserRecord, expectedRow
       if (actual < expected) throw new EmilyError('INVALID_DUMP', `table ${table} holds ${actual} rows after the restore but the dump has ${expected}; the import was abandoned`);
       rows[table] = actual;
     }
+    const droppedVectors = await dropMisfitVectors(c);
     const rebuiltIndexes = await rebuildInvalidIndexes(c);
     const vi = await c.query<{ n: string }>(`SELECT count(*) AS n FROM pg_indexes WHERE schemaname = 'public' AND indexdef ~ 'USING (hnsw|ivfflat)'`);
-    return { schemaVersion, migratedFrom, rows, rebuiltIndexes, vectorIndexes: Number(vi.rows[0]!.n) };
+    return { schemaVersion, migratedFrom, rows, rebuiltIndexes, vectorIndexes: Number(vi.rows[0]!.n), droppedVectors };
   });
 }
 

@@ -34,6 +34,28 @@ describe('doctor (Cold Start fragmentation)', () => {
     expect(valid).toBe(true);
   });
 
+  it('finds vectors that do not have their model\'s size and --repair deletes them only', async () => {
+    const u = await t.user('misfit vectors');
+    await withAdminClient(t.emily.cluster.admin(), u.dbName, async (c) => {
+      await c.query("INSERT INTO embedding_models (id, dimensions) VALUES ('tiny', 4)");
+      await c.query("INSERT INTO conversations (title, source) VALUES ('c', 'chat')");
+      await c.query("INSERT INTO turns (conversation_id, role, content) VALUES (1, 'user', 'one'), (1, 'user', 'two')");
+      await c.query("INSERT INTO memories (content, kind, source) VALUES ('a', 'fact', 'user-stated'), ('b', 'fact', 'user-stated')");
+      await c.query("INSERT INTO memory_embeddings (memory_id, model_idx, embedding) SELECT id, 1, CASE WHEN content = 'a' THEN '[1,0,0,0]' ELSE '[1,0]' END::vector FROM memories");
+      await c.query("INSERT INTO turn_embeddings (turn_id, model_idx, embedding) SELECT id, 1, CASE WHEN content = 'one' THEN '[0,1,0,0]' ELSE '[1,2,3,4,5]' END::vector FROM turns");
+    });
+    const mine = async (repair: boolean) => (await doctorAll(t.emily, { repair })).users.find((r) => r.userId === u.id)!.value!;
+    const before = await mine(false);
+    expect(before.ok).toBe(false);
+    expect(before.problems.join(' ')).toMatch(/2 vectors do not have their model's size/);
+    expect((await mine(true)).repaired).toContain('deleted 2 vectors of the wrong size; re-embedding builds them again');
+    const left = await withAdminClient(t.emily.cluster.admin(), u.dbName, async (c) =>
+      (await c.query("SELECT (SELECT string_agg(m.content, ',') FROM memory_embeddings e JOIN memories m ON m.id = e.memory_id) AS m, (SELECT string_agg(t.content, ',') FROM turn_embeddings e JOIN turns t ON t.id = e.turn_id) AS t, (SELECT count(*)::int FROM memories) AS memories")).rows[0],
+    );
+    expect(left).toEqual({ m: 'a', t: 'one', memories: 2 });
+    expect((await mine(false)).ok).toBe(true);
+  });
+
   it('repairs a missing extension automatically when the database is opened', async () => {
     const u = await t.user('opened');
     await withAdminClient(t.emily.cluster.admin(), u.dbName, (c) => c.query('DROP EXTENSION vector CASCADE'));

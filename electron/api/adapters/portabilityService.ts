@@ -23,7 +23,9 @@ export function portabilityService(emily: Emily): PortabilityService {
     async importDump(file, name, progress, signal) {
       const r = await importDump(emily, file, { name, onProgress: toProgress(progress), signal });
       await queueLocalVectors(emily, r.user.id);
-      return { profileId: r.user.id, counts: r.rows };
+      const counts: Record<string, number> = { ...r.rows };
+      if (r.droppedVectors) counts['vectors of the wrong size, left out and rebuilt in the background'] = r.droppedVectors;
+      return { profileId: r.user.id, counts };
     },
     async importChatHistory(userId, file, progress, signal) {
       const r = await importChatHistory(emily, userId, file, { onProgress: toProgress(progress), signal, learn: learnImported(emily) });
