@@ -68,11 +68,13 @@ export async function fetchCandidates(
       SELECT m.id, ts_rank(m.tsv, (SELECT to_tsquery('simple', $2)), 32) AS rank FROM memories m
        WHERE $2::text IS NOT NULL AND m.tsv @@ (SELECT to_tsquery('simple', $2)) AND NOT m.archived ORDER BY rank DESC LIMIT ${lim.txt}),
     l4 AS MATERIALIZED (SELECT * FROM unnest($3::bigint[], $4::float8[]) AS l4(id, rank)),
-    -- A turn lifts each memory it fed by its rank shared among them: a pasted list that fed 50
-    -- memories says little about any one of them, a sentence that fed one says a lot.
+    -- A turn lifts each live memory it fed by its rank shared among them: a pasted list that
+    -- fed 50 memories says little about any one of them, a sentence that fed one says a lot.
+    -- (Archived ones, such as the old text of an edited memory, do not take a share.)
     via4 AS MATERIALIZED (
       SELECT id, max(rank) AS rank FROM (
-        SELECT s.memory_id AS id, l4.rank / count(*) OVER (PARTITION BY l4.id) AS rank FROM l4 JOIN memory_sources s ON s.turn_id = l4.id) fed
+        SELECT s.memory_id AS id, l4.rank / count(*) OVER (PARTITION BY l4.id) AS rank
+          FROM l4 JOIN memory_sources s ON s.turn_id = l4.id JOIN memories fm ON fm.id = s.memory_id AND NOT fm.archived) fed
       GROUP BY id),
     seeds AS MATERIALIZED (SELECT id FROM vec UNION SELECT id FROM txt UNION SELECT id FROM via4),
     hop AS MATERIALIZED (

@@ -55,12 +55,14 @@ export async function checkDatabase(admin: AdminConnection, database: string, op
         report.repaired.push(`migrated from ${r.from} to ${r.to}`);
       } else report.unrepaired.push('schema not up to date: run "emily migrate" or "emily doctor --repair"');
     }
-    if ((await hasVector(c)) && !state.pending.length) {
-      const misfits = await countMisfitVectors(c);
+    if ((await hasVector(c)) && report.schemaVersion === migrations.length) {
+      const misfits = await countMisfitVectors(c, opts.ownerRole);
       if (misfits) {
         report.problems.push(`${misfits} vectors do not have their model's size (they fail its HNSW index and its searches)`);
-        if (opts.repair) report.repaired.push(`deleted ${await dropMisfitVectors(c)} vectors of the wrong size; re-embedding builds them again`);
-        else report.unrepaired.push('vectors of the wrong size: run "emily doctor --repair"');
+        if (opts.repair) {
+          const d = await dropMisfitVectors(c, opts.ownerRole);
+          report.repaired.push(`deleted ${d.memory_embeddings + d.turn_embeddings} vectors of the wrong size; a re-embedding job builds them again for the model in use`);
+        } else report.unrepaired.push('vectors of the wrong size: run "emily doctor --repair"');
       }
     }
     const invalid = await c.query<{ name: string }>(

@@ -38,7 +38,9 @@ export async function verifyRestored(emily: Emily, user: UserRecord, expectedRow
       if (actual < expected) throw new EmilyError('INVALID_DUMP', `table ${table} holds ${actual} rows after the restore but the dump has ${expected}; the import was abandoned`);
       rows[table] = actual;
     }
-    const droppedVectors = await dropMisfitVectors(c);
+    const dropped = await dropMisfitVectors(c, user.roleName);
+    for (const [table, n] of Object.entries(dropped)) if (rows[table] !== undefined) rows[table] -= n;
+    const droppedVectors = dropped.memory_embeddings + dropped.turn_embeddings;
     const rebuiltIndexes = await rebuildInvalidIndexes(c);
     const vi = await c.query<{ n: string }>(`SELECT count(*) AS n FROM pg_indexes WHERE schemaname = 'public' AND indexdef ~ 'USING (hnsw|ivfflat)'`);
     return { schemaVersion, migratedFrom, rows, rebuiltIndexes, vectorIndexes: Number(vi.rows[0]!.n), droppedVectors };

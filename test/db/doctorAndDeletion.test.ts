@@ -37,22 +37,31 @@ describe('doctor (Cold Start fragmentation)', () => {
   it('finds vectors that do not have their model\'s size and --repair deletes them only', async () => {
     const u = await t.user('misfit vectors');
     await withAdminClient(t.emily.cluster.admin(), u.dbName, async (c) => {
-      await c.query("INSERT INTO embedding_models (id, dimensions) VALUES ('tiny', 4)");
-      await c.query("INSERT INTO conversations (title, source) VALUES ('c', 'chat')");
-      await c.query("INSERT INTO turns (conversation_id, role, content) VALUES (1, 'user', 'one'), (1, 'user', 'two')");
+      const model = (await c.query("INSERT INTO embedding_models (id, dimensions) VALUES ('tiny', 4) RETURNING idx")).rows[0].idx;
+      const conv = (await c.query("INSERT INTO conversations (title, source) VALUES ('c', 'chat') RETURNING id")).rows[0].id;
+      await c.query("INSERT INTO turns (conversation_id, role, content) VALUES ($1, 'user', 'one'), ($1, 'user', 'two')", [conv]);
       await c.query("INSERT INTO memories (content, kind, source) VALUES ('a', 'fact', 'user-stated'), ('b', 'fact', 'user-stated')");
-      await c.query("INSERT INTO memory_embeddings (memory_id, model_idx, embedding) SELECT id, 1, CASE WHEN content = 'a' THEN '[1,0,0,0]' ELSE '[1,0]' END::vector FROM memories");
-      await c.query("INSERT INTO turn_embeddings (turn_id, model_idx, embedding) SELECT id, 1, CASE WHEN content = 'one' THEN '[0,1,0,0]' ELSE '[1,2,3,4,5]' END::vector FROM turns");
+      await c.query("INSERT INTO memory_embeddings (memory_id, model_idx, embedding) SELECT id, $1, CASE WHEN content = 'a' THEN '[1,0,0,0]' ELSE '[1,0]' END::vector FROM memories", [model]);
+      await c.query("INSERT INTO turn_embeddings (turn_id, model_idx, embedding) SELECT id, $1, CASE WHEN content = 'one' THEN '[0,1,0,0]' ELSE '[1,2,3,4,5]' END::vector FROM turns", [model]);
+    });
+    // The profile's own role owns these tables, so it could hang a trigger on them: the
+    // superuser's doctor must not run it with its own rights.
+    await t.emily.withUser(u.id, async (c) => {
+      await c.query('CREATE TABLE who (name text)');
+      await c.query("CREATE FUNCTION note_who() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO who VALUES (current_user); RETURN OLD; END $$");
+      await c.query('CREATE TRIGGER note_who BEFORE DELETE ON memory_embeddings FOR EACH ROW EXECUTE FUNCTION note_who()');
     });
     const mine = async (repair: boolean) => (await doctorAll(t.emily, { repair })).users.find((r) => r.userId === u.id)!.value!;
     const before = await mine(false);
     expect(before.ok).toBe(false);
     expect(before.problems.join(' ')).toMatch(/2 vectors do not have their model's size/);
-    expect((await mine(true)).repaired).toContain('deleted 2 vectors of the wrong size; re-embedding builds them again');
+    expect((await mine(true)).repaired).toContain('deleted 2 vectors of the wrong size; a re-embedding job builds them again for the model in use');
     const left = await withAdminClient(t.emily.cluster.admin(), u.dbName, async (c) =>
-      (await c.query("SELECT (SELECT string_agg(m.content, ',') FROM memory_embeddings e JOIN memories m ON m.id = e.memory_id) AS m, (SELECT string_agg(t.content, ',') FROM turn_embeddings e JOIN turns t ON t.id = e.turn_id) AS t, (SELECT count(*)::int FROM memories) AS memories")).rows[0],
+      (await c.query("SELECT (SELECT string_agg(m.content, ',') FROM memory_embeddings e JOIN memories m ON m.id = e.memory_id) AS m, (SELECT string_agg(t.content, ',') FROM turn_embeddings e JOIN turns t ON t.id = e.turn_id) AS t, (SELECT count(*)::int FROM memories) AS memories, (SELECT count(*)::int FROM jobs WHERE kind = 'reembed' AND status = 'queued') AS reembed")).rows[0],
     );
-    expect(left).toEqual({ m: 'a', t: 'one', memories: 2 });
+    expect(left).toEqual({ m: 'a', t: 'one', memories: 2, reembed: 1 });
+    const who = await t.emily.withUser(u.id, (c) => c.query('SELECT name FROM who'));
+    expect(who.rows).toEqual([{ name: u.roleName }]);
     expect((await mine(false)).ok).toBe(true);
   });
 

@@ -24,7 +24,7 @@ export function portabilityService(emily: Emily): PortabilityService {
       const r = await importDump(emily, file, { name, onProgress: toProgress(progress), signal });
       await queueLocalVectors(emily, r.user.id);
       const counts: Record<string, number> = { ...r.rows };
-      if (r.droppedVectors) counts['vectors of the wrong size, left out and rebuilt in the background'] = r.droppedVectors;
+      if (r.droppedVectors) counts["vectors of the wrong size, left out (re-embedded in the background for the model in use)"] = r.droppedVectors;
       return { profileId: r.user.id, counts };
     },
     async importChatHistory(userId, file, progress, signal) {

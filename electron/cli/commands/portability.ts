@@ -76,7 +76,7 @@ export function registerPortability(program: Command, run: Runner): void {
       run(opts, () =>
         withCancellable(async (emily, signal) => {
           const r = await importDump(emily, file, { name: opts.name, signal, onProgress: progressPrinter() });
-          emit(opts, r, () => `imported as ${r.user.id} "${r.user.displayName}" (schema ${r.schemaVersion}${r.migratedFrom !== r.schemaVersion ? `, migrated from ${r.migratedFrom}` : ''}, ${r.rows.memories ?? 0} memories, ${r.rows.turns ?? 0} turns, ${r.seconds.toFixed(2)} s)`);
+          emit(opts, r, () => `imported as ${r.user.id} "${r.user.displayName}" (schema ${r.schemaVersion}${r.migratedFrom !== r.schemaVersion ? `, migrated from ${r.migratedFrom}` : ''}, ${r.rows.memories ?? 0} memories, ${r.rows.turns ?? 0} turns, ${r.seconds.toFixed(2)} s)${r.droppedVectors ? `\n${r.droppedVectors} vectors did not have their model's size and were left out; a re-embedding job builds them again for the model in use` : ''}${r.vectorIndexErrors.length ? `\nvector indexes not built (search works without them, more slowly): ${r.vectorIndexErrors.join('; ')}` : ''}`);
         }),
       ),
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learnFromExchange, recall, WorkingMemory } from '../../../electron/cognition/index.js';
+import { editMemory, learnFromExchange, recall, WorkingMemory } from '../../../electron/cognition/index.js';
 import { useTestEmily } from '../../support/testEmily.js';
 
 const t = useTestEmily();
@@ -118,11 +118,17 @@ describe('retrieval', () => {
       const two = (await turn()).rows[0].id;
       await c.query('INSERT INTO memory_sources (memory_id, turn_id) VALUES ($1, $3), ($2, $4), ($5, $4)', [nurse, dog, one, two, run]);
     });
-    const r = await recall(t.emily, u.id, 'quokkaward', { k: 8, memoriesOnly: true });
-    const text = (id: number) => r.results.find((x) => x.id === id)!.components.text;
-    expect(text(nurse)).toBe(1);
-    expect(text(dog)).toBeCloseTo(0.5, 3);
-    expect(text(run)).toBeCloseTo(0.5, 3);
+    const shares = async () => {
+      const r = await recall(t.emily, u.id, 'quokkaward', { k: 8, memoriesOnly: true });
+      const text = (id: number) => r.results.find((x) => x.id === id)!.components.text;
+      return [text(nurse), text(dog), text(run)];
+    };
+    expect((await shares())[0]).toBe(1);
+    expect((await shares()).slice(1).map((x) => Math.round(x * 1000) / 1000)).toEqual([0.5, 0.5]);
+    // An edit keeps the old text as an archived copy with the same sources; it takes no share.
+    await editMemory(t.emily, u.id, dog, 'My dog Bruno is a four year old beagle.');
+    await editMemory(t.emily, u.id, nurse, 'I work as a nurse at the children’s hospital.');
+    expect((await shares()).map((x) => Math.round(x * 1000) / 1000)).toEqual([1, 0.5, 0.5]);
   });
 
   it("scores every candidate's own text match, not only the top full-text ones'", async () => {

@@ -44,6 +44,10 @@ describe('a dump whose vectors do not fit their model', () => {
     );
     const before = await t.emily.withUser(u.id, (c) => c.query('SELECT (SELECT count(*)::int FROM memory_embeddings) AS m, (SELECT count(*)::int FROM turn_embeddings) AS t'));
     expect(left.rows[0]).toEqual({ m: before.rows[0].m - 1, t: before.rows[0].t - 1, memories: 10, indexed: true });
+    // The counts it reports are what is there, and the left-out vectors are queued to be built again.
+    expect([r.rows.memory_embeddings, r.rows.turn_embeddings]).toEqual([left.rows[0].m, left.rows[0].t]);
+    const jobs = await t.emily.withUser(r.user.id, (c) => c.query("SELECT payload FROM jobs WHERE kind = 'reembed' AND status = 'queued'"));
+    expect(jobs.rows.map((j) => j.payload)).toContainEqual({ current: true });
     const found = await recall(t.emily, r.user.id, 'tea hiking', { embedder: localMini, k: 5 });
     expect(found.model).toBe('local-mini');
     expect(found.results.length).toBeGreaterThan(0);
