@@ -56,13 +56,13 @@ export async function checkDatabase(admin: AdminConnection, database: string, op
       } else report.unrepaired.push('schema not up to date: run "emily migrate" or "emily doctor --repair"');
     }
     if ((await hasVector(c)) && report.schemaVersion === migrations.length) {
-      const misfits = await countMisfitVectors(c, opts.ownerRole);
+      // With repair the delete is the check: one pass over the vectors, not a count and then a delete.
+      const dropped = opts.repair ? await dropMisfitVectors(c, opts.ownerRole) : undefined;
+      const misfits = dropped ? dropped.memory_embeddings + dropped.turn_embeddings : await countMisfitVectors(c, opts.ownerRole);
       if (misfits) {
         report.problems.push(`${misfits} vectors do not have their model's size (they fail its HNSW index and its searches)`);
-        if (opts.repair) {
-          const d = await dropMisfitVectors(c, opts.ownerRole);
-          report.repaired.push(`deleted ${d.memory_embeddings + d.turn_embeddings} vectors of the wrong size; a re-embedding job builds them again for the model in use`);
-        } else report.unrepaired.push('vectors of the wrong size: run "emily doctor --repair"');
+        if (dropped) report.repaired.push(`deleted ${misfits} vectors of the wrong size; a re-embedding job builds them again for the model in use`);
+        else report.unrepaired.push('vectors of the wrong size: run "emily doctor --repair"');
       }
     }
     const invalid = await c.query<{ name: string }>(

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { quoteIdent } from '../core/ids.js';
+import { enqueueJob } from '../jobs/queue.js';
 import { inTransaction } from './transaction.js';
 
 /**
@@ -34,12 +35,7 @@ export async function dropMisfitVectors(c: pg.ClientBase, ownerRole: string | un
   return asOwner(c, ownerRole, async () => {
     const dropped: Record<VectorTable, number> = { memory_embeddings: 0, turn_embeddings: 0 };
     for (const t of await vectorTables(c)) dropped[t] = (await c.query(`DELETE FROM public.${t} e USING public.embedding_models m WHERE ${MISFIT}`)).rowCount ?? 0;
-    if (dropped.memory_embeddings + dropped.turn_embeddings > 0) {
-      await c.query(
-        `INSERT INTO public.jobs (kind, payload, dedupe_key) VALUES ('reembed', '{"current": true}'::jsonb, 'reembed:current')
-         ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running') AND dedupe_key IS NOT NULL DO NOTHING`,
-      );
-    }
+    if (dropped.memory_embeddings + dropped.turn_embeddings > 0) await enqueueJob(c, 'reembed', { current: true }, { dedupeKey: 'reembed:current' });
     return dropped;
   });
 }
