@@ -100,7 +100,10 @@ export async function recallInContext(
   const embedder = opts.embedder ?? defaultEmbedder;
   const model = opts.known?.model?.id === embedder.id ? opts.known.model : await modelFor(door, userId, embedder);
   const raw = opts.queryVector ?? (await embedder.embed([q]))[0]!;
-  const vector = vectorParam(model, raw);
+  // A text with no words embeds to the zero vector, whose cosine is undefined (NaN): such a
+  // query has no direction, so it goes by text alone instead of pulling up arbitrary neighbours.
+  const checked = vectorParam(model, raw);
+  const vector = hasDirection(raw) ? checked : null;
   try {
     return await door.withUserTransaction(userId, async (client) => {
       const fw = await loadFramework(client);
@@ -147,7 +150,7 @@ export function rerank(rows: CandidateRow[], params: FrameworkParams, wm?: Worki
     const id = Number(r.id);
     const last = (r.last_used_at ?? r.created_at).getTime();
     const components: ScoreComponents = {
-      similarity: Math.max(0, Number(r.sim ?? 0)),
+      similarity: finiteOrZero(Math.max(0, Number(r.sim ?? 0))),
       text: textOf(r) / bestText,
       ecgl: l3 ? ecgl(params, { epsilon: r.epsilon!, outcome: r.outcome!, novelty: r.novelty!, stability: r.stability! }) : 0,
       recency: 0.5 ** (Math.max(0, now - last) / (params.recencyHalfLifeDays * DAY)),
@@ -178,4 +181,13 @@ export function rerank(rows: CandidateRow[], params: FrameworkParams, wm?: Worki
     };
   });
   return out.sort((a, b) => b.score - a.score || a.id - b.id);
+}
+
+function hasDirection(v: ArrayLike<number>): boolean {
+  for (let i = 0; i < v.length; i++) if (v[i] !== 0) return true;
+  return false;
+}
+
+function finiteOrZero(x: number): number {
+  return Number.isFinite(x) ? x : 0;
 }

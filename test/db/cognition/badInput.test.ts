@@ -53,4 +53,17 @@ describe('bad input', () => {
     const n = await t.emily.withUser(u.id, (c) => c.query('SELECT count(*)::int AS n FROM turns'));
     expect(n.rows[0].n).toBe(0);
   });
+
+  it('a query with no words (emoji, punctuation) brings up nothing rather than arbitrary memories with no score', async () => {
+    const u = await t.user('nowords');
+    await learnFromExchange(t.emily, u.id, { userText: 'My sister Ana lives in Lisbon and works as a nurse.' });
+    await learnFromExchange(t.emily, u.id, { userText: 'I love cooking spicy Thai curries on Sundays.' });
+    for (const q of ['!!!', '🎂🎂🎂']) {
+      const r = await recall(t.emily, u.id, q);
+      expect(r.results).toEqual([]);
+    }
+    const hit = await recall(t.emily, u.id, 'where does Ana live');
+    expect(hit.results.length).toBeGreaterThan(0);
+    for (const x of hit.results) expect(Number.isFinite(x.score)).toBe(true);
+  });
 });
