@@ -8,6 +8,7 @@ import type { Api } from '../api/composition.js';
 import { EmilyError } from '../core/errors.js';
 import { receiveUpload, refuse, sendDownload, statusOf } from './fileTransfer.js';
 import { allowedHosts, allowedOrigins, bearer, cookieName, newLaunchToken, readCookie, SECURITY_HEADERS, tokensEqual } from './guard.js';
+import { useStrictJson } from './strictJson.js';
 
 export interface BrowserServerOptions {
   api: Api;
@@ -118,6 +119,7 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
   });
 
   // Import files: streamed to a scratch file, answered with an opaque ref.
+  useStrictJson(app);
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
   app.put('/files', async (req, reply) => receiveUpload(req, reply, opts.api.deps.files, uploadLimit));
 

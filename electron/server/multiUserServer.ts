@@ -19,6 +19,7 @@ import { bearer, readCookie } from './guard.js';
 import { LOGIN_HTML, LOGIN_JS } from './loginPage.js';
 import type { ScryptCost } from './passwords.js';
 import { Sessions } from './sessions.js';
+import { useStrictJson } from './strictJson.js';
 
 export const SESSION_COOKIE = 'emily_session';
 /**
@@ -214,6 +215,7 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
     },
   });
 
+  useStrictJson(app);
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
   app.put('/files', async (req, reply) => receiveUpload(req, reply, apis.get(req.userId!).deps.files, uploadLimit));
   app.get('/files/:ref', async (req, reply) => sendDownload(reply, apis.get(req.userId!).deps.files, (req.params as { ref: string }).ref));

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -137,7 +138,9 @@ describe('server mode: fuzzing the HTTP API', () => {
           expect(r.text).toMatch(/^\{/);
           return;
         }
-        if (expectJsonAnswer(r.status, r.text, label).ok) valid++;
+        const answer = expectJsonAnswer(r.status, r.text, label);
+        if (Buffer.isBuffer(c.body) && c.contentType?.startsWith('application/json') && !isUtf8(c.body)) expect(answer.ok, `${label}: invalid UTF-8 accepted`).toBe(false);
+        if (answer.ok) valid++;
       }),
       { numRuns: 4000, seed: Number(process.env.FUZZ_SEED ?? 7) },
     );
@@ -147,6 +150,19 @@ describe('server mode: fuzzing the HTTP API', () => {
     expect((await raw(s.server.port, { path: '/healthz' })).json()).toEqual({ ok: true, value: { status: 'up' } });
     expect((await a.call('system.info')).ok).toBe(true);
     expect(await checksum(b.profileId)).toBe(before);
+  });
+
+  it('a well-formed call whose text is invalid UTF-8 is refused, and nothing of it is stored', async () => {
+    const before = await checksum(a.profileId);
+    const body = Buffer.concat([Buffer.from('{"operationId":"utf8-bad-1","conversationId":null,"text":"hi '), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('"}')]);
+    const r = await raw(s.server.port, { method: 'POST', path: '/api/chat.send', headers: { origin: s.origin(), 'content-type': 'application/json', cookie: `emily_session=${a.token}` }, body });
+    expect(r.status).toBe(400);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringContaining('UTF-8') } });
+    expect(await checksum(a.profileId)).toBe(before);
+    const fine = Buffer.from(JSON.stringify({ operationId: 'utf8-good-1', conversationId: null, text: 'hi Zoë, 我的名字 ✓' }));
+    const ok = await raw(s.server.port, { method: 'POST', path: '/api/chat.send', headers: { origin: s.origin(), 'content-type': 'application/json; charset=utf-8', cookie: `emily_session=${a.token}` }, body: fine });
+    expect(ok.status).toBe(200);
+    expect(await checksum(a.profileId)).not.toBe(before);
   });
 
   it('random paths, auth bodies, uploads and raw bytes on the socket: the server answers or closes, and stays up', async () => {
