@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Emily } from '../core/emily.js';
 import { EmilyError } from '../core/errors.js';
 import { assertUserId } from '../core/ids.js';
+import { forEachUser, type PerUserResult } from '../databases/forEachUser.js';
 import { fileSha256 } from './dumpFile.js';
 import { exportUser } from './exportDump.js';
 import type { LongRunning } from './progress.js';
@@ -50,6 +51,15 @@ function userDir(emily: Emily, userId: string): string {
 
 function stamp(d: Date): string {
   return d.toISOString().replace(/[-:.]/g, '');
+}
+
+/**
+ * Backs up every profile, a few at a time per server; one that fails (its server down, its
+ * database refusing connections) is reported on its own line and the others still run.
+ */
+export async function backupAll(emily: Emily, opts: LongRunning & { concurrency?: number } = {}): Promise<PerUserResult<BackupInfo>[]> {
+  const { concurrency = 2, ...rest } = opts;
+  return forEachUser(await emily.catalog.list(), (u) => createBackup(emily, u.id, rest), { concurrency });
 }
 
 export async function createBackup(emily: Emily, userId: string, opts: LongRunning & { kind?: BackupKind; now?: Date } = {}): Promise<BackupInfo> {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { benchPortability } from '../../bench/portabilityBench.js';
 import { Emily } from '../../core/emily.js';
 import { EmilyError } from '../../core/errors.js';
-import { createBackup, listBackups } from '../../portability/backups.js';
+import { backupAll, createBackup, listBackups } from '../../portability/backups.js';
 import { importChatHistory } from '../../portability/chat/importChat.js';
 import { deleteProfile } from '../../portability/deleteProfile.js';
 import { exportUser } from '../../portability/exportDump.js';
@@ -107,10 +107,20 @@ export function registerPortability(program: Command, run: Runner): void {
       run(opts, () =>
         withCancellable(async (emily, signal) => {
           if (!!opts.user === !!opts.all) throw new EmilyError('BAD_INPUT', 'give either --user <id> or --all');
-          const ids = opts.all ? (await emily.catalog.list()).map((u) => u.id) : [opts.user!];
-          const made: Awaited<ReturnType<typeof createBackup>>[] = [];
-          for (const id of ids) made.push(await createBackup(emily, id, { signal, onProgress: progressPrinter() }));
-          emit(opts, made, () => made.map((b) => `backed up "${b.displayName}" as ${b.id} (${b.bytes} bytes)`).join('\n') || 'no profiles to back up');
+          if (opts.user) {
+            const b = await createBackup(emily, opts.user, { signal, onProgress: progressPrinter() });
+            emit(opts, [b], () => `backed up "${b.displayName}" as ${b.id} (${b.bytes} bytes)`);
+            return;
+          }
+          const results = await backupAll(emily, { signal, onProgress: progressPrinter() });
+          const failed = results.filter((r) => !r.ok).length;
+          emit(opts, { users: results, failed }, () =>
+            [
+              ...results.map((r) => `${r.userId} "${r.displayName}" (${r.server}): ${r.ok ? `backed up as ${r.value!.id} (${r.value!.bytes} bytes)` : `FAILED ${r.error!.message}`}`),
+              `${results.length} profile(s), ${failed} failed`,
+            ].join('\n'),
+          );
+          if (failed) process.exitCode = 1;
         }),
       ),
     );

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emily } from '../../../electron/core/emily.js';
 import { createUser, userFootprint } from '../../../electron/operations/users.js';
-import { backupsRoot, createBackup, listBackups } from '../../../electron/portability/backups.js';
+import { backupAll, backupsRoot, createBackup, listBackups } from '../../../electron/portability/backups.js';
 import { deleteProfile } from '../../../electron/portability/deleteProfile.js';
 import { restoreBackup } from '../../../electron/portability/restoreBackup.js';
 import { finishInterruptedRestores } from '../../../electron/databases/restoreSwap.js';
@@ -147,5 +147,26 @@ describe('scheduled backups', () => {
     expect(listBackups(emily, { userId: u.id }).some((b) => b.id === manual.id)).toBe(true);
     // Pruned files are gone from disk, not only from the list.
     expect(fs.readdirSync(path.join(backupsRoot(emily), u.id)).filter((f) => f.endsWith('.dump'))).toHaveLength(days.length + 1);
+  });
+
+  it('backing up every profile goes on past one that fails, and reports each on its own line', async () => {
+    const good = await createUser(emily, 'All good');
+    const bad = await createUser(emily, 'Refusing');
+    await seedUser(emily, good.id, { memories: 3, turns: 3 });
+    await emily.users.forget(bad.id);
+    await withAdminClient(emily.cluster.admin(), 'postgres', (c) => c.query(`ALTER DATABASE ${bad.dbName} ALLOW_CONNECTIONS false`));
+    try {
+      const before = listBackups(emily).length;
+      const results = await backupAll(emily);
+      const byId = new Map(results.map((r) => [r.userId, r]));
+      expect(byId.get(good.id)).toMatchObject({ ok: true, server: 'local', value: { userId: good.id } });
+      expect(byId.get(bad.id)).toMatchObject({ ok: false, server: 'local', error: { message: expect.any(String) } });
+      const made = results.filter((r) => r.ok).length;
+      expect(made).toBe(results.length - 1);
+      expect(listBackups(emily).length).toBe(before + made);
+      expect(listBackups(emily).some((b) => b.userId === bad.id && b.id === byId.get(bad.id)!.value?.id)).toBe(false);
+    } finally {
+      await withAdminClient(emily.cluster.admin(), 'postgres', (c) => c.query(`ALTER DATABASE ${bad.dbName} ALLOW_CONNECTIONS true`));
+    }
   });
 });
