@@ -150,7 +150,7 @@ export function rerank(rows: CandidateRow[], params: FrameworkParams, wm?: Worki
     const id = Number(r.id);
     const last = (r.last_used_at ?? r.created_at).getTime();
     const components: ScoreComponents = {
-      similarity: finiteOrZero(Math.max(0, Number(r.sim ?? 0))),
+      similarity: positiveOrZero(Number(r.sim ?? 0)),
       text: textOf(r) / bestText,
       ecgl: l3 ? ecgl(params, { epsilon: r.epsilon!, outcome: r.outcome!, novelty: r.novelty!, stability: r.stability! }) : 0,
       recency: 0.5 ** (Math.max(0, now - last) / (params.recencyHalfLifeDays * DAY)),
@@ -188,6 +188,7 @@ function hasDirection(v: ArrayLike<number>): boolean {
   return false;
 }
 
-function finiteOrZero(x: number): number {
-  return Number.isFinite(x) ? x : 0;
+/** Negative similarity counts as none, and so does NaN (the cosine of a stored zero vector). */
+function positiveOrZero(x: number): number {
+  return x > 0 ? x : 0;
 }
