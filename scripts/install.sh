@@ -16,12 +16,14 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 20 ] || { echo "install: Node.js 20 or newer is required (found $(node -v))" >&2; exit 1; }
 
 # System packages: a C compiler and dpkg-source (pgvector build), the PostgreSQL 15 client
-# tools (pg_dump/pg_restore for export, import and backups).
+# tools (pg_dump/pg_restore for export, import and backups), and Chromium.
 if command -v apt-get >/dev/null; then
   need=()
   command -v gcc >/dev/null || need+=(gcc)
   command -v dpkg-source >/dev/null || need+=(dpkg-dev)
   [ -x /usr/lib/postgresql/15/bin/pg_dump ] || need+=(postgresql-client-15)
+  # The end-to-end tests drive a real browser; browser mode needs one too.
+  command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need+=(chromium)
   if [ ${#need[@]} -gt 0 ]; then
     sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     say "installing ${need[*]}"
