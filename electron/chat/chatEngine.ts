@@ -5,6 +5,7 @@ import {
   learnFromExchange,
   MAX_QUERY_CHARS,
   MAX_TURN_CHARS,
+  ModelTurnReader,
   recallInContext,
   resolveEmbedder,
   WorkingMemories,
@@ -40,9 +41,11 @@ export interface TurnTimings {
   recall_ms: number;
   context_ms: number;
   model_ms: number;
+  /** The language model reading the turn for memories (0 when the rules do). */
+  read_ms: number;
   learn_ms: number;
   total_ms: number;
-  /** Everything except waiting for the language model. */
+  /** Everything except waiting for the language model (its reply and its reading of the turn). */
   overhead_ms: number;
 }
 
@@ -57,7 +60,7 @@ export interface TurnOutcome {
   /** What went wrong with the model, when something did (the turn itself was kept). */
   error?: WireError;
   memories: RecallResult[];
-  learned: { promoted: number[]; reinforced: number[] };
+  learned: { promoted: number[]; reinforced: number[]; readBy: { by: string; fallback?: string } };
   timings: TurnTimings;
 }
 
@@ -144,6 +147,16 @@ export class ChatEngine {
     }
     const tModel = performance.now();
 
+    // The model reads the turn (memories, reaction to her last reply) when it answered this
+    // one in full; after a failure or a cancel the rules do, so nobody waits on a dead model.
+    // It is asked before a connection is held, so a slow model never sits on the pool.
+    const previous = history[history.length - 1];
+    const previousReply = previous?.role === 'assistant' ? previous.content : undefined;
+    const reading = model && mode === 'model' && !cut && !error && model.followsInstructions !== false
+      ? await new ModelTurnReader(model).read({ userText: text, assistantText: reply, previousReply })
+      : undefined;
+    const reader = reading && { read: () => Promise.resolve(reading) };
+    const tRead = performance.now();
     const used = memories.filter((m) => m.tier === 'L3').map((m) => ({ memoryId: m.id, score: { ...m.components, total: m.score } }));
     let r;
     try {
@@ -158,9 +171,10 @@ export class ChatEngine {
           assistantCut: cut,
           assistantMeta: { mode, model: mode === 'model' ? model?.id ?? null : null, ...(error ? { error } : {}), ...(reason ? { reason } : {}) },
           usedMemories: mode === 'model' ? used : [],
+          previousReply,
         },
         // The learning transaction reuses the model, framework and query vector of the recall moments ago.
-        { embedder, known: { model: recalled.model, framework: recalled.framework, embedded: recalled.embedded } },
+        { embedder, reader, known: { model: recalled.model, framework: recalled.framework, embedded: recalled.embedded } },
       ));
     } catch (e) {
       const err = toEmilyError(e);
@@ -168,7 +182,7 @@ export class ChatEngine {
       throw err;
     }
     const { assistantTurnId } = r;
-    const learned = { promoted: r.promoted, reinforced: r.reinforced };
+    const learned = { promoted: r.promoted, reinforced: r.reinforced, readBy: r.readBy };
     this.maybeCheckDrift(userId);
     wm.observeTurn({ id: userTurnId, conversationId, role: 'user', content: text });
     if (assistantTurnId) wm.observeTurn({ id: assistantTurnId, conversationId, role: 'assistant', content: reply });
@@ -184,7 +198,7 @@ export class ChatEngine {
       error,
       memories,
       learned,
-      timings: timings(t0, tStored, tRecalled, tContext, tModel, tEnd),
+      timings: timings(t0, tStored, tRecalled, tContext, tModel, tRead, tEnd),
     };
   }
 
@@ -217,15 +231,16 @@ function titleFrom(text: string): string {
   return t.length > 60 ? `${t.slice(0, 57)}…` : t || 'New conversation';
 }
 
-function timings(t0: number, stored: number, recalled: number, context: number, model: number, end: number): TurnTimings {
+function timings(t0: number, stored: number, recalled: number, context: number, model: number, read: number, end: number): TurnTimings {
   const r = (x: number) => Math.round(x * 100) / 100;
   return {
     store_ms: r(stored - t0),
     recall_ms: r(recalled - stored),
     context_ms: r(context - recalled),
     model_ms: r(model - context),
-    learn_ms: r(end - model),
+    read_ms: r(read - model),
+    learn_ms: r(end - read),
     total_ms: r(end - t0),
-    overhead_ms: r(end - t0 - (model - context)),
+    overhead_ms: r(end - t0 - (model - context) - (read - model)),
   };
 }

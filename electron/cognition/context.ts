@@ -5,6 +5,7 @@ import { ensureModel, embedderDimensions, type EmbeddingModel } from '../embeddi
 import type { Embedder } from '../embeddings/types.js';
 import { RulesExtractor, type CandidateExtractor } from './extractor.js';
 import type { Framework } from './framework.js';
+import type { TurnReader } from './modelReader.js';
 
 /** What cognition needs of the core: the one door to a user's data. */
 export type UserDoor = Pick<Emily, 'withUser' | 'withUserTransaction'>;
@@ -20,6 +21,11 @@ export interface CognitionOptions {
   embedder?: Embedder;
   /** Candidate extraction; deterministic rules when omitted. */
   extractor?: CandidateExtractor;
+  /**
+   * Reads the turn instead of the extractor: candidates and the reaction to the previous
+   * reply, from the language model when one is configured (see ModelTurnReader).
+   */
+  reader?: TurnReader;
   /**
    * What the caller already looked up in this turn (a chat turn's recall): the embedder's
    * model (ignored if it is another model's), the active framework, and a text this

@@ -5,6 +5,7 @@
  */
 export { defaultEmbedder, defaultExtractor, modelFor, resolveEmbedder, type CognitionOptions, type UserDoor } from './context.js';
 export { RulesExtractor, type Candidate, type CandidateExtractor, type ExtractInput, type MemoryKind, type MemorySource } from './extractor.js';
+export { ModelTurnReader, rulesReader, type Reaction, type TurnReader, type TurnReading } from './modelReader.js';
 export { DEFAULT_FRAMEWORK, loadFramework, type Framework, type FrameworkParams } from './framework.js';
 export { learnFromExchange, type ExchangeInput, type LearnResult } from './learning.js';
 export type { CandidateDecision, EdgeKind } from './promotion.js';

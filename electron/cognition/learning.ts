@@ -4,6 +4,7 @@ import type { Embedder } from '../embeddings/types.js';
 import { defaultEmbedder, defaultExtractor, modelFor, type CognitionOptions, type UserDoor } from './context.js';
 import type { Candidate, MemorySource } from './extractor.js';
 import { loadFramework } from './framework.js';
+import { rulesReader } from './modelReader.js';
 import { processFollowUp, type FollowUpResult } from './outcomes.js';
 import { promoteCandidates, type CandidateDecision } from './promotion.js';
 import { recordUses, type UseInput } from './uses.js';
@@ -34,6 +35,8 @@ export interface ExchangeInput {
   /** Memories that were in the context of the reply (recorded as its uses, for EARL). */
   usedMemories?: UseInput[];
   memorySource?: MemorySource;
+  /** Emily's reply before this user turn, for a model reader to judge the reaction to it. */
+  previousReply?: string;
 }
 
 export interface LearnResult {
@@ -44,6 +47,8 @@ export interface LearnResult {
   promoted: number[];
   reinforced: number[];
   followUp: FollowUpResult;
+  /** Who read the turn ("model:<id>" or the rules), and why the model was not used when it was not. */
+  readBy: { by: string; fallback?: string };
   usesRecorded: number;
 }
 
@@ -63,9 +68,10 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
   const conversationId = input.conversationId === undefined ? undefined : positiveId(input.conversationId, 'conversationId');
   if (input.userTurnId !== undefined && conversationId === undefined) throw new EmilyError('BAD_INPUT', 'a stored user turn needs its conversationId');
   const embedder = opts.embedder ?? defaultEmbedder;
-  const extractor = opts.extractor ?? defaultExtractor;
+  const reader = opts.reader ?? rulesReader(opts.extractor ?? defaultExtractor);
 
-  const candidates: Candidate[] = await extractor.extract({ userText, assistantText });
+  const reading = await reader.read({ userText, assistantText, previousReply: input.previousReply });
+  const candidates: Candidate[] = reading.candidates;
   // The caller's model and vector count only if they are this embedder's.
   const ofEmbedder = opts.known?.model?.id === embedder.id ? opts.known : undefined;
   const model = ofEmbedder?.model ?? (await modelFor(door, userId, embedder));
@@ -89,7 +95,7 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
       } else {
         userTurnId = await claimUserTurn(client, convId, input.userTurnId, vectorOf(userVector));
       }
-      const followUp = await processFollowUp(client, { conversationId: convId, userTurnId, userText, userVector, model, params });
+      const followUp = await processFollowUp(client, { conversationId: convId, userTurnId, userText, userVector, model, params, reaction: reading.reaction });
       const assistantTurnId = assistantText
         ? await insertTurn(client, convId, 'assistant', assistantText, source, input.assistantSourceId, { cut: input.assistantCut, meta: input.assistantMeta, embedding: vectorOf(assistantVector) })
         : null;
@@ -109,6 +115,7 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
         promoted: decisions.filter((d) => d.decision === 'promoted').map((d) => d.memoryId!),
         reinforced: decisions.filter((d) => d.decision === 'reinforced').map((d) => d.memoryId!),
         followUp,
+        readBy: { by: reading.by, ...(reading.fallback ? { fallback: reading.fallback } : {}) },
         usesRecorded,
       };
     });

@@ -3,6 +3,7 @@ import { EmilyError } from '../core/errors.js';
 import type { EmbeddingModel } from '../embeddings/registry.js';
 import { classifyFollowUp, insertEvents, openUses, recomputeOutcomeMetrics, type OutcomeEventInput, type Signal } from './earl.js';
 import type { FrameworkParams } from './framework.js';
+import type { Reaction } from './modelReader.js';
 import { modelSql } from './vectors.js';
 
 export interface FollowUpResult {
@@ -19,7 +20,7 @@ export interface FollowUpResult {
  */
 export async function processFollowUp(
   client: pg.ClientBase,
-  a: { conversationId: number; userTurnId: number; userText: string; userVector: string | null; model: EmbeddingModel | null; params: FrameworkParams },
+  a: { conversationId: number; userTurnId: number; userText: string; userVector: string | null; model: EmbeddingModel | null; params: FrameworkParams; reaction?: Reaction },
 ): Promise<FollowUpResult> {
   const uses = await openUses(client, a.conversationId, a.userTurnId);
   if (!uses.length) return { signal: null, events: 0, resolved: 0 };
@@ -35,7 +36,8 @@ export async function processFollowUp(
   const latest = Math.max(...uses.map((u) => u.turnId));
   const latestUses = uses.filter((u) => u.turnId === latest && u.turnsSeen === 0);
   const similarity = Math.max(0, ...latestUses.map((u) => sims.get(u.memoryId) ?? (a.userVector ? 0 : 1)));
-  const signal = classifyFollowUp(a.userText, latestUses.length ? similarity : 1, a.params);
+  // The language model's reading of the turn, when there is one, takes the rules' place.
+  const signal = a.reaction ?? classifyFollowUp(a.userText, latestUses.length ? similarity : 1, a.params);
   const events: OutcomeEventInput[] = [];
   const resolve: number[] = [];
   const overrideUses: number[] = [];

@@ -1,10 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { READER_SYSTEM_PROMPT } from '../../electron/cognition/modelReader.js';
 
 /**
  * A fake language-model server speaking the real wire formats of OpenAI's chat
  * completions and Anthropic's Messages API, including streaming (server-sent events).
- * Tests script what the next requests see.
+ * Tests script what the next requests see. Emily's requests to read a turn (the system
+ * prompt of ModelTurnReader) have their own queue and log, so a chat test sees only chats;
+ * unscripted, a reading gets prose back (and Emily falls back to her rules).
  */
 export type Behaviour =
   | { kind: 'reply'; chunks: string[] }
@@ -17,13 +20,17 @@ export type Behaviour =
 export interface FakeServer {
   url: string;
   requests: { path: string; headers: http.IncomingHttpHeaders; body: Record<string, unknown> }[];
+  readings: { path: string; headers: http.IncomingHttpHeaders; body: Record<string, unknown> }[];
   script(...b: Behaviour[]): void;
+  scriptReading(...b: Behaviour[]): void;
   close(): Promise<void>;
 }
 
 export async function startFakeModelServer(opts: { models?: string[] } = {}): Promise<FakeServer> {
   const queue: Behaviour[] = [];
+  const readingQueue: Behaviour[] = [];
   const requests: FakeServer['requests'] = [];
+  const readings: FakeServer['readings'] = [];
   const sockets = new Set<import('node:net').Socket>();
   const server = http.createServer((req, res) => {
     let raw = '';
@@ -31,10 +38,11 @@ export async function startFakeModelServer(opts: { models?: string[] } = {}): Pr
     req.on('end', () => {
       const path = req.url ?? '';
       const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
-      requests.push({ path, headers: req.headers, body });
+      const reading = isReading(body);
+      (reading ? readings : requests).push({ path, headers: req.headers, body });
       if (req.method === 'GET') return models(path, res, opts.models ?? ['test-model']);
       const anthropic = path.endsWith('/v1/messages');
-      const b = queue.shift() ?? { kind: 'reply', chunks: ['Hello', ' there', '!'] };
+      const b = (reading ? readingQueue.shift() : queue.shift()) ?? { kind: 'reply', chunks: reading ? ['Sure, here are', ' the memories.'] : ['Hello', ' there', '!'] };
       switch (b.kind) {
         case 'status':
           res.writeHead(b.status, { 'content-type': 'application/json' }).end(JSON.stringify(b.body));
@@ -68,13 +76,20 @@ export async function startFakeModelServer(opts: { models?: string[] } = {}): Pr
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    readings,
     script: (...b) => queue.push(...b),
+    scriptReading: (...b) => readingQueue.push(...b),
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();
         server.close(() => r());
       }),
   };
+}
+
+function isReading(body: Record<string, unknown>): boolean {
+  const messages = Array.isArray(body.messages) ? (body.messages as { role?: string; content?: unknown }[]) : [];
+  return body.system === READER_SYSTEM_PROMPT || messages.some((m) => m.role === 'system' && m.content === READER_SYSTEM_PROMPT);
 }
 
 function sse(res: http.ServerResponse): void {

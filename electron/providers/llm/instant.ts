@@ -7,6 +7,7 @@ import type { ChatRequest, LanguageModel } from './types.js';
 export class InstantModel implements LanguageModel {
   readonly id = 'instant';
   readonly contextTokens = 8192;
+  readonly followsInstructions = false;
 
   async *stream(req: ChatRequest): AsyncIterable<string> {
     const last = [...req.messages].reverse().find((m) => m.role === 'user');

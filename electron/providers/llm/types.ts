@@ -16,6 +16,11 @@ export interface LanguageModel {
   readonly id: string;
   /** Context window in tokens, when known; the turn pipeline budgets its context with it. */
   readonly contextTokens: number;
+  /**
+   * False for a model that does not follow instructions (the instant bench model, which
+   * echoes): the rules then read its turns instead of asking it for structured output.
+   */
+  readonly followsInstructions?: boolean;
   /** Streams the reply's text pieces. Throws EmilyError (MODEL_UNREACHABLE, UNAUTHORIZED, NOT_FOUND, BAD_INPUT, PROVIDER_ERROR, CANCELLED). */
   stream(req: ChatRequest): AsyncIterable<string>;
   /** A cheap call that proves the settings work ("test connection"). */
