@@ -3,7 +3,7 @@ import type { EmbeddingModel } from '../embeddings/registry.js';
 import { slotOf, type Candidate, type MemorySource } from './extractor.js';
 import type { FrameworkParams } from './framework.js';
 import { refreshGraphMetrics } from './graphMetrics.js';
-import { gibberish, salience, specificity, valence } from './signals.js';
+import { gibberish, opposed, salience, specificity, valence } from './signals.js';
 import { clamp01 } from './text.js';
 import { nearest, storeEmbedding, vectorParam } from './vectors.js';
 
@@ -54,12 +54,19 @@ export async function promoteCandidates(client: pg.ClientBase, input: PromoteInp
     const vec = vectorParam(model, vector, 'the embedding of a memory candidate');
     const near = await nearest(client, model, vec, Math.max(8, params.maxLinks + 3));
     const top = near[0];
-    if (top && top.sim >= params.duplicate) {
+    // A correction, another value of the same slot or the opposite statement is never
+    // folded into what it contradicts, however alike the words (that would be a silent overwrite).
+    if (top && top.sim >= params.duplicate && !differsFrom(candidate, top.content)) {
       await reinforce(client, top.id, candidate.confidence, input.turnIds);
       touched.add(top.id);
       decisions.push({ ...base, decision: 'reinforced', reason: `near-duplicate of memory ${top.id} (cosine ${top.sim.toFixed(3)})`, memoryId: top.id });
       continue;
     }
+    const edges = chooseEdges(candidate, near, params);
+    // Novelty is measured against what it does not replace: a correction is new information
+    // even when it repeats most of the words of the memory it supersedes.
+    const replaced = new Set(edges.filter((e) => e.kind !== 'related' && e.kind !== 'supports').map((e) => e.dst));
+    const nearestKept = near.find((n) => !replaced.has(n.id));
     const trust = SOURCE_TRUST[input.source];
     const personal = /\b(i|my|me|mine|i'm)\b/i.test(candidate.content);
     const ins = await client.query<{ id: string }>(
@@ -72,7 +79,7 @@ export async function promoteCandidates(client: pg.ClientBase, input: PromoteInp
         clamp01(0.5 * candidate.confidence + 0.5 * trust),
         trust,
         gib,
-        clamp01(1 - Math.max(0, top?.sim ?? 0)),
+        clamp01(1 - Math.max(0, nearestKept?.sim ?? 0)),
         clamp01(candidate.confidence),
         salience(candidate.content, { explicit: candidate.explicit, personal }),
         valence(candidate.content),
@@ -83,7 +90,6 @@ export async function promoteCandidates(client: pg.ClientBase, input: PromoteInp
     touched.add(id);
     await storeEmbedding(client, model, id, vec);
     await addSources(client, id, input.turnIds);
-    const edges = chooseEdges(candidate, near, params);
     for (const e of edges) {
       await client.query(
         'INSERT INTO memory_edges (src, dst, kind, weight) VALUES ($1, $2, $3, $4) ON CONFLICT (src, dst, kind) DO UPDATE SET weight = greatest(memory_edges.weight, EXCLUDED.weight)',
@@ -97,6 +103,16 @@ export async function promoteCandidates(client: pg.ClientBase, input: PromoteInp
   }
   await refreshGraphMetrics(client, [...touched]);
   return decisions;
+}
+
+const normalised = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+
+/** The candidate says something other than the stored statement, not the same thing again. */
+function differsFrom(candidate: Candidate, stored: string): boolean {
+  if (normalised(candidate.content) === normalised(stored)) return false;
+  if (candidate.correction) return true;
+  if (candidate.slot && slotOf(stored) === candidate.slot) return true;
+  return opposed(candidate.content, stored);
 }
 
 function chooseEdges(candidate: Candidate, near: { id: number; sim: number; content: string }[], params: FrameworkParams): CandidateDecision['edges'] {
@@ -113,6 +129,12 @@ function chooseEdges(candidate: Candidate, near: { id: number; sim: number; cont
   } else if (candidate.correction && near[0] && near[0].sim >= params.strongEdge) {
     edges.push({ dst: near[0].id, kind: 'supersedes', weight: w(near[0].sim) });
     used.add(near[0].id);
+  }
+  // The opposite of a close statement contradicts it (both stay, each trusted less).
+  for (const n of near) {
+    if (used.has(n.id) || n.sim < params.strongEdge || !opposed(candidate.content, n.content)) continue;
+    edges.push({ dst: n.id, kind: candidate.correction ? 'supersedes' : 'contradicts', weight: w(n.sim) });
+    used.add(n.id);
   }
   for (const n of near) {
     if (edges.length >= params.maxLinks) break;

@@ -64,3 +64,21 @@ export function specificity(text: string): number {
 export function salience(text: string, opts: { explicit: boolean; personal: boolean }): number {
   return clamp01(0.4 + (opts.explicit ? 0.4 : 0) + (opts.personal ? 0.15 : 0) + Math.abs(valence(text)) * 0.15);
 }
+
+const NEGATION = new Set(['not', 'no', 'never', "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't", "can't", 'cannot', "won't", "haven't", "hasn't", 'nobody', 'nothing', 'neither', 'nor']);
+
+/** The statement denies something ("I don't drink coffee"). */
+export function negated(text: string): boolean {
+  return tokenize(text).some((w) => NEGATION.has(w) || w.endsWith("n't"));
+}
+
+/**
+ * Two statements that say opposite things about the same matter: one denies what the other
+ * asserts, or their sentiments point opposite ways ("I love coffee" / "I hate coffee").
+ */
+export function opposed(a: string, b: string): boolean {
+  if (negated(a) !== negated(b)) return true;
+  const va = valence(a);
+  const vb = valence(b);
+  return Math.abs(va) >= 0.25 && Math.abs(vb) >= 0.25 && Math.sign(va) !== Math.sign(vb);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learnFromExchange } from '../../../electron/cognition/index.js';
+import { learnFromExchange, recall } from '../../../electron/cognition/index.js';
 import { OpenAIEmbedder } from '../../../electron/embeddings/openaiEmbedder.js';
 import { startFakeEmbeddingServer } from '../../support/fakeEmbeddingServer.js';
 import { useTestEmily } from '../../support/testEmily.js';
@@ -78,6 +78,35 @@ describe('learning cycle', () => {
     const third = await learnFromExchange(t.emily, u.id, { userText: 'My favourite colour is red.' });
     const k = await rows<{ kind: string }>(u.id, 'SELECT kind FROM memory_edges WHERE src = $1 AND dst = $2', [third.promoted[0], newId]);
     expect(k.map((x) => x.kind)).toEqual(['contradicts']);
+  });
+
+  it('never folds a correction or the opposite statement into the memory it contradicts, however alike the words', async () => {
+    const u = await t.user('contrary');
+    const lisbon = await learnFromExchange(t.emily, u.id, { userText: 'I live in Lisbon with my husband, our two cats and an old dog called Rex, near the river.' });
+    const porto = await learnFromExchange(t.emily, u.id, { userText: 'Actually, I live in Porto with my husband, our two cats and an old dog called Rex, near the river.' });
+    expect(porto.reinforced).toEqual([]);
+    expect(porto.promoted).toHaveLength(1);
+    expect(porto.candidates[0]!.edges).toContainEqual(expect.objectContaining({ dst: lisbon.promoted[0], kind: 'supersedes' }));
+    // The correction is new information: it comes up before what it replaced.
+    const where = await recall(t.emily, u.id, 'where do I live with my husband and the cats', { k: 2 });
+    expect(where.results.filter((r) => r.tier === 'L3').map((r) => r.id)).toEqual([porto.promoted[0], lisbon.promoted[0]]);
+
+    const coffee = await learnFromExchange(t.emily, u.id, { userText: 'I drink coffee every single morning.' });
+    const none = await learnFromExchange(t.emily, u.id, { userText: "I don't drink coffee every single morning." });
+    expect(none.promoted).toHaveLength(1);
+    expect(none.candidates[0]!.edges).toContainEqual(expect.objectContaining({ dst: coffee.promoted[0], kind: 'contradicts' }));
+
+    const love = await learnFromExchange(t.emily, u.id, { userText: 'I love long walks on the beach at night.' });
+    const hate = await learnFromExchange(t.emily, u.id, { userText: 'I hate long walks on the beach at night.' });
+    expect(hate.promoted).toHaveLength(1);
+    expect(hate.candidates[0]!.edges).toContainEqual(expect.objectContaining({ dst: love.promoted[0], kind: 'contradicts' }));
+    const coherence = await rows<{ id: string; coherence: number }>(u.id, 'SELECT id, coherence FROM memories WHERE id = ANY($1::bigint[]) ORDER BY id', [[love.promoted[0], hate.promoted[0]]]);
+    for (const c of coherence) expect(c.coherence).toBeLessThan(1);
+
+    // Saying the same thing again is still a duplicate, even as a "correction".
+    const again = await learnFromExchange(t.emily, u.id, { userText: 'No, I live in Porto with my husband, our two cats and an old dog called Rex, near the river.' });
+    expect(again.reinforced).toEqual(porto.promoted);
+    expect(await rows(u.id, 'SELECT id FROM memories')).toHaveLength(6);
   });
 
   it('links related memories and raises their integration', async () => {
