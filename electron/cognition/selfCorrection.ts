@@ -13,12 +13,18 @@ export interface SelfCorrectionReport {
   /** Drift against the baseline the run started from, after the corrections. */
   after: DriftReport;
   steps: { consolidated: { turns: number; promoted: number; reinforced: number }; relinked: { orphans: number; linked: number }; reweighted: number };
-  newBaseline: Baseline;
+  /**
+   * The baseline taken after the run, when the corrections brought drift below the warning
+   * level; null when they did not (the old baseline stays, so the monitor keeps seeing it).
+   */
+  newBaseline: Baseline | null;
 }
 
 /**
  * Self-correction (EARL v2): consolidate the L4 backlog, re-link orphans, re-weight by
  * outcome history, re-baseline. Before/after figures go to `self_corrections` for the UI.
+ * Re-baselining only follows a run that brought drift back under the warning level: one
+ * that did not would otherwise hide the drift it failed to correct.
  */
 export async function selfCorrect(
   door: UserDoor,
@@ -44,14 +50,19 @@ export async function selfCorrect(
   return door.withUserTransaction(userId, async (c) => {
     const params = (await loadFramework(c)).params;
     const after = await measureDrift(c, params, baseline);
-    const newBaseline = await snapshotBaseline(c);
+    const corrected = after.level === 'ok' || after.level === 'no-baseline';
+    const newBaseline = corrected ? await snapshotBaseline(c) : null;
     const steps = { consolidated, relinked, reweighted };
-    await c.query('UPDATE self_corrections SET after = $2, finished_at = now() WHERE id = $1', [id, JSON.stringify({ ...after, steps, newBaselineId: newBaseline.id })]);
+    await c.query('UPDATE self_corrections SET after = $2, finished_at = now() WHERE id = $1', [id, JSON.stringify({ ...after, steps, newBaselineId: newBaseline?.id ?? null })]);
     return { id, reason, before, after, steps, newBaseline };
   });
 }
 
-/** Outcome metrics from history and graph metrics from edges, for every memory, in chunks. */
+/**
+ * Outcome metrics from history and graph metrics from edges, for every memory, in chunks.
+ * A memory without outcome events is recomputed too: its metrics then return to what its
+ * confidence, source and provenance alone justify (the history decides, not past drift).
+ */
 async function reweightAll(door: UserDoor, userId: string): Promise<number> {
   let last = 0;
   let n = 0;
@@ -60,8 +71,7 @@ async function reweightAll(door: UserDoor, userId: string): Promise<number> {
       const params = (await loadFramework(c)).params;
       const ids = (await c.query<{ id: string }>('SELECT id FROM memories WHERE id > $1 ORDER BY id LIMIT 1000', [last])).rows.map((r) => Number(r.id));
       if (!ids.length) return 0;
-      const withEvents = (await c.query<{ id: string }>('SELECT DISTINCT memory_id AS id FROM outcome_events WHERE memory_id = ANY($1::bigint[])', [ids])).rows.map((r) => Number(r.id));
-      await recomputeOutcomeMetrics(c, withEvents, params);
+      await recomputeOutcomeMetrics(c, ids, params);
       await refreshGraphMetrics(c, ids);
       last = ids[ids.length - 1]!;
       return ids.length;

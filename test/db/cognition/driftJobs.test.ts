@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { checkDrift, checkEmbeddings, driftReport, HashEmbedder, learnFromExchange, listSelfCorrections, recall, setEmbeddingModel } from '../../../electron/cognition/index.js';
 import { BackgroundSwitch, cognitionHandlers, enqueueJob, getJob, JobRunner, listJobs } from '../../../electron/jobs/index.js';
 import { loadMigrations } from '../../../electron/databases/migrations.js';
+import { recomputeOutcomeMetrics } from '../../../electron/cognition/earl.js';
+import { loadFramework } from '../../../electron/cognition/framework.js';
 import { useTestEmily } from '../../support/testEmily.js';
 
 const t = useTestEmily();
@@ -54,17 +56,49 @@ describe('drift and self-correction', () => {
     const [sc] = await listSelfCorrections(t.emily, u.id);
     expect(sc!.finishedAt).not.toBeNull();
     const before = sc!.before as { drift: number };
-    const after = sc!.after as { drift: number; steps: { consolidated: { turns: number; promoted: number }; reweighted: number } };
+    const after = sc!.after as { drift: number; level: string; perMetric: Record<string, number>; newBaselineId: number | null; steps: { consolidated: { turns: number; promoted: number }; reweighted: number } };
     expect(before.drift).toBeGreaterThan(0.2);
     expect(after.steps.consolidated).toMatchObject({ turns: 1, promoted: 1 });
     expect(after.steps.reweighted).toBe(FACTS.length + 1);
-    // Re-weighting from the (empty) outcome history restores outcome and epsilon: drift comes down.
-    expect(after.drift).toBeLessThan(before.drift);
+    // The drift had no cause in the outcome history (there is none): re-weighting from that
+    // history restores outcome, epsilon and coherence, and drift is back under the warning level.
+    expect(after.level).toBe('ok');
+    expect(after.perMetric.outcome).toBeLessThan(0.01);
+    expect(after.perMetric.epsilon).toBeLessThan(0.05);
+    expect(after.newBaselineId).not.toBeNull();
+    const restored = await t.emily.withUser(u.id, (c) => c.query("SELECT min(outcome) AS lo, max(outcome) AS hi FROM memories WHERE content NOT LIKE '%Rosa%'"));
+    expect([restored.rows[0].lo, restored.rows[0].hi]).toEqual([0.5, 0.5]);
     const rosa = await t.emily.withUser(u.id, (c) => c.query("SELECT count(*)::int AS n FROM memories WHERE content LIKE '%Rosa%'"));
     expect(rosa.rows[0].n).toBe(1);
     const now = await driftReport(t.emily, u.id);
     expect(now.level).toBe('ok');
     expect(now.baseline!.id).toBeGreaterThan(drifted.report.baseline!.id);
+  });
+});
+
+describe('self-correction that cannot correct', () => {
+  it('keeps the baseline when drift comes from the outcome history itself, so the monitor still sees it', async () => {
+    const u = await t.user('soured');
+    for (const f of FACTS) await learnFromExchange(t.emily, u.id, { userText: f });
+    const first = await checkDrift(t.emily, u.id);
+    expect(first.baselineCreated).toBe(true);
+    // Every memory was used and judged wrong, again and again: a real change, not noise.
+    await t.emily.withUser(u.id, async (c) => {
+      await c.query("INSERT INTO outcome_events (memory_id, use_id, turn_id, signal, value) SELECT m.id, NULL, NULL, 'wrong', -1 FROM memories m, generate_series(1, 6)");
+      const ids = (await c.query('SELECT id FROM memories')).rows.map((r) => Number(r.id));
+      await recomputeOutcomeMetrics(c, ids, (await loadFramework(c)).params);
+    });
+    const drifted = await checkDrift(t.emily, u.id);
+    expect(['warning', 'critical']).toContain(drifted.report.level);
+    const runner = new JobRunner({ door: t.emily, handlers: cognitionHandlers(), switch: freshSwitch() });
+    expect((await runner.runOne(u.id))?.status).toBe('done');
+    const [sc] = await listSelfCorrections(t.emily, u.id);
+    const after = sc!.after as { level: string; newBaselineId: number | null };
+    expect(['warning', 'critical']).toContain(after.level);
+    expect(after.newBaselineId).toBeNull();
+    const now = await driftReport(t.emily, u.id);
+    expect(now.baseline!.id).toBe(first.report.baseline!.id);
+    expect(now.level).toBe(drifted.report.level);
   });
 });
 
