@@ -1,6 +1,6 @@
 import type { MemoryListRequest } from './contract/memory.js';
 import type {
-  BackupView, ChatMessage, ConnectionTest, ConversationDetail, ConversationView, DriftView, EmbeddingSettings, LanguageModelSettings,
+  BackupView, ChatMessage, ConnectionTest, ConversationDetail, ConversationView, DriftView, JobView, EmbeddingSettings, LanguageModelSettings,
   MemoryDetail, MemoryPage, MemoryRow, SendResult, TierBalance, UsedMemory,
 } from './contract/views.js';
 import type { ApiEvents } from './contract/events.js';
@@ -25,6 +25,7 @@ export interface MemoryService {
   remove(userId: string, memoryId: string): Promise<void>;
   balance(userId: string): Promise<TierBalance>;
   drift(userId: string): Promise<DriftView>;
+  jobs(userId: string, activeOnly: boolean): Promise<JobView[]>;
   recall(userId: string, query: string, k: number): Promise<UsedMemory[]>;
   testEmbedding(embedding: ResolvedEmbedding, signal: AbortSignal): Promise<ConnectionTest>;
   /** The profile chose another embedding model: record it and re-embed in the background. */

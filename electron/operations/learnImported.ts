@@ -1,4 +1,5 @@
 import { checkEmbeddings, consolidateBacklog, resolveEmbedder, type UserDoor } from '../cognition/index.js';
+import type { Job } from '../jobs/index.js';
 
 /**
  * The learn hook for chat-history imports: distils the imported L4 turns (the memory
@@ -17,6 +18,6 @@ export function learnImported(door: UserDoor): (userId: string) => Promise<void>
  * After an imported or restored Emily goes live: her hosted vectors are kept, and the local
  * model's vectors are built by a background re-embedding job (retrieval works meanwhile).
  */
-export async function queueLocalVectors(door: UserDoor, userId: string): Promise<void> {
-  await checkEmbeddings(door, userId, await resolveEmbedder(door, userId));
+export async function queueLocalVectors(door: UserDoor, userId: string): Promise<Job | null> {
+  return (await checkEmbeddings(door, userId, await resolveEmbedder(door, userId))).job;
 }

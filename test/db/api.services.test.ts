@@ -37,6 +37,10 @@ describe('API: choosing an embedding model in Settings', () => {
       expect(state.config).toMatchObject({ kind: 'openai', model: 'nomic-embed-text', baseUrl: base });
       expect(state.models).toContainEqual(expect.objectContaining({ dimensions: 8 }));
       expect(state.jobs).toEqual([{ kind: 'reembed', status: 'queued' }]);
+      // The memory screen shows it, with its progress, in words.
+      const listed = await call<{ kind: string; status: string; progress: number; message: string }[]>('memory.jobs', { activeOnly: true });
+      expect(listed).toEqual([expect.objectContaining({ kind: 'reembed', status: 'queued', progress: 0, message: expect.stringMatching(/^Re-embedding memories and turns/) })]);
+      expect(JSON.stringify(listed)).not.toContain('payload');
     } finally {
       await deleteUser(b.t.emily, profile.id);
     }

@@ -1,6 +1,10 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { Emily } from '../../electron/core/emily.js';
 import { testHome } from '../support/testEmily.js';
 
 const run = promisify(execFile);
@@ -60,5 +64,33 @@ describe('the emily command', () => {
     const report = JSON.parse(doctor.stdout);
     expect(report.cluster).toMatchObject({ ok: true, vectorAvailable: expect.stringMatching(/^0\.8/) });
     expect(report.template.ok).toBe(true);
+  });
+
+  it('imports a dump whose vectors are of another model, queues their re-embedding, and shows its progress in "emily jobs"', async () => {
+    const made = JSON.parse((await emily('users', 'create', 'hosted', '--json')).stdout) as { id: string };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-cli-import-'));
+    let imported: { user: { id: string }; reembedJob: number | null } | undefined;
+    try {
+      expect((await emily('remember', '--user', made.id, 'my sister is called Ana', '--json')).code).toBe(0);
+      // As if it came from a hosted Emily: its vectors belong to a model this machine does not run.
+      const emilyDoor = await Emily.open({ home: testHome() });
+      try {
+        await emilyDoor.withUser(made.id, (c) => c.query("UPDATE embedding_models SET id = 'hosted-embed-v3'"));
+      } finally {
+        await emilyDoor.close({ stopServer: false });
+      }
+      const file = path.join(dir, 'hosted.dump');
+      expect((await emily('export', '--user', made.id, '--out', file, '--json')).code).toBe(0);
+      const r = await emily('import', file, '--name', 'from hosted', '--json');
+      expect(r.code).toBe(0);
+      imported = JSON.parse(r.stdout);
+      expect(imported!.reembedJob).toEqual(expect.any(Number));
+      const jobs = JSON.parse((await emily('jobs', '--user', imported!.user.id, '--active', '--json')).stdout) as { jobs: { id: number; kind: string; status: string; progress: number; message: string }[] };
+      expect(jobs.jobs).toEqual([expect.objectContaining({ id: imported!.reembedJob, kind: 'reembed', status: 'queued', progress: 0, message: expect.stringMatching(/^Re-embedding/) })]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      await emily('users', 'delete', made.id);
+      if (imported) await emily('users', 'delete', imported.user.id);
+    }
   });
 });

@@ -59,6 +59,7 @@ describe("server mode: account A cannot reach account B's data", () => {
       ['memory.list', {}],
       ['memory.recall', { query: `favourite bird ${MARK}` }],
       ['memory.balance', {}],
+      ['memory.jobs', { activeOnly: false }],
       ['portability.backups', {}],
       ['profiles.list', {}],
       ['files.describe', { file: bIds.exportRef }],

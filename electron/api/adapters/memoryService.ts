@@ -18,7 +18,8 @@ import {
 } from '../../cognition/index.js';
 import { withHeldDoor } from '../../cognition/heldDoor.js';
 import type { Emily } from '../../core/emily.js';
-import type { DriftView, MemoryDetail, MemoryPage, MemoryRow, TierBalance, UsedMemory } from '../contract/views.js';
+import { describeJob, listJobs } from '../../jobs/index.js';
+import type { DriftView, JobView, MemoryDetail, MemoryPage, MemoryRow, TierBalance, UsedMemory } from '../contract/views.js';
 import { unkeyedEmbedderFor, type EmbedderFor } from './embedderFor.js';
 import type { MemoryService, ResolvedEmbedding } from '../services.js';
 import { toDriftView, toMemoryDetail, toMemoryRow, toTurnRow, toUsedMemory } from './views.js';
@@ -67,6 +68,10 @@ export function memoryService(emily: Emily, embedderFor: EmbedderFor = unkeyedEm
     },
     async drift(userId): Promise<DriftView> {
       return toDriftView(await driftReport(emily, userId), await listSelfCorrections(emily, userId, 10));
+    },
+    async jobs(userId, activeOnly): Promise<JobView[]> {
+      const jobs = await emily.withUser(userId, (c) => listJobs(c, { active: activeOnly, limit: 20 }));
+      return jobs.map((j) => ({ id: String(j.id), kind: j.kind, status: j.status, progress: j.progress, message: describeJob(j), createdAt: j.createdAt, updatedAt: j.updatedAt }));
     },
     async recall(userId, query, k): Promise<UsedMemory[]> {
       // One held connection for the settings, model and retrieval reads.

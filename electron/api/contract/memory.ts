@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { method } from './define.js';
 import { empty, rowId } from './shared.js';
-import { MEMORY_KINDS, type DriftView, type MemoryDetail, type MemoryPage, type MemoryRow, type TierBalance, type UsedMemory } from './views.js';
+import { MEMORY_KINDS, type DriftView, type JobView, type MemoryDetail, type MemoryPage, type MemoryRow, type TierBalance, type UsedMemory } from './views.js';
 
 export const memoryListRequest = z
   .object({
@@ -26,5 +26,7 @@ export const memoryContract = {
   'memory.delete': method<{ id: string }>()(z.object({ id: rowId }).strict()),
   'memory.balance': method<TierBalance>()(empty),
   'memory.drift': method<DriftView>()(empty),
+  /** The profile's background jobs, newest first, with their progress. */
+  'memory.jobs': method<JobView[]>()(z.object({ activeOnly: z.boolean().default(false) }).strict()),
   'memory.recall': method<UsedMemory[]>()(z.object({ query: z.string().trim().min(1).max(10_000), k: z.number().int().min(1).max(50).default(8) }).strict()),
 };

@@ -143,6 +143,19 @@ export interface TierBalance {
 export const BASELINE_METRICS = ['integration', 'source_trust', 'confidence', 'epsilon', 'stability', 'outcome', 'coherence'] as const;
 export type BaselineMetric = (typeof BASELINE_METRICS)[number];
 
+/** A background job of the profile (re-embedding, consolidation, self-correction). */
+export interface JobView {
+  id: string;
+  kind: string;
+  status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  /** 0 to 1. */
+  progress: number;
+  /** What it does and how far it is, in words. */
+  message: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface DriftView {
   /** Mean relative deviation from the baseline; null without a baseline. */
   drift: number | null;

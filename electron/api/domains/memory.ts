@@ -18,6 +18,7 @@ export function memoryHandlers(deps: ApiDeps, memory: MemoryService): HandlerMap
     },
     'memory.balance': async () => memory.balance(await user()),
     'memory.drift': async () => memory.drift(await user()),
+    'memory.jobs': async ({ activeOnly }) => memory.jobs(await user(), activeOnly),
     'memory.recall': async ({ query, k }) => memory.recall(await user(), query, k),
   };
 }

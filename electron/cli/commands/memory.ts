@@ -3,6 +3,7 @@ import { benchQuality } from '../../bench/qualityBench.js';
 import { benchRetrieval } from '../../bench/retrievalBench.js';
 import { learnFromExchange, recall, resolveEmbedder } from '../../cognition/index.js';
 import { EmilyError } from '../../core/errors.js';
+import { describeJob, listJobs } from '../../jobs/index.js';
 import { assertUserId } from '../../core/ids.js';
 import { emit, table } from '../output.js';
 import { withEmily } from '../session.js';
@@ -31,6 +32,25 @@ export function registerMemory(program: Command, run: Runner): void {
             r.candidates.length
               ? r.candidates.map((c) => `${c.decision.padEnd(10)} ${c.memoryId ?? '-'}  ${c.content}${c.reason ? `  (${c.reason})` : ''}`).join('\n')
               : 'nothing to remember in that (kept in the archive, turn ' + r.userTurnId + ')',
+          );
+        }),
+      ),
+    );
+  program
+    .command('jobs')
+    .description("a profile's background jobs (re-embedding, consolidation, self-correction) and their progress")
+    .requiredOption('--user <id>', 'user id (see "emily users list")')
+    .option('--active', 'only queued and running jobs')
+    .option('--json', 'print JSON')
+    .action((opts: { user: string; active?: boolean; json?: boolean }) =>
+      run(opts, () =>
+        withEmily(async (emily) => {
+          const userId = assertUserId(opts.user);
+          const jobs = (await emily.withUser(userId, (c) => listJobs(c, { active: opts.active ?? false, limit: 50 }))).map((j) => ({ ...j, message: describeJob(j) }));
+          emit(opts, { jobs }, () =>
+            jobs.length
+              ? table([['ID', 'STATUS', 'PROGRESS', 'UPDATED', 'WHAT'], ...jobs.map((j) => [String(j.id), j.status, `${Math.round(j.progress * 100)}%`, j.updatedAt, j.message])])
+              : 'no background jobs',
           );
         }),
       ),

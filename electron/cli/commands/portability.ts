@@ -1,4 +1,4 @@
-import { learnImported } from '../../operations/learnImported.js';
+import { learnImported, queueLocalVectors } from '../../operations/learnImported.js';
 import type { Command } from 'commander';
 import { benchPortability } from '../../bench/portabilityBench.js';
 import { Emily } from '../../core/emily.js';
@@ -75,8 +75,10 @@ export function registerPortability(program: Command, run: Runner): void {
     .action((file: string, opts: Json & { name?: string }) =>
       run(opts, () =>
         withCancellable(async (emily, signal) => {
-          const r = await importDump(emily, file, { name: opts.name, signal, onProgress: progressPrinter() });
-          emit(opts, r, () => `imported as ${r.user.id} "${r.user.displayName}" (schema ${r.schemaVersion}${r.migratedFrom !== r.schemaVersion ? `, migrated from ${r.migratedFrom}` : ''}, ${r.rows.memories ?? 0} memories, ${r.rows.turns ?? 0} turns, ${r.seconds.toFixed(2)} s)${r.droppedVectors ? `\n${r.droppedVectors} vectors did not have their model's size and were left out; a re-embedding job builds them again for the model in use` : ''}${r.vectorIndexErrors.length ? `\nvector indexes not built (search works without them, more slowly): ${r.vectorIndexErrors.join('; ')}` : ''}`);
+          const imported = await importDump(emily, file, { name: opts.name, signal, onProgress: progressPrinter() });
+          // As in the app: vectors of the model in use are rebuilt in the background (see "emily jobs").
+          const r = { ...imported, reembedJob: (await queueLocalVectors(emily, imported.user.id))?.id ?? null };
+          emit(opts, r, () => `imported as ${r.user.id} "${r.user.displayName}" (schema ${r.schemaVersion}${r.migratedFrom !== r.schemaVersion ? `, migrated from ${r.migratedFrom}` : ''}, ${r.rows.memories ?? 0} memories, ${r.rows.turns ?? 0} turns, ${r.seconds.toFixed(2)} s)${r.droppedVectors ? `\n${r.droppedVectors} vectors did not have their model's size and were left out; a re-embedding job builds them again for the model in use` : ''}${r.vectorIndexErrors.length ? `\nvector indexes not built (search works without them, more slowly): ${r.vectorIndexErrors.join('; ')}` : ''}${r.reembedJob ? `\nvectors of the model in use are built in the background by job ${r.reembedJob}, while Emily runs ("emily jobs --user ${r.user.id}" shows its progress)` : ''}`);
         }),
       ),
     );
@@ -161,7 +163,8 @@ export function registerPortability(program: Command, run: Runner): void {
       run(opts, () =>
         withCancellable(async (emily, signal) => {
           if (opts.as && opts.replace) throw new EmilyError('BAD_INPUT', 'give either --as <name> or --replace');
-          const r = await restoreBackup(emily, backup, { as: opts.as, replace: opts.replace, signal, onProgress: progressPrinter() });
+          const restored = await restoreBackup(emily, backup, { as: opts.as, replace: opts.replace, signal, onProgress: progressPrinter() });
+          const r = { ...restored, reembedJob: (await queueLocalVectors(emily, restored.user.id))?.id ?? null };
           emit(opts, r, () => (r.replaced ? `restored ${backup} in place of "${r.user.displayName}" (${r.user.id})` : `restored ${backup} as ${r.user.id} "${r.user.displayName}"`));
         }),
       ),

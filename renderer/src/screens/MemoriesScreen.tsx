@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { MEMORY_KINDS, type MemoryKind } from '../../../electron/api/contract/views.js';
 import { useQuery } from '../api/client.js';
 import { useApp, useCurrentProfile } from '../appContext.js';
+import { BackgroundJobs } from '../components/BackgroundJobs.js';
 import { Empty, ErrorNote, Unavailable } from '../components/Notes.js';
 import { BalancePicture, DriftPicture } from '../components/Pictures.js';
 import { MemoryList } from './MemoryList.js';
@@ -54,6 +55,8 @@ export function MemoriesScreen() {
           <h2>Drift</h2>
           <ErrorNote error={drift.error} />
           {drift.data && <DriftPicture drift={drift.data} />}
+          <h3>Background work</h3>
+          {profile && <BackgroundJobs profileId={profile.id} />}
         </div>
       </div>
       <div className="filters row">
