@@ -43,6 +43,13 @@ export async function loadFramework(client: pg.ClientBase): Promise<Framework> {
   return parsed.success ? { name: row.name, version: row.version, params: parsed.data } : DEFAULT_FRAMEWORK;
 }
 
+const DAY_MS = 86_400_000;
+
+/** Recency at read time: halves every recencyHalfLifeDays since the last use (or creation). */
+export function recencyOf(p: FrameworkParams, lastUsedOrCreated: Date, now = Date.now()): number {
+  return 0.5 ** (Math.max(0, now - lastUsedOrCreated.getTime()) / (p.recencyHalfLifeDays * DAY_MS));
+}
+
 /** ECGL score [published weights]. */
 export function ecgl(p: FrameworkParams, m: { epsilon: number; outcome: number; novelty: number; stability: number }): number {
   return p.ecgl.epsilon * m.epsilon + p.ecgl.outcome * m.outcome + p.ecgl.novelty * m.novelty + p.ecgl.stability * m.stability;

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { EmilyError, toEmilyError } from '../core/errors.js';
 import { toVectorLiteral } from '../embeddings/types.js';
 import { defaultEmbedder, modelFor, type CognitionOptions, type UserDoor } from './context.js';
-import { ecgl, loadFramework, type FrameworkParams } from './framework.js';
+import { ecgl, loadFramework, recencyOf, type FrameworkParams } from './framework.js';
 import { refreshGraphMetrics } from './graphMetrics.js';
 import { METRIC_NAMES, type MemoryDetail, type MemoryMetrics, type MemorySummary, type TierBalance, type TurnSummary } from './memoryTypes.js';
 import { queryWords } from './retrieval.js';
@@ -46,6 +46,8 @@ const MEMORY_COLS = `id, content, kind, source, pinned, archived, created_at, up
 
 function toSummary(r: MemoryRow, params: FrameworkParams): MemorySummary {
   const metrics = Object.fromEntries(METRIC_NAMES.map((m) => [m, Number(r[m])])) as unknown as MemoryMetrics;
+  // The stored recency is 1 at each use; what it is worth now decays with the time since.
+  metrics.recency = Math.round(recencyOf(params, r.last_used_at ?? r.created_at) * 10000) / 10000;
   return {
     tier: 'L3',
     id: Number(r.id),

@@ -5,7 +5,7 @@ import { STOPWORDS } from '../embeddings/lexicon.js';
 import type { EmbeddingModel } from '../embeddings/registry.js';
 import { defaultEmbedder, modelFor, type EmbeddedText, type UserDoor } from './context.js';
 import type { Embedder } from '../embeddings/types.js';
-import { ecgl, loadFramework, type Framework, type FrameworkParams } from './framework.js';
+import { ecgl, loadFramework, recencyOf, type Framework, type FrameworkParams } from './framework.js';
 import { fetchCandidates, fetchProvenance, type CandidateRow } from './retrievalSql.js';
 import { cleanText, MAX_QUERY_CHARS } from './text.js';
 import { recordUses } from './uses.js';
@@ -139,8 +139,6 @@ export async function retrieve(
   return top;
 }
 
-const DAY = 86_400_000;
-
 export function rerank(rows: CandidateRow[], params: FrameworkParams, wm?: WorkingMemory, now = Date.now()): RecallResult[] {
   const textOf = (r: CandidateRow) => Math.max(Number(r.text_rank), 0.8 * Number(r.turn_rank));
   const bestText = Math.max(1e-9, ...rows.map(textOf));
@@ -148,12 +146,11 @@ export function rerank(rows: CandidateRow[], params: FrameworkParams, wm?: Worki
   const out = rows.map((r): RecallResult => {
     const l3 = r.tier === 'L3';
     const id = Number(r.id);
-    const last = (r.last_used_at ?? r.created_at).getTime();
     const components: ScoreComponents = {
       similarity: positiveOrZero(Number(r.sim ?? 0)),
       text: textOf(r) / bestText,
       ecgl: l3 ? ecgl(params, { epsilon: r.epsilon!, outcome: r.outcome!, novelty: r.novelty!, stability: r.stability! }) : 0,
-      recency: 0.5 ** (Math.max(0, now - last) / (params.recencyHalfLifeDays * DAY)),
+      recency: recencyOf(params, r.last_used_at ?? r.created_at, now),
       activation: l3 ? (wm?.activation(id) ?? 0) : 0,
     };
     for (const key of Object.keys(components) as (keyof ScoreComponents)[]) components[key] = Math.round(components[key] * 10000) / 10000;

@@ -51,4 +51,17 @@ describe('memory management API', () => {
     const bal = await tierBalance(t.emily, u.id);
     expect(bal).toMatchObject({ l3: 1, l4: 4, l3Share: 0.2, state: 'balanced' });
   });
+
+  it('shows recency as it is now: a memory last used two half-lives ago is at a quarter', async () => {
+    const u = await t.user('recency');
+    const r = await learnFromExchange(t.emily, u.id, { userText: 'My cousin Leo plays the cello.' });
+    const id = r.promoted[0]!;
+    expect((await getMemory(t.emily, u.id, id)).metrics.recency).toBeGreaterThan(0.99);
+    await t.emily.withUser(u.id, (c) => c.query("UPDATE memories SET last_used_at = now() - interval '60 days', created_at = now() - interval '90 days' WHERE id = $1", [id]));
+    expect((await getMemory(t.emily, u.id, id)).metrics.recency).toBeCloseTo(0.25, 3);
+    const listed = (await listMemories(t.emily, u.id)).items as MemorySummary[];
+    expect(listed.find((m) => m.id === id)!.metrics.recency).toBeCloseTo(0.25, 3);
+    const hit = await recall(t.emily, u.id, 'cousin Leo cello', { k: 1, memoriesOnly: true });
+    expect(hit.results[0]!.components.recency).toBeCloseTo(0.25, 3);
+  });
 });
