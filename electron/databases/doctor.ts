@@ -6,6 +6,7 @@ import { withAdminClient } from './adminClient.js';
 import { loadMigrations, migrateDatabase, schemaState } from './migrations.js';
 import { countMisfitVectors, dropMisfitVectors } from './misfitVectors.js';
 import { installVector } from './template.js';
+import { repairVectorSchema, VECTOR_COLUMNS, VECTOR_COLUMNS_FROM, vectorSchema } from './vectorColumns.js';
 
 export interface DatabaseCheck {
   database: string;
@@ -55,7 +56,16 @@ export async function checkDatabase(admin: AdminConnection, database: string, op
         report.repaired.push(`migrated from ${r.from} to ${r.to}`);
       } else report.unrepaired.push('schema not up to date: run "emily migrate" or "emily doctor --repair"');
     }
-    if ((await hasVector(c)) && report.schemaVersion === migrations.length) {
+    const current = (await hasVector(c)) && report.schemaVersion === migrations.length;
+    const vs = current ? await vectorSchema(c) : undefined;
+    // The columns first (the vector checks below need them), the indexes last (a misfit
+    // vector would fail their build).
+    if (vs?.missingColumns.length) {
+      for (const t of vs.missingColumns) report.problems.push(`${t} has lost its embedding column (the vector extension was dropped and installed again?)`);
+      if (opts.repair) report.repaired.push(...(await repairVectorSchema(c, { missingColumns: vs.missingColumns, missingIndexes: [] })));
+      else report.unrepaired.push('embedding columns missing: run "emily doctor --repair" (the lost vectors are rebuilt in the background)');
+    }
+    if (vs && (opts.repair || !vs.missingColumns.length)) {
       // With repair the delete is the check: one pass over the vectors, not a count and then a delete.
       const dropped = opts.repair ? await dropMisfitVectors(c, opts.ownerRole) : undefined;
       const misfits = dropped ? dropped.memory_embeddings + dropped.turn_embeddings : await countMisfitVectors(c, opts.ownerRole);
@@ -64,6 +74,11 @@ export async function checkDatabase(admin: AdminConnection, database: string, op
         if (dropped) report.repaired.push(`deleted ${misfits} vectors of the wrong size; a re-embedding job builds them again for the model in use`);
         else report.unrepaired.push('vectors of the wrong size: run "emily doctor --repair"');
       }
+    }
+    if (vs?.missingIndexes.length) {
+      for (const m of vs.missingIndexes) report.problems.push(`the HNSW index of embedding model ${m.id} is missing (searches by vector go slow)`);
+      if (opts.repair) report.repaired.push(...(await repairVectorSchema(c, { missingColumns: [], missingIndexes: vs.missingIndexes })));
+      else report.unrepaired.push('HNSW indexes missing: run "emily doctor --repair"');
     }
     const invalid = await c.query<{ name: string }>(
       `SELECT i.indexrelid::regclass::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
@@ -81,6 +96,17 @@ export async function checkDatabase(admin: AdminConnection, database: string, op
   return report;
 }
 
+/** Embedding columns present and no index invalid: one cheap catalog query. */
+async function intact(c: pg.ClientBase): Promise<boolean> {
+  const r = await c.query<{ ok: boolean }>(
+    `SELECT (SELECT count(*) FROM ${VECTOR_COLUMNS_FROM}) = $2
+        AND NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE n.nspname = 'public' AND NOT (i.indisvalid AND i.indisready)) AS ok`,
+    [[...VECTOR_COLUMNS], VECTOR_COLUMNS.length],
+  );
+  return r.rows[0]!.ok;
+}
+
 export async function hasVector(c: pg.ClientBase): Promise<boolean> {
   const r = await c.query("SELECT 1 FROM pg_extension WHERE extname = 'vector'");
   return r.rowCount === 1;
@@ -88,14 +114,14 @@ export async function hasVector(c: pg.ClientBase): Promise<boolean> {
 
 /**
  * The check run when a user database is opened, over the user's own first connection:
- * cheap when all is well; repairs what is safe (extension, forward migration) through an
- * admin connection; refuses a database newer than the app.
+ * cheap when all is well; repairs what is safe (extension, forward migration, lost embedding
+ * columns, invalid indexes) through an admin connection; refuses a database newer than the app.
  */
 export async function openCheck(client: pg.ClientBase, user: UserRecord, admin: AdminConnection): Promise<void> {
   const migrations = loadMigrations('user');
   const vectorOk = await hasVector(client);
   const state = await schemaState(client, migrations, `the database of "${user.displayName}"`);
-  if (vectorOk && state.pending.length === 0) return;
+  if (vectorOk && state.pending.length === 0 && (await intact(client))) return;
   const report = await checkDatabase(admin, user.dbName, { repair: true, ownerRole: user.roleName });
   if (!report.ok) throw new EmilyError('EXTENSION_MISSING', `the database of "${user.displayName}" needs repair: ${report.unrepaired.join('; ')}`);
 }

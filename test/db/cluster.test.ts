@@ -41,9 +41,15 @@ describe('the embedded cluster', () => {
       // Preloaded: a new backend knows pgvector's settings before any vector is used
       // (loaded on first use, the setting would be unknown here and read as NULL).
       expect((await c.query("SELECT current_setting('hnsw.ef_search', true) AS ef")).rows[0].ef).toBe('40');
+      // The rules in force (whatever file holds them): every login needs a password, SCRAM over TCP.
+      const hbaFile = (await c.query('SHOW hba_file')).rows[0].hba_file as string;
+      expect(fs.statSync(hbaFile).isFile()).toBe(true);
+      const rules = (await c.query<{ type: string; auth_method: string; error: string | null }>('SELECT type, auth_method, error FROM pg_hba_file_rules')).rows;
+      expect(rules.length).toBeGreaterThan(0);
+      expect(rules.filter((r) => r.error)).toEqual([]);
+      expect(rules.filter((r) => r.auth_method === 'trust')).toEqual([]);
+      expect(new Set(rules.filter((r) => r.type.startsWith('host')).map((r) => r.auth_method))).toEqual(new Set(['scram-sha-256']));
     });
-    const hba = fs.readFileSync(path.join(cluster.layout.pgdata, 'pg_hba.conf'), 'utf8');
-    expect(hba).not.toMatch(/^\s*host.*\btrust\b/m);
     await cluster.stop();
     expect(readPostmaster(cluster.layout.pgdata)).toBeNull();
   });

@@ -1,4 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { learnFromExchange } from '../../electron/cognition/index.js';
+import { checkDatabase, openCheck } from '../../electron/databases/doctor.js';
+import { loadMigrations, migrationsRoot } from '../../electron/databases/migrations.js';
 import { Emily } from '../../electron/core/emily.js';
 import { withAdminClient } from '../../electron/databases/adminClient.js';
 import { doctorAll } from '../../electron/operations/doctorAll.js';
@@ -8,12 +15,24 @@ import { testHome, useTestEmily } from '../support/testEmily.js';
 
 const t = useTestEmily();
 
+/** Embedding columns of type vector, HNSW indexes, queued re-embedding jobs, memories. */
+const vectorState = (db: string) =>
+  withAdminClient(t.emily.cluster.admin(), db, async (c) =>
+    (
+      await c.query(`SELECT (SELECT count(*)::int FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid WHERE a.attrelid IN ('memory_embeddings'::regclass, 'turn_embeddings'::regclass) AND a.attname = 'embedding' AND ty.typname = 'vector') AS columns,
+                            (SELECT count(*)::int FROM pg_indexes WHERE tablename = 'memory_embeddings' AND indexdef LIKE '%hnsw%') AS hnsw,
+                            (SELECT count(*)::int FROM jobs WHERE kind = 'reembed' AND status = 'queued') AS reembed,
+                            (SELECT count(*)::int FROM memories) AS memories`)
+    ).rows[0],
+  );
+
 const hasVector = (db: string) =>
   withAdminClient(t.emily.cluster.admin(), db, async (c) => (await c.query("SELECT 1 FROM pg_extension WHERE extname = 'vector'")).rowCount === 1);
 
 describe('doctor (Cold Start fragmentation)', () => {
-  it('finds a user database without pgvector and --repair installs it', async () => {
+  it('finds a user database without pgvector and --repair installs it, with the embedding columns and indexes it took along', async () => {
     const u = await t.user('fragmented');
+    await learnFromExchange(t.emily, u.id, { userText: 'My sister is called Ana.' });
     await withAdminClient(t.emily.cluster.admin(), u.dbName, (c) => c.query('DROP EXTENSION vector CASCADE'));
     const before = await doctorAll(t.emily, { repair: false });
     const mine = before.users.find((r) => r.userId === u.id)!;
@@ -21,8 +40,53 @@ describe('doctor (Cold Start fragmentation)', () => {
     expect(mine.value!.problems.join(' ')).toMatch(/vector extension is missing/);
     expect(before.ok).toBe(false);
     const after = await doctorAll(t.emily, { repair: true });
-    expect(after.users.find((r) => r.userId === u.id)!.value!.repaired).toContain('installed the vector extension');
+    expect(after.users.find((r) => r.userId === u.id)!.value!.repaired).toEqual(expect.arrayContaining(['installed the vector extension', expect.stringMatching(/re-created memory_embeddings\.embedding/), expect.stringMatching(/built the HNSW index/)]));
     expect(await hasVector(u.dbName)).toBe(true);
+    expect(await vectorState(u.dbName)).toEqual({ columns: 2, hnsw: 1, reembed: 1, memories: 1 });
+    expect((await doctorAll(t.emily, { repair: false })).users.find((r) => r.userId === u.id)!.value!.ok).toBe(true);
+    // Learning works again, with vectors.
+    const r = await learnFromExchange(t.emily, u.id, { userText: 'I live in Porto.' });
+    expect(await t.emily.withUser(u.id, async (c) => (await c.query('SELECT count(*)::int AS n FROM memory_embeddings WHERE memory_id = $1', [r.promoted[0]])).rows[0].n)).toBe(1);
+  });
+
+  it('finds the embedding columns lost to DROP EXTENSION … CASCADE even when the extension is back', async () => {
+    const u = await t.user('re-created');
+    await learnFromExchange(t.emily, u.id, { userText: 'My dog is called Rex.' });
+    await withAdminClient(t.emily.cluster.admin(), u.dbName, (c) => c.query('DROP EXTENSION vector CASCADE; CREATE EXTENSION vector'));
+    const mine = async (repair: boolean) => (await doctorAll(t.emily, { repair })).users.find((r) => r.userId === u.id)!.value!;
+    const before = await mine(false);
+    expect(before.ok).toBe(false);
+    expect(before.problems.join(' ')).toMatch(/memory_embeddings has lost its embedding column.*turn_embeddings has lost its embedding column.*HNSW index of embedding model emily-hash-v1 is missing/);
+    expect((await mine(true)).ok).toBe(true);
+    expect(await vectorState(u.dbName)).toEqual({ columns: 2, hnsw: 1, reembed: 1, memories: 1 });
+  });
+
+  it('finds a database whose schema is behind the app; doctor says so and the open check migrates it as its own role', async () => {
+    const u = await t.user('behind');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-migrations-'));
+    const previous = process.env.EMILY_MIGRATIONS_DIR;
+    try {
+      const shipped = loadMigrations('user').length;
+      fs.cpSync(migrationsRoot(), dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'user', `${String(shipped + 1).padStart(4, '0')}_test_moods.sql`), 'CREATE TABLE moods (mood text NOT NULL);\n');
+      // For this process only: the app now ships one more migration (the shared template is left alone).
+      process.env.EMILY_MIGRATIONS_DIR = dir;
+      const report = await checkDatabase(t.emily.cluster.admin(), u.dbName, { repair: false });
+      expect(report).toMatchObject({ ok: false, schemaVersion: shipped, unrepaired: [expect.stringMatching(/emily migrate/)] });
+      expect(report.problems).toContain(`schema version ${shipped} is behind ${shipped + 1}`);
+      const user = await t.emily.catalog.get(u.id);
+      await t.emily.withUser(u.id, (c) => openCheck(c, user, t.emily.cluster.admin()));
+      const after = await withAdminClient(t.emily.cluster.admin(), u.dbName, async (c) => ({
+        version: (await c.query('SELECT max(id)::int AS v FROM emily_migrations')).rows[0].v,
+        owner: (await c.query("SELECT tableowner FROM pg_tables WHERE tablename = 'moods'")).rows[0]?.tableowner,
+      }));
+      expect(after).toEqual({ version: shipped + 1, owner: u.roleName });
+      expect((await checkDatabase(t.emily.cluster.admin(), u.dbName, { repair: false })).ok).toBe(true);
+    } finally {
+      if (previous === undefined) delete process.env.EMILY_MIGRATIONS_DIR;
+      else process.env.EMILY_MIGRATIONS_DIR = previous;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rebuilds an invalid index', async () => {
@@ -75,6 +139,7 @@ describe('doctor (Cold Start fragmentation)', () => {
       await fresh.close({ stopServer: false });
     }
     expect(await hasVector(u.dbName)).toBe(true);
+    expect((await vectorState(u.dbName)).columns).toBe(2);
   });
 
   it('cleans up the debris of an interrupted provisioning', async () => {
@@ -93,7 +158,14 @@ describe('deleting a user', () => {
     const u = await t.emily.catalog.get((await t.user('leaving')).id);
     await t.emily.withUser(u.id, (c) => c.query("INSERT INTO settings (key, value) VALUES ('x', '1')"));
     expect(await userFootprint(t.emily, u)).toEqual({ database: true, role: true, catalogRow: true });
+    // Someone else is connected too (a psql left open, another Emily), idle in a transaction.
+    const outsider = new pg.Client({ ...t.emily.cluster.admin(), database: u.dbName, application_name: 'outsider' });
+    const lost = new Promise<Error>((resolve) => outsider.on('error', resolve));
+    await outsider.connect();
+    await outsider.query('BEGIN; SELECT count(*) FROM settings');
     const result = await deleteUser(t.emily, u.id);
+    expect((await lost).message).toMatch(/terminat/i);
+    await outsider.end().catch(() => undefined);
     expect(result.dropped).toEqual({ database: u.dbName, role: u.roleName });
     expect(await userFootprint(t.emily, u)).toEqual({ database: false, role: false, catalogRow: false });
     const leftovers = await withAdminClient(t.emily.cluster.admin(), 'postgres', async (c) => [
