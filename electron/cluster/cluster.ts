@@ -6,10 +6,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { EmilyError } from '../core/errors.js';
+import { withAdminClient } from '../databases/adminClient.js';
 import { ADMIN_ROLE } from '../core/ids.js';
 import { homeLayout, type HomeLayout } from '../core/paths.js';
 import { hasPgvector, locateBinaries, type PostgresBinaries } from './binaries.js';
 import { freePort, portInUse } from './freePort.js';
+import { withHomeLock } from './homeLock.js';
 import { readPostmaster, removeStaleLockFiles } from './postmaster.js';
 import { confString } from './confString.js';
 import { HBA_FILE, hbaRules } from './hba.js';
@@ -61,7 +63,8 @@ export class EmbeddedCluster {
     }
     this.user = serverUser();
     ensureHome(this.layout.home);
-    this.secrets = loadOrCreateSecrets(this.layout.secretsFile);
+    // A home that has a cluster and lost its secrets cannot log in to it: say so, never replace them.
+    this.secrets = loadOrCreateSecrets(this.layout.secretsFile, { mustExist: fs.existsSync(path.join(this.layout.pgdata, 'PG_VERSION')) || fs.existsSync(path.join(this.layout.home, 'cluster-created')) });
   }
 
   get running(): boolean {
@@ -79,6 +82,10 @@ export class EmbeddedCluster {
   }
 
   async start(): Promise<{ attached: boolean; port: number }> {
+    return withHomeLock(this.layout.home, () => this.startLocked());
+  }
+
+  private async startLocked(): Promise<{ attached: boolean; port: number }> {
     await this.ensureInitialised();
     const existing = readPostmaster(this.layout.pgdata);
     if (existing) {
@@ -104,6 +111,7 @@ export class EmbeddedCluster {
         await this.pgCtl(['start', '-w', '-t', '60', '-D', this.layout.pgdata, '-l', this.logFile(), '-o', `-p ${port}`]);
         this.port = port;
         this.startedHere = true;
+        fs.rmSync(this.unownedMarker, { force: true });
         return { attached: false, port };
       } catch (e) {
         const tail = this.logTail();
@@ -150,6 +158,36 @@ export class EmbeddedCluster {
       throw new EmilyError('CLUSTER_START_FAILED', `the database server stopped and could not be started again on port ${this.port}. Last server log lines:\n${this.logTail() || '(empty)'}`, { cause: e });
     }
     this.startedHere = true;
+    return true;
+  }
+
+  /** Left by a process that started the server and went while others still used it. */
+  private get unownedMarker(): string {
+    return path.join(this.layout.home, 'server-unowned');
+  }
+
+  /**
+   * Leaving: stops the server this process started unless another process is using it (a
+   * second CLI command or the app attached meanwhile). It then keeps running for them, and
+   * the last of them to leave stops it. Returns whether it stopped.
+   */
+  async stopIfUnused(): Promise<boolean> {
+    if (!this.port) return false;
+    if (!this.startedHere && !fs.existsSync(this.unownedMarker)) {
+      this.port = 0;
+      return false;
+    }
+    const others = await withAdminClient(this.admin(), 'postgres', async (c) =>
+      Number((await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")).rows[0]!.n),
+    ).catch(() => 0);
+    if (others > 0) {
+      if (this.startedHere) fs.writeFileSync(this.unownedMarker, '', { mode: 0o600 });
+      this.port = 0;
+      this.startedHere = false;
+      return false;
+    }
+    await this.stop({ force: true });
+    fs.rmSync(this.unownedMarker, { force: true });
     return true;
   }
 

@@ -13,7 +13,13 @@ export interface ClusterSecrets {
   roleKey: string;
 }
 
-export function loadOrCreateSecrets(file: string): ClusterSecrets {
+export function loadOrCreateSecrets(file: string, opts: { mustExist?: boolean } = {}): ClusterSecrets {
+  if (!fs.existsSync(file) && opts.mustExist) {
+    throw new EmilyError(
+      'DATA_DIR_INVALID',
+      `the secrets file ${file} is missing, but this folder holds Emily's databases, which cannot be opened without it; put it back from a backup of the folder (or move the whole folder aside to start afresh; its backups can be restored into the new one)`,
+    );
+  }
   if (fs.existsSync(file)) {
     let parsed: unknown;
     try {
@@ -34,9 +40,18 @@ export function loadOrCreateSecrets(file: string): ClusterSecrets {
     roleKey: randomBytes(32).toString('base64url'),
   };
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(secrets), { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  try {
+    // A link, unlike a rename, never replaces a file: of two first starts at once, the
+    // second keeps the secrets of the first.
+    fs.linkSync(tmp, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return loadOrCreateSecrets(file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
   return secrets;
 }
 

@@ -115,6 +115,7 @@ export class Emily {
     await this.spares.settle();
     await this.users.close();
     await this.catalog.close();
-    if (opts.stopServer ?? this.cluster.ownsServer) await this.cluster.stop({ force: true });
+    if (opts.stopServer) await this.cluster.stop({ force: true });
+    else if (opts.stopServer === undefined) await this.cluster.stopIfUnused();
   }
 }

@@ -103,6 +103,30 @@ describe('the embedded cluster', () => {
     expect(() => new EmbeddedCluster({ home: other })).toThrow(/secrets file .* corrupt/);
   });
 
+  it('two first starts in one empty data folder at once: one cluster, one server, the same secrets, both work', async () => {
+    const home = newHome();
+    const run = () =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const p = spawn(process.execPath, ['bin/emily.mjs', 'users', 'list', '--json'], { env: { ...process.env, EMILY_HOME: home, EMILY_SPARE_DATABASES: '0' } });
+        let out = '';
+        let err = '';
+        p.stdout.on('data', (d) => (out += d));
+        p.stderr.on('data', (d) => (err += d));
+        p.on('close', (code) => resolve({ code, out, err }));
+      });
+    const both = await Promise.all([run(), run()]);
+    for (const r of both) {
+      expect(r.err).not.toMatch(/CLUSTER_START_FAILED|error/i);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out)).toEqual([]);
+    }
+    // The secrets on disk are the ones the cluster was made with.
+    const again = new EmbeddedCluster({ home });
+    await again.start();
+    await withAdminClient(again.admin(), 'postgres', (c) => c.query('SELECT 1'));
+    await again.stop({ force: true });
+  });
+
   it('says so when the chosen port is in use', async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));

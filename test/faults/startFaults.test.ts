@@ -58,6 +58,19 @@ describe('starting over what a crash or a mishap left behind', () => {
     await cluster.stop();
   });
 
+  it('refuses to make new secrets for a data folder that lost its own, and starts again once they are back', async () => {
+    const { home } = await stoppedCluster();
+    const file = path.join(home, 'secrets.json');
+    fs.renameSync(file, `${file}.elsewhere`);
+    expect(() => new EmbeddedCluster({ home })).toThrow(expect.objectContaining({ code: 'DATA_DIR_INVALID', message: expect.stringMatching(/secrets file .* is missing, but this folder holds Emily's databases/) }));
+    expect(fs.existsSync(file)).toBe(false); // none made up in its place
+    fs.renameSync(`${file}.elsewhere`, file);
+    const cluster = new EmbeddedCluster({ home });
+    await cluster.start();
+    await withAdminClient(cluster.admin(), 'postgres', (c) => c.query('SELECT 1'));
+    await cluster.stop();
+  });
+
   // Last: it damages the shared cluster for good.
   it('says which file is damaged when the cluster itself is corrupt', async () => {
     const { home, pgdata } = await stoppedCluster();
