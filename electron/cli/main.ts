@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { EmilyError } from '../core/errors.js';
 import { registerAccounts } from './commands/accounts.js';
 import { registerBench } from './commands/bench.js';
 import { registerChat } from './commands/chat.js';
@@ -12,7 +13,8 @@ import { reportError } from './output.js';
 
 /** The `emily` command: one module per command group. */
 export function buildProgram(): Command {
-  const program = new Command('emily').description("Emily: a companion whose mind lives in your own PostgreSQL database").showHelpAfterError();
+  // exitOverride is inherited by every command added below: argument errors reach main().
+  const program = new Command('emily').description("Emily: a companion whose mind lives in your own PostgreSQL database").showHelpAfterError().exitOverride();
   const run: Runner = async (opts, fn) => {
     try {
       await fn();
@@ -33,5 +35,13 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  await buildProgram().parseAsync(argv);
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    // Help and version are not errors; commander has already printed them.
+    if (e.exitCode === 0) return;
+    // Commander told the person on stderr; a --json caller gets one JSON document too.
+    process.exitCode = reportError({ json: argv.includes('--json') }, new EmilyError('BAD_INPUT', e.message.replace(/^error: /, '')), { quiet: true });
+  }
 }

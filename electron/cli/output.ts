@@ -1,4 +1,4 @@
-import { ERROR_CODES, toEmilyError, type ErrorCode } from '../core/errors.js';
+import { toEmilyError, type ErrorCode } from '../core/errors.js';
 
 export interface OutputOptions {
   json?: boolean;
@@ -13,12 +13,12 @@ export function emit(opts: OutputOptions, value: unknown, human: () => string): 
 const EXIT: Partial<Record<ErrorCode, number>> = { BAD_INPUT: 2, NOT_FOUND: 3, CONFLICT: 4, UNSAFE_DUMP: 5, INVALID_DUMP: 5 };
 
 /** Reports an error (as JSON too with --json) and returns the process exit code. */
-export function reportError(opts: OutputOptions, e: unknown): number {
+export function reportError(opts: OutputOptions, e: unknown, how: { quiet?: boolean } = {}): number {
   const err = toEmilyError(e);
   if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: err.code, message: err.message } })}\n`);
-  process.stderr.write(`emily: ${err.message}\n`);
+  if (!how.quiet) process.stderr.write(`emily: ${err.message}\n`);
   if (err.code === 'INTERNAL' && process.env.EMILY_DEBUG) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
-  return EXIT[err.code] ?? (ERROR_CODES.includes(err.code) ? 1 : 1);
+  return EXIT[err.code] ?? 1;
 }
 
 export function table(rows: string[][]): string {

@@ -1,3 +1,4 @@
+import { EmilyError } from './errors.js';
 import { EmbeddedCluster } from '../cluster/cluster.js';
 import type { AdminConnection } from '../cluster/cluster.js';
 import type { ClusterSecrets } from '../cluster/secrets.js';
@@ -49,7 +50,7 @@ export class Emily {
   static async open(opts: EmilyOptions = {}): Promise<Emily> {
     const home = opts.home ?? emilyHome();
     const config = loadServersConfig(home);
-    const envPort = process.env.EMILY_PG_PORT ? Number(process.env.EMILY_PG_PORT) : undefined;
+    const envPort = portFromEnv(process.env.EMILY_PG_PORT);
     const cluster = new EmbeddedCluster({ home, port: opts.port ?? envPort, maxConnections: opts.maxConnections });
     if (config.embedded) await cluster.start();
     try {
@@ -118,4 +119,12 @@ export class Emily {
     if (opts.stopServer) await this.cluster.stop({ force: true });
     else if (opts.stopServer === undefined) await this.cluster.stopIfUnused();
   }
+}
+
+/** EMILY_PG_PORT, checked: a typo would otherwise reach the server as port NaN. */
+function portFromEnv(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = /^\d{1,5}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!(n >= 1024 && n <= 65535)) throw new EmilyError('BAD_INPUT', `EMILY_PG_PORT must be a port number from 1024 to 65535, not "${value.slice(0, 20)}"; unset it to let Emily choose a free port`);
+  return n;
 }

@@ -10,8 +10,12 @@ import { testHome } from '../support/testEmily.js';
 const run = promisify(execFile);
 
 async function emily(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return emilyWith({}, ...args);
+}
+
+async function emilyWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, ['bin/emily.mjs', ...args], { env: { ...process.env, EMILY_HOME: testHome() } });
+    const r = await run(process.execPath, ['bin/emily.mjs', ...args], { env: { ...process.env, EMILY_HOME: testHome(), ...env } });
     return { code: 0, ...r };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -52,6 +56,19 @@ describe('the emily command', () => {
     const empty = await emily('users', 'create', '   ', '--json');
     expect(empty.code).toBe(2);
     expect(JSON.parse(empty.stdout).error.message).toMatch(/cannot be empty/);
+
+    // Argument mistakes too: one JSON document with --json, the usage on stderr, exit code 2.
+    const missing = await emily('users', 'create', '--json');
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toEqual({ ok: false, error: { code: 'BAD_INPUT', message: "missing required argument 'name'" } });
+    expect(missing.stderr).toMatch(/Usage: emily users create/);
+    const typo = await emily('users', 'lsit', '--json');
+    expect(typo.code).toBe(2);
+    expect(JSON.parse(typo.stdout).error.message).toMatch(/unknown command 'lsit'/);
+    const port = await emilyWith({ EMILY_PG_PORT: 'abc' }, 'users', 'list', '--json');
+    expect(port.code).toBe(2);
+    expect(JSON.parse(port.stdout).error.message).toMatch(/EMILY_PG_PORT must be a port number/);
+    expect((await emily('--help')).code).toBe(0);
   });
 
   it('runs migrate and doctor over every database with a per-database report', async () => {
