@@ -46,7 +46,8 @@ export async function provisionUser(deps: ProvisionDeps, displayName: unknown, o
     await withAdminClient(admin, 'postgres', async (c) => {
       await c.query(`CREATE ROLE ${quoteIdent(roleName)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${c.escapeLiteral(scramVerifier(rolePassword(deps.secrets, roleName)))}`);
       made.role = true;
-      const claimed = deps.spares ? await claimSpare(c, dbName) : false;
+      // A spare renamed to the user's name is ours from that moment, even if a later step fails.
+      const claimed = deps.spares ? await claimSpare(c, dbName, () => (made.database = true)) : false;
       if (claimed) await c.query(`ALTER DATABASE ${quoteIdent(dbName)} OWNER TO ${quoteIdent(roleName)}`);
       else await createFromTemplate(c, dbName, roleName);
       made.database = true;

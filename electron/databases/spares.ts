@@ -13,7 +13,7 @@ import { templateMarker } from './template.js';
  */
 const SPARE_PREFIX = 'emily_spare_';
 
-export async function claimSpare(c: pg.ClientBase, dbName: string): Promise<boolean> {
+export async function claimSpare(c: pg.ClientBase, dbName: string, onRenamed: () => void = () => undefined): Promise<boolean> {
   const marker = templateMarker();
   const spares = await c.query<{ datname: string }>(
     "SELECT datname FROM pg_database WHERE datname LIKE 'emily\\_spare\\_%' AND shobj_description(oid, 'pg_database') = $1 ORDER BY datname",
@@ -27,6 +27,7 @@ export async function claimSpare(c: pg.ClientBase, dbName: string): Promise<bool
       if (code === '3D000' || code === '55006') continue; // claimed by someone else, or being connected to
       throw e;
     }
+    onRenamed();
     await c.query(`COMMENT ON DATABASE ${quoteIdent(dbName)} IS NULL`);
     return true;
   }
