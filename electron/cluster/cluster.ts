@@ -82,7 +82,13 @@ export class EmbeddedCluster {
   }
 
   async start(): Promise<{ attached: boolean; port: number }> {
-    return withHomeLock(this.layout.home, () => this.startLocked());
+    return withHomeLock(this.layout.home, async () => {
+      const r = await this.startLocked();
+      // Announced before the lock is released, so the process that started the server
+      // cannot take it for unused in the moment before this one first connects.
+      if (r.attached) this.presence.announce();
+      return r;
+    });
   }
 
   private async startLocked(): Promise<{ attached: boolean; port: number }> {
@@ -161,6 +167,10 @@ export class EmbeddedCluster {
     return true;
   }
 
+  private get presence(): Presence {
+    return new Presence(path.join(this.layout.home, 'attached'));
+  }
+
   /** Left by a process that started the server and went while others still used it. */
   private get unownedMarker(): string {
     return path.join(this.layout.home, 'server-unowned');
@@ -173,25 +183,36 @@ export class EmbeddedCluster {
    */
   async stopIfUnused(): Promise<boolean> {
     if (!this.port) return false;
+    this.presence.withdraw();
     if (!this.startedHere && !fs.existsSync(this.unownedMarker)) {
       this.port = 0;
       return false;
     }
-    const others = await withAdminClient(this.admin(), 'postgres', async (c) =>
-      Number((await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")).rows[0]!.n),
-    ).catch(() => 0);
-    if (others > 0) {
-      if (this.startedHere) fs.writeFileSync(this.unownedMarker, '', { mode: 0o600 });
-      this.port = 0;
-      this.startedHere = false;
-      return false;
-    }
-    await this.stop({ force: true });
-    fs.rmSync(this.unownedMarker, { force: true });
-    return true;
+    return withHomeLock(this.layout.home, async () => {
+      const connected = await withAdminClient(this.admin(), 'postgres', async (c) =>
+        Number((await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")).rows[0]!.n),
+      ).catch(() => 0);
+      if (connected > 0 || this.presence.others() > 0) {
+        if (this.startedHere) fs.writeFileSync(this.unownedMarker, '', { mode: 0o600 });
+        this.port = 0;
+        this.startedHere = false;
+        return false;
+      }
+      await this.stop({ force: true });
+      fs.rmSync(this.unownedMarker, { force: true });
+      return true;
+    });
+  }
+
+  /** This process is done with the server and leaves it running, whoever started it. */
+  detach(): void {
+    this.presence.withdraw();
+    this.port = 0;
+    this.startedHere = false;
   }
 
   async stop(opts: { force?: boolean } = {}): Promise<void> {
+    this.presence.withdraw();
     if (!this.port) return;
     if (this.startedHere || opts.force) {
       await this.pgCtl(['stop', '-D', this.layout.pgdata, '-m', 'fast', '-w', '-t', '60']).catch((e: unknown) => {
@@ -352,4 +373,44 @@ function ensureHome(home: string): void {
 function stderrOf(e: unknown): string {
   const s = (e as { stderr?: string }).stderr;
   return (s && s.trim()) || (e as Error).message;
+}
+
+/** The processes attached to a server they did not start: one file per pid, while they run. */
+class Presence {
+  constructor(private readonly dir: string) {}
+
+  private get mine(): string {
+    return path.join(this.dir, String(process.pid));
+  }
+
+  announce(): void {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(this.mine, '', { mode: 0o600 });
+  }
+
+  withdraw(): void {
+    fs.rmSync(this.mine, { force: true });
+  }
+
+  /** Other processes still attached; files of processes that died are removed. */
+  others(): number {
+    if (!fs.existsSync(this.dir)) return 0;
+    let n = 0;
+    for (const name of fs.readdirSync(this.dir)) {
+      const pid = Number(name);
+      if (!Number.isInteger(pid) || pid === process.pid) continue;
+      if (alive(pid)) n++;
+      else fs.rmSync(path.join(this.dir, name), { force: true });
+    }
+    return n;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

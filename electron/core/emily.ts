@@ -118,6 +118,7 @@ export class Emily {
     await this.catalog.close();
     if (opts.stopServer) await this.cluster.stop({ force: true });
     else if (opts.stopServer === undefined) await this.cluster.stopIfUnused();
+    else this.cluster.detach();
   }
 }
 

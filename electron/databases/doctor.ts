@@ -6,7 +6,7 @@ import { withAdminClient } from './adminClient.js';
 import { loadMigrations, migrateDatabase, schemaState } from './migrations.js';
 import { countMisfitVectors, dropMisfitVectors } from './misfitVectors.js';
 import { installVector } from './template.js';
-import { repairVectorSchema, VECTOR_COLUMNS, VECTOR_COLUMNS_FROM, vectorSchema } from './vectorColumns.js';
+import { buildMissingIndexes, repairVectorColumns, VECTOR_COLUMNS, VECTOR_COLUMNS_FROM, vectorSchema } from './vectorColumns.js';
 
 export interface DatabaseCheck {
   database: string;
@@ -62,7 +62,7 @@ export async function checkDatabase(admin: AdminConnection, database: string, op
     // vector would fail their build).
     if (vs?.missingColumns.length) {
       for (const t of vs.missingColumns) report.problems.push(`${t} has lost its embedding column (the vector extension was dropped and installed again?)`);
-      if (opts.repair) report.repaired.push(...(await repairVectorSchema(c, { missingColumns: vs.missingColumns, missingIndexes: [] })));
+      if (opts.repair) report.repaired.push(...(await repairVectorColumns(c, vs.missingColumns)));
       else report.unrepaired.push('embedding columns missing: run "emily doctor --repair" (the lost vectors are rebuilt in the background)');
     }
     if (vs && (opts.repair || !vs.missingColumns.length)) {
@@ -75,10 +75,16 @@ export async function checkDatabase(admin: AdminConnection, database: string, op
         else report.unrepaired.push('vectors of the wrong size: run "emily doctor --repair"');
       }
     }
+    // A missing HNSW index is slowness, not damage (exact search serves the model, as after
+    // an import that could not build it): reported, built by --repair when it can be.
     if (vs?.missingIndexes.length) {
-      for (const m of vs.missingIndexes) report.problems.push(`the HNSW index of embedding model ${m.id} is missing (searches by vector go slow)`);
-      if (opts.repair) report.repaired.push(...(await repairVectorSchema(c, { missingColumns: [], missingIndexes: vs.missingIndexes })));
-      else report.unrepaired.push('HNSW indexes missing: run "emily doctor --repair"');
+      if (opts.repair) {
+        const { built, failed } = await buildMissingIndexes(c, vs.missingIndexes);
+        report.repaired.push(...built);
+        report.problems.push(...failed);
+      } else {
+        for (const m of vs.missingIndexes) report.problems.push(`the HNSW index of embedding model ${m.id} is missing, so searches by vector go slow: "emily doctor --repair" builds it`);
+      }
     }
     const invalid = await c.query<{ name: string }>(
       `SELECT i.indexrelid::regclass::text AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid

@@ -35,32 +35,45 @@ export async function vectorSchema(c: pg.ClientBase): Promise<VectorSchema> {
 }
 
 /**
- * Puts the columns and indexes back. The vectors themselves went with the extension: the
+ * Puts the embedding columns back. The vectors themselves went with the extension: the
  * rows that held them are removed (a row without its vector means nothing) and a
  * re-embedding job builds them again; retrieval works on full text meanwhile.
  */
-export async function repairVectorSchema(c: pg.ClientBase, s: VectorSchema): Promise<string[]> {
+export async function repairVectorColumns(c: pg.ClientBase, missingColumns: string[]): Promise<string[]> {
   const done: string[] = [];
   await c.query('BEGIN');
   try {
-    for (const table of s.missingColumns) {
-      // The names come from VECTOR_COLUMNS, never from the database or a user.
+    for (const table of missingColumns) {
+      if (!(VECTOR_COLUMNS as readonly string[]).includes(table)) throw new Error(`not an embedding table: ${table}`);
       await c.query(`DELETE FROM ${table}`);
       await c.query(`ALTER TABLE ${table} ADD COLUMN embedding vector NOT NULL`);
       done.push(`re-created ${table}.embedding (its vectors were lost with the extension)`);
     }
-    for (const m of s.missingIndexes) {
-      await createModelIndex(c, m);
-      done.push(`built the HNSW index ${hnswIndexName(m.idx)} of ${m.id}`);
-    }
-    if (s.missingColumns.length) {
-      await enqueueJob(c, 'reembed', { reason: 'doctor' }, { dedupeKey: 'reembed:doctor' });
-      done.push('queued a re-embedding job to build the vectors again');
-    }
+    await enqueueJob(c, 'reembed', { reason: 'doctor' }, { dedupeKey: 'reembed:doctor' });
+    done.push('queued a re-embedding job to build the vectors again');
     await c.query('COMMIT');
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
   return done;
+}
+
+/**
+ * Builds the missing HNSW indexes, each on its own: one whose vectors do not fit halfvec
+ * (values beyond its range, as an import may bring) stays unbuilt, as at import, and
+ * exact search serves that model.
+ */
+export async function buildMissingIndexes(c: pg.ClientBase, models: EmbeddingModel[]): Promise<{ built: string[]; failed: string[] }> {
+  const built: string[] = [];
+  const failed: string[] = [];
+  for (const m of models) {
+    try {
+      await createModelIndex(c, m);
+      built.push(`built the HNSW index ${hnswIndexName(m.idx)} of ${m.id}`);
+    } catch (e) {
+      failed.push(`the HNSW index of ${m.id} cannot be built (${e instanceof Error ? e.message : String(e)}); search works without it, more slowly`);
+    }
+  }
+  return { built, failed };
 }

@@ -1,3 +1,4 @@
+import { forgetProfileSecrets } from '../secrets/secretStore.js';
 import { CATALOG_DATABASE } from '../core/ids.js';
 import type { Emily } from '../core/emily.js';
 import { withAdminClient } from '../databases/adminClient.js';
@@ -27,6 +28,8 @@ export async function deleteUser(emily: Emily, userId: string): Promise<{ id: st
   await emily.users.forget(user.id);
   await dropUserObjects(emily, user);
   await emily.catalog.remove(user.id);
+  // Its API keys live outside the database (never in it): they go too.
+  forgetProfileSecrets(emily.home, user.id);
   return { id: user.id, dropped: { database: user.dbName, role: user.roleName } };
 }
 

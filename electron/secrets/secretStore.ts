@@ -86,6 +86,38 @@ export function serverSecretStore(home: string): FileSecretStore {
   return new FileSecretStore(path.join(home, 'server-secrets.json'));
 }
 
+/** Every key store a home can hold: the desktop's (sealed or plain) and server mode's. */
+const STORE_FILES = ['desktop-secrets.json', 'desktop-secrets.enc.json', 'server-secrets.json'];
+
+/**
+ * Forgets a deleted profile's keys in every store of the home, whichever process sealed
+ * them: names are in the clear, so nothing needs to be unsealed to drop them. Returns how
+ * many were removed.
+ */
+export function forgetProfileSecrets(home: string, profileId: string): number {
+  let removed = 0;
+  const prefix = `${profileId}/`;
+  for (const name of STORE_FILES) {
+    const file = path.join(home, name);
+    if (!fs.existsSync(file)) continue;
+    let parsed: { codec?: string; values?: Record<string, string> };
+    try {
+      parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof parsed;
+    } catch {
+      continue; // an unreadable store is reported by whoever uses it
+    }
+    const values = parsed.values ?? {};
+    const keep = Object.fromEntries(Object.entries(values).filter(([k]) => !k.startsWith(prefix)));
+    const n = Object.keys(values).length - Object.keys(keep).length;
+    if (!n) continue;
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ ...parsed, values: keep }), { mode: 0o600 });
+    fs.renameSync(tmp, file);
+    removed += n;
+  }
+  return removed;
+}
+
 function checkName(name: string): string {
   if (!NAME_RE.test(name)) throw new EmilyError('BAD_INPUT', `"${name.slice(0, 80)}" is not a secret name (profile id / setting)`);
   return name;

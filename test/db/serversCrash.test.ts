@@ -95,6 +95,35 @@ describe('interrupted moves', () => {
     expect(await moveDebris(two())).toEqual([]);
   });
 
+  it('a mover killed mid-copy: the user kept working on the source meanwhile; on restart nothing is lost and the half copy is cleaned', async () => {
+    const u = await seeded('killed mid-copy');
+    const child = await moverPausedAt(u.id, 'subscribed');
+    // The copy is under way on the target; the user is writing all along.
+    expect(await userDatabasesOn(two())).toContain(u.dbName);
+    await emily.withUser(u.id, (c) => c.query("INSERT INTO memories (content, kind, source) VALUES ('written during the copy', 'fact', 'user-stated')"));
+    const before = await fingerprint(emily, u.id);
+    await kill(child);
+    const again = await Emily.open({ home, spareDatabases: 0 });
+    try {
+      const now = await again.catalog.get(u.id);
+      expect([now.server, now.status]).toEqual(['local', 'ready']);
+      expect(await fingerprint(again, u.id)).toBe(before);
+      await again.withUser(u.id, (c) => c.query("INSERT INTO conversations (title) VALUES ('after the crash')"));
+      const report = await doctorAll(again, { repair: true });
+      expect(report.moves.filter((m) => m.userId === u.id).every((m) => m.repaired)).toBe(true);
+    } finally {
+      await again.close({ stopServer: false });
+    }
+    expect(await canLogin(local(), u.roleName)).toBe(true);
+    expect(await userDatabasesOn(two())).not.toContain(u.dbName);
+    expect(await moveDebris(local())).toEqual([]);
+    expect(await moveDebris(two())).toEqual([]);
+    // And the move can simply be made again.
+    await moveUser(emily, u.id, 'two');
+    expect((await emily.catalog.get(u.id)).server).toBe('two');
+    expect(await fingerprint(emily, u.id)).toBe(before);
+  });
+
   it('a mover killed right after the switch: doctor --repair finishes it; writes from another process all arrive on the target', async () => {
     const u = await seeded('killed after switch');
     const before = await fingerprint(emily, u.id);
