@@ -1,4 +1,4 @@
-import { toEmilyError, type ErrorCode } from '../core/errors.js';
+import { EmilyError, toEmilyError, type ErrorCode } from '../core/errors.js';
 
 export interface OutputOptions {
   json?: boolean;
@@ -25,4 +25,25 @@ export function table(rows: string[][]): string {
   if (!rows.length) return '';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+/**
+ * Progress over many databases, on stderr (stdout stays one JSON document): at most four
+ * lines a second, and always the last; only for a terminal or with EMILY_PROGRESS set.
+ */
+export function databaseProgress(what: string): (done: number, total: number) => void {
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (now - last < 250 && done !== total) return;
+    last = now;
+    if (process.stderr.isTTY || process.env.EMILY_PROGRESS) process.stderr.write(`${what} ${done}/${total} databases\n`);
+  };
+}
+
+/** A whole-number option of at least 1 ("--concurrency 4"), or a clear BAD_INPUT. */
+export function positive(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new EmilyError('BAD_INPUT', `${flag} must be a whole number of at least 1`);
+  return n;
 }

@@ -17,8 +17,16 @@ export interface PerUserResult<T> {
  * One database failing does not stop the others; every database gets its own line in the
  * report, in the order of `users`.
  */
-export async function forEachUser<T>(users: UserRecord[], fn: (u: UserRecord) => Promise<T>, opts: { concurrency?: number } = {}): Promise<PerUserResult<T>[]> {
+export interface ForEachOptions {
+  concurrency?: number;
+  /** Once before the first database (done 0, no result), then after each, in the order they finish. */
+  onEach?: (done: number, total: number, result?: PerUserResult<unknown>) => void;
+}
+
+export async function forEachUser<T>(users: UserRecord[], fn: (u: UserRecord) => Promise<T>, opts: ForEachOptions = {}): Promise<PerUserResult<T>[]> {
   const n = Math.max(1, opts.concurrency ?? 4);
+  let done = 0;
+  opts.onEach?.(0, users.length);
   const limits = new Map<string, ReturnType<typeof pLimit>>();
   const limitFor = (server: string) => {
     let l = limits.get(server);
@@ -29,12 +37,15 @@ export async function forEachUser<T>(users: UserRecord[], fn: (u: UserRecord) =>
     users.map((u) =>
       limitFor(u.server)(async (): Promise<PerUserResult<T>> => {
         const base = { userId: u.id, displayName: u.displayName, server: u.server };
+        let r: PerUserResult<T>;
         try {
-          return { ...base, ok: true, value: await fn(u) };
+          r = { ...base, ok: true, value: await fn(u) };
         } catch (e) {
           const err = toEmilyError(e);
-          return { ...base, ok: false, error: { code: err.code, message: err.message } };
+          r = { ...base, ok: false, error: { code: err.code, message: err.message } };
         }
+        opts.onEach?.(++done, users.length, r);
+        return r;
       }),
     ),
   );

@@ -3,7 +3,7 @@ import { toEmilyError } from '../core/errors.js';
 import { TEMPLATE_DATABASE } from '../core/ids.js';
 import { withAdminClient } from '../databases/adminClient.js';
 import { checkDatabase, type DatabaseCheck } from '../databases/doctor.js';
-import { forEachUser, type PerUserResult } from '../databases/forEachUser.js';
+import { forEachUser, type ForEachOptions, type PerUserResult } from '../databases/forEachUser.js';
 import { repairMoveLeftovers, type MoveLeftovers } from '../databases/moveRecovery.js';
 import { dropUserObjects } from '../databases/provisioning.js';
 import { finishInterruptedRestores } from '../databases/restoreSwap.js';
@@ -50,7 +50,7 @@ async function checkServer(emily: Emily, name: string): Promise<ServerCheck> {
   });
 }
 
-export async function doctorAll(emily: Emily, opts: { repair: boolean; concurrency?: number }): Promise<DoctorReport> {
+export async function doctorAll(emily: Emily, opts: ForEachOptions & { repair: boolean }): Promise<DoctorReport> {
   const primary = emily.servers.primary?.() ?? emily.servers.names()[0]!;
   const servers: DoctorReport['servers'] = [];
   for (const name of emily.servers.names()) {
@@ -90,7 +90,7 @@ export async function doctorAll(emily: Emily, opts: { repair: boolean; concurren
   const users = await forEachUser(
     all.filter((u) => u.status === 'ready'),
     (u) => checkDatabase(emily.servers.admin(u.server), u.dbName, { repair: opts.repair, ownerRole: u.roleName }),
-    { concurrency: opts.concurrency },
+    { concurrency: opts.concurrency, onEach: opts.onEach },
   );
   const ok = servers.every((s) => s.ok) && users.every((u) => u.ok && u.value?.ok) && debris.every((d) => d.repaired) && moves.every((m) => m.repaired);
   return { ok, cluster: main.check!, template: main.template!, servers, debris, moves, orphanDatabases, finishedRestores, users };

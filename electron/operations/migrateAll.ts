@@ -1,7 +1,7 @@
 import type { Emily } from '../core/emily.js';
 import { withAdminClient } from '../databases/adminClient.js';
 import { ensureTemplate, withSetupLock } from '../databases/template.js';
-import { forEachUser, type PerUserResult } from '../databases/forEachUser.js';
+import { forEachUser, type ForEachOptions, type PerUserResult } from '../databases/forEachUser.js';
 import { loadMigrations, migrateDatabase, type MigrateResult } from '../databases/migrations.js';
 
 export interface MigrateReport {
@@ -12,7 +12,7 @@ export interface MigrateReport {
 }
 
 /** Migrates the template and every user database on every server, each reported on its own. */
-export async function migrateAll(emily: Emily, opts: { concurrency?: number } = {}): Promise<MigrateReport> {
+export async function migrateAll(emily: Emily, opts: ForEachOptions = {}): Promise<MigrateReport> {
   const migrations = loadMigrations('user');
   const template: MigrateReport['template'] = { ok: true };
   for (const server of emily.servers.names()) {

@@ -1,5 +1,5 @@
 import type { Emily } from '../core/emily.js';
-import { forEachUser, type PerUserResult } from '../databases/forEachUser.js';
+import { forEachUser, type ForEachOptions, type PerUserResult } from '../databases/forEachUser.js';
 
 export interface UserCounts {
   l3: number;
@@ -15,7 +15,7 @@ export interface AllUsersStats {
 }
 
 /** Cross-user aggregation by iteration (the seed's way): each user's own database, own role. */
-export async function statsAllUsers(emily: Emily, opts: { concurrency?: number } = {}): Promise<AllUsersStats> {
+export async function statsAllUsers(emily: Emily, opts: ForEachOptions = {}): Promise<AllUsersStats> {
   const perUser = await forEachUser(
     await emily.catalog.list(),
     (u) =>

@@ -73,14 +73,22 @@ describe('the emily command', () => {
 
   it('runs migrate and doctor over every database with a per-database report', async () => {
     // Other test files leave deliberately broken databases around, so the exit code may be 1.
-    const migrate = await emily('migrate', '--json');
+    const migrate = await emilyWith({ EMILY_PROGRESS: '1' }, 'migrate', '--json');
     const m = JSON.parse(migrate.stdout);
     expect(m).toMatchObject({ template: { ok: true } });
     expect(migrate.code).toBe(m.failed ? 1 : 0);
-    const doctor = await emily('doctor', '--json');
+    // Progress goes to stderr, ending at every database; stdout stays one JSON document.
+    expect(migrate.stderr).toContain(`migrated ${m.users.length}/${m.users.length} databases`);
+    const doctor = await emilyWith({ EMILY_PROGRESS: '1' }, 'doctor', '--json');
     const report = JSON.parse(doctor.stdout);
     expect(report.cluster).toMatchObject({ ok: true, vectorAvailable: expect.stringMatching(/^0\.8/) });
     expect(report.template.ok).toBe(true);
+    expect(doctor.stderr).toMatch(/checked (\d+)\/\1 databases/);
+    const stats = await emilyWith({ EMILY_PROGRESS: '1' }, 'stats', '--all-users', '--json');
+    const s = JSON.parse(stats.stdout);
+    expect(stats.code).toBe(s.failed ? 1 : 0);
+    expect(stats.stderr).toContain(`counted ${s.users}/${s.users} databases`);
+    expect((await emily('migrate', '--concurrency', 'many', '--json')).code).toBe(2);
   });
 
   it('imports a dump whose vectors are of another model, queues their re-embedding, and shows its progress in "emily jobs"', async () => {

@@ -4,7 +4,7 @@ import { benchMove } from '../../bench/moveBench.js';
 import { benchPool } from '../../bench/poolBench.js';
 import { benchProvision } from '../../bench/provisionBench.js';
 import { benchTurn } from '../../bench/turnBench.js';
-import { EmilyError } from '../../core/errors.js';
+import { positive } from '../output.js';
 import { benchAction } from './benchAction.js';
 import type { Runner } from './users.js';
 
@@ -53,8 +53,3 @@ export function registerBench(program: Command, run: Runner): Command {
   return bench;
 }
 
-function positive(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new EmilyError('BAD_INPUT', `${flag} must be a whole number of at least 1`);
-  return n;
-}

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { doctorAll } from '../../operations/doctorAll.js';
 import { migrateAll } from '../../operations/migrateAll.js';
 import { statsAllUsers } from '../../operations/stats.js';
-import { emit, table } from '../output.js';
+import { databaseProgress, emit, positive, table } from '../output.js';
 import { withEmily } from '../session.js';
 import type { Runner } from './users.js';
 
@@ -15,7 +15,7 @@ export function registerMaintenance(program: Command, run: Runner): void {
     .action((opts: { json?: boolean; concurrency: string }) =>
       run(opts, () =>
         withEmily(async (emily) => {
-          const r = await migrateAll(emily, { concurrency: Number(opts.concurrency) });
+          const r = await migrateAll(emily, { concurrency: positive(opts.concurrency, '--concurrency'), onEach: databaseProgress('migrated') });
           emit(opts, r, () =>
             [
               `template: ${r.template.ok ? `ok (version ${r.template.version})` : `FAILED ${r.template.error}`}`,
@@ -35,7 +35,7 @@ export function registerMaintenance(program: Command, run: Runner): void {
     .action((opts: { json?: boolean; repair?: boolean }) =>
       run(opts, () =>
         withEmily(async (emily) => {
-          const r = await doctorAll(emily, { repair: !!opts.repair });
+          const r = await doctorAll(emily, { repair: !!opts.repair, onEach: databaseProgress('checked') });
           emit(opts, r, () => {
             const lines = [
               ...r.servers.map((s) =>
@@ -70,13 +70,15 @@ export function registerMaintenance(program: Command, run: Runner): void {
     .action((opts: { json?: boolean; allUsers?: boolean }) =>
       run(opts, () =>
         withEmily(async (emily) => {
-          const r = await statsAllUsers(emily);
+          const r = await statsAllUsers(emily, { onEach: databaseProgress('counted') });
           emit(opts, r, () =>
             [
               table([['USER', 'L3', 'L4', 'CONVERSATIONS'], ...r.perUser.map((u) => [u.userId, String(u.value?.l3 ?? '-'), String(u.value?.l4 ?? '-'), String(u.value?.conversations ?? '-')])]),
               `total over ${r.users} users: ${r.totals.l3} L3 memories, ${r.totals.l4} L4 turns${r.failed ? `, ${r.failed} failed` : ''}`,
             ].join('\n'),
           );
+          // Totals that leave users out are not the totals: say so in the exit code too.
+          if (r.failed) process.exitCode = 1;
         }),
       ),
     );
