@@ -1,4 +1,4 @@
-import { EmilyError } from '../core/errors.js';
+import { EmilyError, toEmilyError } from '../core/errors.js';
 import type { Catalog } from './catalog.js';
 import { assertServerName } from './serverConfig.js';
 import type { ServerDirectory } from './servers.js';
@@ -38,4 +38,24 @@ export async function placeUser(catalog: Catalog, servers: ServerDirectory, requ
   }
   if (!best) throw new EmilyError('CLUSTER_UNAVAILABLE', 'no database server is reachable for a new profile; "emily servers list" shows which are down');
   return best.name;
+}
+
+/**
+ * Places a new user and creates them there. A server can die after it was prepared (its
+ * state still says ready): when creating fails because it cannot be reached, it is marked
+ * down and the next least loaded server takes the user. A requested server is not swapped.
+ */
+export async function placeAndCreate<T>(catalog: Catalog, servers: ServerDirectory, requested: string | undefined, create: (server: string) => Promise<T>): Promise<T> {
+  const tried = new Set<string>();
+  for (;;) {
+    const server = await placeUser(catalog, servers, requested);
+    try {
+      return await create(server);
+    } catch (e) {
+      const err = toEmilyError(e);
+      if (requested !== undefined || err.code !== 'CLUSTER_UNAVAILABLE' || !servers.markUnreachable || tried.has(server)) throw e;
+      tried.add(server);
+      servers.markUnreachable(server, err.message);
+    }
+  }
 }

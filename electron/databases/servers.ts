@@ -17,6 +17,8 @@ export interface ServerDirectory {
   ready?(server: string): Promise<ServerFacts>;
   /** What the last preparation found, without connecting. */
   state?(server: string): ServerState;
+  /** A server that was ready stopped answering: prepare it again before trusting it. */
+  markUnreachable?(server: string, error: string): void;
 }
 
 export type ServerKind = 'embedded' | 'external';
@@ -67,6 +69,10 @@ export class Servers implements ServerDirectory {
 
   state(server: string): ServerState {
     return this.entry(server).state;
+  }
+
+  markUnreachable(server: string, error: string): void {
+    this.entry(server).state = { status: 'unreachable', error, at: Date.now() };
   }
 
   ready(server: string): Promise<ServerFacts> {

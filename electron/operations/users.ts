@@ -3,14 +3,15 @@ import { CATALOG_DATABASE } from '../core/ids.js';
 import type { Emily } from '../core/emily.js';
 import { withAdminClient } from '../databases/adminClient.js';
 import type { UserRecord } from '../databases/catalog.js';
-import { placeUser } from '../databases/placement.js';
+import { placeAndCreate } from '../databases/placement.js';
 import { dropUserObjects, provisionUser, validateDisplayName } from '../databases/provisioning.js';
 
 /** Creates a user on the given server, or on the least loaded one (see placement.ts). */
 export async function createUser(emily: Emily, displayName: unknown, opts: { server?: string } = {}): Promise<UserRecord> {
   validateDisplayName(displayName);
-  const server = await placeUser(emily.catalog, emily.servers, opts.server);
-  return provisionUser({ catalog: emily.catalog, servers: emily.servers, secrets: emily.cluster.secrets, spares: emily.spares }, displayName, { server });
+  return placeAndCreate(emily.catalog, emily.servers, opts.server, (server) =>
+    provisionUser({ catalog: emily.catalog, servers: emily.servers, secrets: emily.cluster.secrets, spares: emily.spares }, displayName, { server }),
+  );
 }
 
 export function listUsers(emily: Emily): Promise<UserRecord[]> {

@@ -6,7 +6,7 @@ import { withAdminClient } from '../databases/adminClient.js';
 import type { UserRecord } from '../databases/catalog.js';
 import { dropUserObjects, validateDisplayName } from '../databases/provisioning.js';
 import { installVector } from '../databases/template.js';
-import { placeUser } from '../databases/placement.js';
+import { placeAndCreate } from '../databases/placement.js';
 import { scramVerifier } from '../cluster/scram.js';
 
 export interface FreshProfile {
@@ -23,7 +23,10 @@ export interface FreshProfile {
  */
 export async function createEmptyProfile(emily: Emily, displayName: unknown, opts: { server?: string } = {}): Promise<FreshProfile> {
   const name = validateDisplayName(displayName);
-  const server = await placeUser(emily.catalog, emily.servers, opts.server);
+  return placeAndCreate(emily.catalog, emily.servers, opts.server, (server) => createEmptyProfileOn(emily, name, server));
+}
+
+async function createEmptyProfileOn(emily: Emily, name: string, server: string): Promise<FreshProfile> {
   const id = newUserId();
   const dbName = userDatabaseName(id);
   const roleName = userRoleName(id);
