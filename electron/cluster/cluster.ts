@@ -19,6 +19,7 @@ import { sharedBuffersMb } from './memorySettings.js';
 import { liveSocketDir, socketDirFor, socketDirSetting } from './localSocket.js';
 import { loadOrCreateSecrets, type ClusterSecrets } from './secrets.js';
 import { chownForServer, serverUser, type ServerUser } from './serverUser.js';
+import { processAlive } from '../core/processAlive.js';
 
 const run = promisify(execFile);
 
@@ -399,18 +400,10 @@ class Presence {
     for (const name of fs.readdirSync(this.dir)) {
       const pid = Number(name);
       if (!Number.isInteger(pid) || pid === process.pid) continue;
-      if (alive(pid)) n++;
+      if (processAlive(pid)) n++;
       else fs.rmSync(path.join(this.dir, name), { force: true });
     }
     return n;
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

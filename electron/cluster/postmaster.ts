@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { processAlive } from '../core/processAlive.js';
 
 /**
  * postmaster.pid tells us whether a server already runs in a data folder (started by the
@@ -42,14 +43,6 @@ export function removeStaleLockFiles(pgdata: string): void {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function looksLikePostgres(pid: number): boolean {
   if (process.platform !== 'linux') return true; // no /proc: trust the pid file

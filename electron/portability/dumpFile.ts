@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmilyError } from '../core/errors.js';
+import { processAlive } from '../core/processAlive.js';
 
 export type DumpFormat = 'custom' | 'plain';
 
@@ -78,7 +79,7 @@ export function sweepDeadWorkDirs(prefix: string): string[] {
   }
   for (const name of names) {
     const pid = Number(pattern.exec(name)?.[1] ?? 0);
-    if (!pid || pid === process.pid || processRuns(pid)) continue;
+    if (!pid || pid === process.pid || processAlive(pid)) continue;
     const dir = path.join(os.tmpdir(), name);
     try {
       const uid = process.getuid?.();
@@ -92,14 +93,6 @@ export function sweepDeadWorkDirs(prefix: string): string[] {
   return removed;
 }
 
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Copies the untrusted file so that what we check is what we restore, even if the original changes. */
 export async function privateCopy(file: string, dir: string, signal?: AbortSignal): Promise<string> {

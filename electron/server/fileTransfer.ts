@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FileRegistry } from '../api/files.js';
 import { EmilyError, type ErrorCode } from '../core/errors.js';
+import { bytesIn } from './scratchArea.js';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   BAD_INPUT: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, SCHEMA_TOO_NEW: 409, UNSAFE_DUMP: 422, INVALID_DUMP: 422,
@@ -19,9 +20,16 @@ export function refuse(reply: FastifyReply, status: number, code: ErrorCode, mes
 }
 
 /** An import file, streamed to a scratch file of this registry and answered with an opaque ref. */
-export async function receiveUpload(req: FastifyRequest, reply: FastifyReply, files: FileRegistry, uploadLimit: number): Promise<unknown> {
-  const tooBig = `the file is larger than ${Math.round(uploadLimit / 1024 ** 2)} MiB, the most Emily accepts`;
-  if (Number(req.headers['content-length'] ?? 0) > uploadLimit) return refuse(reply.header('Connection', 'close'), 413, 'BAD_INPUT', tooBig);
+export async function receiveUpload(req: FastifyRequest, reply: FastifyReply, files: FileRegistry, uploadLimit: number, quota = Infinity): Promise<unknown> {
+  // An account's files waiting on the server count against its quota: uploads cannot fill the disk.
+  const room = quota - bytesIn(files.scratchDir);
+  const limit = Math.min(uploadLimit, room);
+  const mib = (n: number) => Math.round(n / 1024 ** 2);
+  const tooBig =
+    limit < uploadLimit
+      ? `your files waiting on the server (uploads not imported yet, exports not downloaded) leave room for ${mib(Math.max(0, room))} MiB of the ${mib(quota)} MiB each account has; they are removed a few hours after they were made`
+      : `the file is larger than ${mib(uploadLimit)} MiB, the most Emily accepts`;
+  if (limit <= 0 || Number(req.headers['content-length'] ?? 0) > limit) return refuse(reply.header('Connection', 'close'), 413, 'BAD_INPUT', tooBig);
   const body = req.body as NodeJS.ReadableStream | undefined;
   if (!body || typeof body.pipe !== 'function') return refuse(reply, 415, 'BAD_INPUT', 'send the file itself as application/octet-stream');
   const name = String((req.query as { name?: string }).name ?? 'upload');
@@ -33,7 +41,7 @@ export async function receiveUpload(req: FastifyRequest, reply: FastifyReply, fi
       async function* (source: AsyncIterable<string | Buffer>) {
         for await (const chunk of source) {
           seen += Buffer.byteLength(chunk);
-          if (seen > uploadLimit) throw new EmilyError('BAD_INPUT', tooBig);
+          if (seen > limit) throw new EmilyError('BAD_INPUT', tooBig);
           yield chunk;
         }
       },

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -12,6 +11,7 @@ import type { Emily } from '../core/emily.js';
 import { EmilyError } from '../core/errors.js';
 import { serverSecretStore, type SecretStore } from '../secrets/secretStore.js';
 import { AccountApis } from './accountApis.js';
+import { ScratchArea } from './scratchArea.js';
 import { Accounts } from './accounts.js';
 import { registerAuthRoutes } from './authRoutes.js';
 import { receiveUpload, refuse, sendDownload, statusOf } from './fileTransfer.js';
@@ -44,6 +44,10 @@ export interface MultiUserServerOptions {
   bodyLimit?: number;
   /** Uploads above this answer 413 (default 256 MiB). */
   uploadLimit?: number;
+  /** What one account's uploads and exports waiting on the server may add up to (default 1 GiB). */
+  uploadQuota?: number;
+  /** Uploads and exports nobody collected are removed after this long (default 6 hours). */
+  scratchMaxAgeMs?: number;
   /** API calls per account per minute, and sign-in / sign-up attempts per address per minute. */
   rateLimit?: { apiPerMinute?: number; authPerMinute?: number; unknownSessionsPerMinute?: number };
   sessionTtlMs?: number;
@@ -87,7 +91,9 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
   const secrets = opts.secrets ?? serverSecretStore(emily.home);
   const accounts = new Accounts(emily, { cost: opts.passwordCost });
   const sessions = new Sessions(emily, { ttlMs: opts.sessionTtlMs });
-  const scratchRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-server-files-'));
+  const uploadQuota = opts.uploadQuota ?? 1024 ** 3;
+  const scratch = ScratchArea.open(emily.home, { maxAgeMs: opts.scratchMaxAgeMs });
+  const scratchRoot = scratch.root;
   const apis: AccountApis = new AccountApis({
     emily,
     services: opts.services,
@@ -217,7 +223,7 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
 
   useStrictJson(app);
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
-  app.put('/files', async (req, reply) => receiveUpload(req, reply, apis.get(req.userId!).deps.files, uploadLimit));
+  app.put('/files', async (req, reply) => receiveUpload(req, reply, apis.get(req.userId!).deps.files, uploadLimit, uploadQuota));
   app.get('/files/:ref', async (req, reply) => sendDownload(reply, apis.get(req.userId!).deps.files, (req.params as { ref: string }).ref));
 
   if (fs.existsSync(path.join(opts.rendererDir, 'index.html'))) {
@@ -228,6 +234,8 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
 
   const purge = setInterval(() => void sessions.purgeExpired().catch(() => undefined), 3600_000);
   purge.unref();
+  const sweep = setInterval(() => scratch.sweep(), 15 * 60_000);
+  sweep.unref();
   // Node answers an unknown Expect header itself, with an empty body: answer in the API's shape.
   app.server.on('checkExpectation', (_req, res) => {
     res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
@@ -244,9 +252,10 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
     apis,
     close: async () => {
       clearInterval(purge);
+      clearInterval(sweep);
       await app.close();
       apis.closeAll();
-      fs.rmSync(scratchRoot, { recursive: true, force: true });
+      scratch.dispose();
     },
   };
 }

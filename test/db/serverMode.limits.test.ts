@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { raw } from '../support/http.js';
 import { cookieToken, PASSWORD, useServerMode } from '../support/serverMode.js';
 
-const s = useServerMode({ bodyLimit: 64 * 1024, uploadLimit: 256 * 1024, rateLimit: { apiPerMinute: 30, authPerMinute: 8 } });
+const s = useServerMode({ bodyLimit: 64 * 1024, uploadLimit: 256 * 1024, uploadQuota: 400 * 1024, rateLimit: { apiPerMinute: 30, authPerMinute: 8 } });
 const login = (username: string, password: string) =>
   raw(s.server.port, { method: 'POST', path: '/auth/login', headers: { 'content-type': 'application/json', origin: s.origin() }, body: JSON.stringify({ username, password }) });
 
@@ -47,6 +47,22 @@ describe('server mode: rate limits, body limits, and no secrets in the log', () 
     const upload = await c.request({ method: 'PUT', path: '/files?name=big.json', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(300 * 1024) });
     expect(upload.status).toBe(413);
     expect(upload.json().error?.code).toBe('BAD_INPUT');
+  });
+
+  it("an account's files waiting on the server are bounded by its quota; another account's are not touched by it", async () => {
+    // Made by the operator: sign-up and API budgets of this file are spent by the tests above.
+    const made = await Promise.all(['quota-ann', 'quota-bob'].map((n) => s.server.accounts.create(n, PASSWORD)));
+    onTestFinished(async () => {
+      for (const m of made) await s.server.accounts.remove(m.userId);
+    });
+    const [a, b] = await Promise.all(made.map(async (m) => s.client(m.username, m.userId, await s.server.sessions.create(m.userId))));
+    const put = (c: NonNullable<typeof a>, kib: number) => c.request({ method: 'PUT', path: '/files?name=part.json', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(kib * 1024, 1) });
+    expect((await put(a!, 200)).status).toBe(200);
+    expect((await put(a!, 200)).status).toBe(200);
+    const over = await put(a!, 10);
+    expect(over.status).toBe(413);
+    expect(over.json()).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringMatching(/leave room for 0 MiB of the 0 MiB each account has/) } });
+    expect((await put(b!, 200)).status).toBe(200);
   });
 
   it('passwords, session tokens and API keys never reach the log', async () => {

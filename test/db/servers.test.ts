@@ -346,20 +346,20 @@ describe('several PostgreSQL servers', () => {
     const counts = await emily.catalog.countsByServer();
     // Make "two" the least loaded, so placement would choose it.
     for (let i = (counts.get('two') ?? 0) - (counts.get('local') ?? 0); i >= 0; i--) await createUser(emily, `ballast ${i}`, { server: 'local' });
-    expect(emily.servers.state('two').status).toBe('ready');
+    expect(emily.servers.state!('two').status).toBe('ready');
     second.kill();
     try {
       const u = await createUser(emily, 'while two is down');
       expect(u.server).toBe('local');
       await emily.withUser(u.id, (c) => c.query('SELECT count(*) FROM memories'));
-      expect(emily.servers.state('two')).toMatchObject({ status: 'unreachable', error: expect.stringMatching(/two|connect/) });
+      expect(emily.servers.state!('two')).toMatchObject({ status: 'unreachable', error: expect.stringMatching(/two|connect/) });
       // Nothing of the failed attempt is left on the primary's catalog.
       expect((await emily.catalog.list({ includeAll: true })).filter((x) => x.server === 'two' && x.status !== 'ready')).toEqual([]);
     } finally {
       await second.start();
     }
-    await expect(emily.servers.ready('two')).resolves.toMatchObject({ version: expect.any(String) });
-    expect(emily.servers.state('two').status).toBe('ready');
+    await expect(emily.servers.ready!('two')).resolves.toMatchObject({ version: expect.any(String) });
+    expect(emily.servers.state!('two').status).toBe('ready');
   });
 });
 
