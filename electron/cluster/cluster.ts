@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { EmilyError } from '../core/errors.js';
 import { withAdminClient } from '../databases/adminClient.js';
+import type { ServerTls } from '../databases/tls.js';
 import { ADMIN_ROLE } from '../core/ids.js';
 import { homeLayout, type HomeLayout } from '../core/paths.js';
 import { hasPgvector, locateBinaries, type PostgresBinaries } from './binaries.js';
@@ -38,6 +39,8 @@ export interface AdminConnection {
   password: string;
   /** The embedded server's Unix-domain socket directory, for this machine's own connections. */
   socketDir?: string;
+  /** TLS, as an external server's URL asks (sslmode). */
+  tls?: ServerTls;
 }
 
 /**

@@ -4,6 +4,7 @@ import { assertUserId, CATALOG_DATABASE } from '../core/ids.js';
 import type { AdminConnection } from '../cluster/cluster.js';
 import { withAdminClient } from './adminClient.js';
 import { loadMigrations, migrateDatabase } from './migrations.js';
+import { pgSsl } from './tls.js';
 
 export type UserStatus = 'provisioning' | 'ready' | 'deleting' | 'moving';
 
@@ -64,7 +65,8 @@ export class Catalog {
   }
 
   private newPool(): pg.Pool {
-    const pool = new pg.Pool({ ...this.admin(), database: CATALOG_DATABASE, max: 3, idleTimeoutMillis: 5_000, application_name: 'emily-catalog' });
+    const admin = this.admin();
+    const pool = new pg.Pool({ ...admin, ssl: pgSsl(admin.tls), database: CATALOG_DATABASE, max: 3, idleTimeoutMillis: 5_000, application_name: 'emily-catalog' });
     pool.on('error', () => undefined); // an idle connection dropped: the pool replaces it
     // A checked-out connection that drops surfaces as a failed query, not as a process crash.
     pool.on('connect', (client) => client.on('error', () => undefined));

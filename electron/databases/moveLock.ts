@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { AdminConnection } from '../cluster/cluster.js';
 import { EmilyError, toEmilyError } from '../core/errors.js';
 import { assertUserId, CATALOG_DATABASE } from '../core/ids.js';
+import { pgSsl } from './tls.js';
 
 /**
  * One move (or one repair of a move's leftovers) per user at a time, across processes: a
@@ -15,7 +16,7 @@ export interface MoveLock {
 }
 
 export async function tryMoveLock(primary: AdminConnection, userId: string): Promise<MoveLock | null> {
-  const client = new pg.Client({ ...primary, database: CATALOG_DATABASE, application_name: 'emily-move-lock', connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client({ ...primary, ssl: pgSsl(primary.tls), database: CATALOG_DATABASE, application_name: 'emily-move-lock', connectionTimeoutMillis: 10_000 });
   client.on('error', () => undefined);
   try {
     await client.connect();

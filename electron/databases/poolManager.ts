@@ -8,6 +8,8 @@ export interface PoolTarget {
   database: string;
   user: string;
   password: string;
+  /** node-postgres's TLS option, for an external server that asks for it. */
+  ssl?: import('node:tls').ConnectionOptions;
 }
 
 export interface PoolManagerOptions {

@@ -66,6 +66,9 @@ export async function createSubscription(target: AdminConnection, targetDb: stri
     `password=${conninfoValue(password)}`,
     `application_name=${conninfoValue(name)}`,
     `connect_timeout=${conninfoValue(15)}`,
+    // The target server connects to the source as the URL asks; a root certificate named in
+    // the URL is a file of this machine, so verification there uses the server's own (~/.postgresql/root.crt).
+    ...(source.tls ? [`sslmode=${conninfoValue(source.tls.mode)}`] : []),
   ].join(' ');
   await withAdminClient(target, targetDb, async (c) => {
     await c.query(`CREATE SUBSCRIPTION ${quoteIdent(name)} CONNECTION ${c.escapeLiteral(conninfo)} PUBLICATION ${quoteIdent(name)} WITH (slot_name = ${c.escapeLiteral(name)}, copy_data = true, create_slot = true)`);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AdminConnection } from '../cluster/cluster.js';
+import { SSL_MODES, type SslMode } from './tls.js';
 import { EmilyError } from '../core/errors.js';
 
 /**
@@ -94,7 +95,16 @@ export function parseServer(name: string, url: unknown, source: string): ServerS
   const port = u.port ? Number(u.port) : 5432;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad('has an invalid port');
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { name, admin: { host, port, user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } };
+  for (const key of u.searchParams.keys()) {
+    if (key !== 'sslmode' && key !== 'sslrootcert') throw bad(`has the parameter "${key.slice(0, 40)}", which Emily does not use (only sslmode and sslrootcert)`);
+  }
+  const mode = u.searchParams.get('sslmode') ?? 'disable';
+  if (!SSL_MODES.includes(mode)) throw bad(`asks for sslmode=${mode.slice(0, 20)}; use require, verify-ca or verify-full (or disable): Emily does not fall back between TLS and plain connections`);
+  const rootCert = u.searchParams.get('sslrootcert') ?? undefined;
+  if (rootCert && !fs.existsSync(rootCert)) throw bad(`names a root certificate that does not exist (sslrootcert=${rootCert.slice(0, 200)})`);
+  if (rootCert && mode !== 'verify-ca' && mode !== 'verify-full') throw bad('gives sslrootcert without sslmode=verify-ca or verify-full, which would not check it');
+  const tls = mode === 'disable' ? undefined : { mode: mode as SslMode, ...(rootCert ? { rootCert } : {}) };
+  return { name, admin: { host, port, user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), ...(tls ? { tls } : {}) } };
 }
 
 /** How a server is named in messages and listings: never with its credentials. */

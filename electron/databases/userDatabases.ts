@@ -7,6 +7,7 @@ import { openCheck } from './doctor.js';
 import { PoolManager, type PoolTarget } from './poolManager.js';
 import type { ServerDirectory } from './servers.js';
 import { inTransaction, retryingConflicts } from './transaction.js';
+import { pgSsl } from './tls.js';
 
 export type UserClient = pg.PoolClient;
 
@@ -49,7 +50,7 @@ export class UserDatabases {
         await o.servers.ready?.(user.server);
         const admin = o.servers.admin(user.server);
         // The embedded server's socket when there is one: shorter round trips, cheaper connects.
-        const target = { host: admin.socketDir ?? admin.host, port: admin.port, database: user.dbName, user: user.roleName, password: rolePassword(o.secrets, user.roleName) };
+        const target = { host: admin.socketDir ?? admin.host, port: admin.port, database: user.dbName, user: user.roleName, password: rolePassword(o.secrets, user.roleName), ssl: pgSsl(admin.tls) };
         return {
           target,
           server: user.server,

@@ -54,6 +54,7 @@ export async function exportUser(emily: Emily, userId: string, out: string, opts
   try {
     await runTool(pgDump, args, {
       password: target.password,
+      tls: target.tls,
       signal: opts.signal,
       onStderrLine: (line) => {
         const m = /dumping contents of table "public\.([^"]+)"/.exec(line);

@@ -157,6 +157,7 @@ async function restoreCustom(copy: string, list: string, entries: number, target
   progress({ phase: 'restore', done, total: entries, message: 'restoring' });
   await runTool(locateTool('pg_restore'), [...connectionArgs(target), '--no-owner', '--no-acl', '--use-list', list, '--exit-on-error', '--verbose', '--jobs', '2', copy], {
     password: target.password,
+    tls: target.tls,
     signal,
     onStderrLine: (line) => {
       const m = /(?:processing item \d+|launching item \d+|creating|processing data for table) (.+)/.exec(line);
@@ -173,7 +174,7 @@ async function restorePlain(script: string, target: ReturnType<typeof userToolTa
     done += (d as Buffer).length;
     progress({ phase: 'restore', done, total, message: 'restoring' });
   });
-  await runTool(locateTool('psql'), [...connectionArgs(target), '--no-psqlrc', '--quiet', '--set', 'ON_ERROR_STOP=1', '--single-transaction', '--file', '-'], { password: target.password, signal, stdin: input });
+  await runTool(locateTool('psql'), [...connectionArgs(target), '--no-psqlrc', '--quiet', '--set', 'ON_ERROR_STOP=1', '--single-transaction', '--file', '-'], { password: target.password, tls: target.tls, signal, stdin: input });
 }
 
 /** The -L list without the held-back vector index entries. */

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EmilyError } from '../core/errors.js';
+import { libpqTlsEnv, type ServerTls } from '../databases/tls.js';
 
 export type PgTool = 'pg_dump' | 'pg_restore' | 'psql';
 
@@ -11,6 +12,7 @@ export interface ToolTarget {
   user: string;
   password: string;
   database: string;
+  tls?: ServerTls;
 }
 
 const MAJOR = 15;
@@ -69,6 +71,8 @@ export interface RunOptions {
   /** Data to pipe into stdin. */
   stdin?: NodeJS.ReadableStream;
   password?: string;
+  /** TLS of the server the tool connects to (PGSSLMODE, PGSSLROOTCERT). */
+  tls?: ServerTls;
 }
 
 export interface RunResult {
@@ -83,6 +87,7 @@ export interface RunResult {
 export function runTool(file: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = { LC_ALL: 'C', LC_MESSAGES: 'C', PGCONNECT_TIMEOUT: '15', PGAPPNAME: 'emily-portability', PATH: process.env.PATH };
   if (opts.password !== undefined) env.PGPASSWORD = opts.password;
+  Object.assign(env, libpqTlsEnv(opts.tls));
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env, shell: false, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], signal: opts.signal, killSignal: 'SIGTERM' });
     let stderr = '';
