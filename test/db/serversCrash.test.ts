@@ -243,4 +243,29 @@ describe('interrupted moves', () => {
     expect(titles).toEqual(['seed']);
     expect(await moveDebris(local())).toEqual([]);
   });
+
+  it('an external server that dies and comes back: its users get a clear error meanwhile, then work again without restarting Emily; others never notice', async () => {
+    const there = await Promise.all([0, 1, 2].map((i) => createUser(emily, `on two ${i}`, { server: 'two' })));
+    const here = await createUser(emily, 'on local', { server: 'local' });
+    const write = (id: string, what: string) => emily.withUser(id, (c) => c.query('INSERT INTO memories (content, kind, source) VALUES ($1, $2, $3)', [what, 'fact', 'user-stated']));
+    for (const u of there) await write(u.id, 'before the crash');
+    const budget = emily.users.pools.budgetOf('two');
+    expect(budget.inUse).toBeGreaterThan(0); // idle connections to "two" are held
+    second.crash();
+    try {
+      for (const u of there) await expect(write(u.id, 'while down')).rejects.toMatchObject({ code: 'CLUSTER_UNAVAILABLE' });
+      await write(here.id, 'local is fine');
+      // No permit is kept by a connection to the dead server.
+      for (let i = 0; i < 100 && budget.inUse > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(budget.inUse).toBe(0);
+    } finally {
+      await second.start();
+    }
+    for (const u of there) await write(u.id, 'after the restart');
+    for (const u of there) {
+      const rows = await emily.withUser(u.id, async (c) => (await c.query<{ content: string }>('SELECT content FROM memories ORDER BY id')).rows.map((r) => r.content));
+      expect(rows).toEqual(['before the crash', 'after the restart']);
+    }
+  });
 });
+

@@ -8,6 +8,7 @@ import { freePort } from '../../electron/cluster/freePort.js';
 import { readPostmaster } from '../../electron/cluster/postmaster.js';
 import { withAdminClient } from '../../electron/databases/adminClient.js';
 import { serversFile } from '../../electron/databases/serverConfig.js';
+import { descendants } from '../faults/support/processes.js';
 
 /**
  * A second real PostgreSQL server for multi-server tests: another embedded cluster (pgvector
@@ -22,6 +23,8 @@ export interface SecondServer {
   url: string;
   /** SIGKILL of the postmaster: the server dies as in a crash. */
   kill(): void;
+  /** SIGKILL of the postmaster and every backend: the whole server is gone at once (its machine went down). */
+  crash(): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -39,6 +42,18 @@ export async function startSecondServer(): Promise<SecondServer> {
     kill() {
       const pm = readPostmaster(cluster.layout.pgdata);
       if (pm?.alive) process.kill(pm.pid, 'SIGKILL');
+    },
+    crash() {
+      const pm = readPostmaster(cluster.layout.pgdata);
+      if (!pm?.alive) return;
+      const all = [pm.pid, ...descendants(pm.pid)];
+      for (const pid of all) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
     },
     async start() {
       await cluster.start();
