@@ -47,8 +47,19 @@ export function cookieToken(res: RawResponse): string {
  * Server mode on the run's test cluster, as "emily serve --multi-user" runs it, with its own
  * key store and a captured log. Accounts it signs up are deleted after the file.
  */
-export function useServerMode(opts: { services?: (emily: Emily) => Services; renderer?: () => string } & Partial<Omit<MultiUserServerOptions, 'emily' | 'services' | 'log' | 'rendererDir'>> = {}): TestServerMode {
-  const t = useTestEmily();
+export function useServerMode(
+  opts: { services?: (emily: Emily) => Services; renderer?: () => string; emily?: () => Emily } & Partial<Omit<MultiUserServerOptions, 'emily' | 'services' | 'log' | 'rendererDir'>> = {},
+): TestServerMode {
+  // An Emily of the caller's (several servers, say), or one on the run's test cluster.
+  const given = opts.emily;
+  const t: TestEmily = given
+    ? {
+        get emily() {
+          return given();
+        },
+        user: () => Promise.reject(new Error('useServerMode: accounts make the users here')),
+      }
+    : useTestEmily();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-server-'));
   fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>Emily</title><p>renderer</p>');
   let server: MultiUserServer | undefined;
@@ -56,7 +67,7 @@ export function useServerMode(opts: { services?: (emily: Emily) => Services; ren
   const made: string[] = [];
   const stream = new Writable({ write: (chunk, _enc, cb) => ((log += String(chunk)), cb()) });
   beforeAll(async () => {
-    const { services, renderer, ...rest } = opts;
+    const { services, renderer, emily: _emily, ...rest } = opts;
     server = await startMultiUserServer({ rendererDir: renderer?.() ?? dir, secrets: new FileSecretStore(path.join(dir, 'secrets.json')), ...rest, emily: t.emily, services: services?.(t.emily) ?? {}, log: { stream } });
   });
   afterAll(async () => {
