@@ -11,6 +11,7 @@ import type { UserRecord } from '../../electron/databases/catalog.js';
 import { createUser, listUsers, userFootprint } from '../../electron/operations/users.js';
 import { assertIntact, createBackup, findBackup, listBackups } from '../../electron/portability/backups.js';
 import { exportUser } from '../../electron/portability/exportDump.js';
+import { importChatHistory } from '../../electron/portability/chat/importChat.js';
 import { importDump } from '../../electron/portability/importDump.js';
 import { restoreBackup } from '../../electron/portability/restoreBackup.js';
 import { fingerprint, seedUser } from '../db/portability/helpers.js';
@@ -147,3 +148,34 @@ describe('SIGKILL in the middle of a backup', () => {
     expect(listBackups(emily, { userId: source.id }).map((b) => b.id)).toEqual([third.id, next.id, older.id]);
   }, 120_000);
 });
+
+describe('SIGKILL in the middle of a chat-history import', () => {
+  it('keeps every conversation committed before, shows nothing of the one cut off, and importing again completes it without duplicates', async () => {
+    const user = await createUser(emily, 'chat history');
+    const file = path.join(home, 'history.jsonl');
+    const perConversation = 400;
+    const lines: string[] = [];
+    for (let c = 1; c <= 6; c++) {
+      for (let i = 1; i <= perConversation; i++) lines.push(JSON.stringify({ conversation: `c${c}`, title: `Chat ${c}`, speaker: i % 2 ? 'user' : 'assistant', text: `conversation ${c}, message ${i}: about the garden and the bees`, id: `m${i}` }));
+    }
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const w = startWorker(['chat-import', home, user.id, file], { FAULT_PAUSE_CONVERSATION: '4' });
+    await w.waitFor(/^PAUSED chat-import 4$/);
+    // The fourth conversation's turns are written in a transaction that never commits.
+    const inFlight = await withAdminClient(emily.cluster.admin(), user.dbName, async (c) =>
+      Number((await c.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'")).rows[0].n),
+    );
+    expect(inFlight).toBe(1);
+    await w.kill();
+    const perConv = async () =>
+      emily.withUser(user.id, async (c) =>
+        (await c.query<{ source_id: string; n: number }>("SELECT c.source_id, count(t.id)::int AS n FROM conversations c LEFT JOIN turns t ON t.conversation_id = c.id WHERE c.source = 'transcript' GROUP BY 1 ORDER BY 1")).rows,
+      );
+    // Whole conversations or nothing: the three committed, not a turn of the fourth.
+    expect(await perConv()).toEqual([1, 2, 3].map((c) => ({ source_id: `c${c}`, n: perConversation })));
+    const again = await importChatHistory(emily, user.id, file);
+    expect(again).toMatchObject({ conversations: 6, turnsAlreadyThere: 3 * perConversation, turnsInserted: 3 * perConversation });
+    expect(await perConv()).toEqual([1, 2, 3, 4, 5, 6].map((c) => ({ source_id: `c${c}`, n: perConversation })));
+  });
+});
+

@@ -8,6 +8,9 @@
 //                            just before COMMIT, with every write done)
 //   import <home> <file>     env: FAULT_PAUSE_PHASE (restore | verify | index)
 //   backup <home> <userId>   env: FAULT_PAUSE_AT (dumping | written)
+//   chat-import <home> <userId> <file>
+//                            env: FAULT_PAUSE_CONVERSATION (the n-th conversation's transaction
+//                            stops after all its writes, just before COMMIT)
 import fs from 'node:fs';
 import type { PoolClient } from 'pg';
 import { ChatEngine } from '../../../electron/chat/chatEngine.js';
@@ -15,6 +18,7 @@ import type { UserDoor } from '../../../electron/cognition/index.js';
 import { Emily } from '../../../electron/core/emily.js';
 import { createUser } from '../../../electron/operations/users.js';
 import { createBackup } from '../../../electron/portability/backups.js';
+import { importChatHistory } from '../../../electron/portability/chat/importChat.js';
 import { importDump } from '../../../electron/portability/importDump.js';
 import type { Progress } from '../../../electron/portability/progress.js';
 import { InstantModel } from '../../../electron/providers/llm/instant.js';
@@ -104,5 +108,28 @@ if (mode === 'chat') {
     },
   });
   say(`DONE ${b.id}`);
+  await emily.close();
+} else if (mode === 'chat-import') {
+  const file = process.argv[5];
+  if (!arg || !file) throw new Error('chat-import needs a user id and a file');
+  const pauseAt = Number(process.env.FAULT_PAUSE_CONVERSATION ?? 0);
+  let n = 0;
+  // Each conversation is one transaction: the n-th stops with its turns written, uncommitted.
+  const door = new Proxy(emily, {
+    get(target, prop) {
+      if (prop === 'withUserTransaction') {
+        return (id: string, fn: (c: PoolClient) => Promise<unknown>) =>
+          target.withUserTransaction(id, async (c) => {
+            const r = await fn(c);
+            if (++n === pauseAt) freeze(`chat-import ${n}`);
+            return r;
+          });
+      }
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const r = await importChatHistory(door, arg, file, { onProgress: (p: Progress) => say(`PROGRESS ${p.phase} ${p.done}/${p.total}`) });
+  say(`DONE ${r.conversations} ${r.turnsInserted}`);
   await emily.close();
 } else throw new Error(`unknown mode ${mode}`);
