@@ -4,7 +4,7 @@ import { isUserId, quoteIdent } from '../core/ids.js';
 import { withAdminClient } from './adminClient.js';
 import type { UserRecord } from './catalog.js';
 import { tryMoveLock } from './moveLock.js';
-import { dropSlot, dropSourceObjects, dropSubscription, moveObjectName } from './replication.js';
+import { TABLE_SYNC_SLOT, dropSlot, dropSourceObjects, dropSubscription, dropTableSyncSlots, moveObjectName } from './replication.js';
 
 /**
  * Leftovers of an interrupted "emily move". The catalog row is the truth: the user lives
@@ -40,6 +40,7 @@ export async function scanMoveLeftovers(emily: Emily): Promise<Map<string, Found
     try {
       rows = await withAdminClient(emily.servers.admin(server), 'postgres', async (c) => ({
         slots: (await c.query<{ n: string }>("SELECT slot_name AS n FROM pg_replication_slots WHERE slot_name LIKE 'emily\\_mv\\_%'")).rows,
+        syncSlots: (await c.query<{ n: string; d: string }>("SELECT slot_name AS n, database AS d FROM pg_replication_slots WHERE database LIKE 'emily\\_u\\_%' AND slot_name ~ $1", [TABLE_SYNC_SLOT])).rows,
         subs: (await c.query<{ n: string; d: string }>("SELECT s.subname AS n, d.datname AS d FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid WHERE s.subname LIKE 'emily\\_mv\\_%'")).rows,
         moveRoles: (await c.query<{ n: string }>("SELECT rolname AS n FROM pg_roles WHERE rolname LIKE 'emily\\_mv\\_%'")).rows,
         dbs: (await c.query<{ n: string }>("SELECT datname AS n FROM pg_database WHERE datname LIKE 'emily\\_u\\_%'")).rows,
@@ -49,6 +50,7 @@ export async function scanMoveLeftovers(emily: Emily): Promise<Map<string, Found
       continue; // an unreachable server is reported by doctor's server check
     }
     for (const r of rows.slots) add(r.n.slice(9), { server, what: 'replication slot', name: r.n });
+    for (const r of rows.syncSlots) add(r.d.slice(8), { server, what: 'replication slot', name: r.n });
     for (const r of rows.subs) add(r.n.slice(9), { server, what: 'subscription', name: r.n, database: r.d });
     for (const r of rows.moveRoles) add(r.n.slice(9), { server, what: 'move role', name: r.n });
     for (const r of rows.dbs) {
@@ -108,6 +110,7 @@ async function repairOne(emily: Emily, userId: string, f: Found): Promise<void> 
     await withAdminClient(admin, 'postgres', async (c) => {
       await dropSlot(c, name);
       if (user) {
+        await dropTableSyncSlots(c, user.dbName);
         await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(user.dbName)} WITH (FORCE)`);
         await c.query(`DROP ROLE IF EXISTS ${quoteIdent(user.roleName)}`);
       }

@@ -158,12 +158,26 @@ export async function dropSlot(c: pg.ClientBase, name: string): Promise<void> {
   throw new EmilyError('BUSY', `replication slot ${name} stays in use; run "emily doctor --repair" again in a moment`);
 }
 
-/** Source side cleanup: slot, move role (publication goes with the database or separately). */
+/** pg_<subscription oid>_sync_<table oid>_<system id>: a slot the target's table-copy workers made. */
+export const TABLE_SYNC_SLOT = '^pg_[0-9]+_sync_[0-9]+_[0-9]+$';
+
+/**
+ * The table-copy slots in one database. DROP SUBSCRIPTION removes them only when it can still
+ * reach the source, so a move killed during its copy leaves them behind, holding WAL, and a
+ * database with a slot cannot be dropped.
+ */
+export async function dropTableSyncSlots(c: pg.ClientBase, dbName: string): Promise<void> {
+  const r = await c.query<{ n: string }>('SELECT slot_name AS n FROM pg_replication_slots WHERE database = $1 AND slot_name ~ $2', [dbName, TABLE_SYNC_SLOT]);
+  for (const row of r.rows) await dropSlot(c, row.n);
+}
+
+/** Source side cleanup: slots, move role (publication goes with the database or separately). */
 export async function dropSourceObjects(admin: AdminConnection, userId: string, dbName: string | undefined): Promise<void> {
   const name = moveObjectName(userId);
   await withAdminClient(admin, 'postgres', async (c) => {
     await dropSlot(c, name);
     if (dbName) {
+      await dropTableSyncSlots(c, dbName);
       const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);
       if (exists.rowCount === 1) {
         await withAdminClient(admin, dbName, async (d) => {

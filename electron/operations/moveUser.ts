@@ -13,6 +13,7 @@ import {
   currentLsn,
   dropSlot,
   dropSourceObjects,
+  dropTableSyncSlots,
   dropSubscription,
   moveObjectName,
   waitCaughtUp,
@@ -144,6 +145,7 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
     await withAdminClient(targetAdmin, user.dbName, (c) => dropSubscription(c, moveObjectName(user.id)));
     await withAdminClient(sourceAdmin, 'postgres', async (c) => {
       await dropSlot(c, moveObjectName(user.id));
+      await dropTableSyncSlots(c, user.dbName);
       await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(user.dbName)} WITH (FORCE)`);
       await c.query(`DROP ROLE IF EXISTS ${quoteIdent(user.roleName)}`);
     });

@@ -190,6 +190,24 @@ describe('interrupted moves', () => {
     expect((await doctorAll(emily, { repair: false })).ok).toBe(true);
   });
 
+  it('table-copy slots a killed copy left in the user\'s database are found by doctor and dropped by --repair (they would hold WAL and block DROP DATABASE)', async () => {
+    const u = await seeded('table-copy slot left');
+    // What the target's table-copy workers make on the source: pg_<sub oid>_sync_<table oid>_<system id>.
+    const slot = 'pg_4242_sync_16384_7716402693658067418';
+    await withAdminClient(local(), u.dbName, (c) => c.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slot]));
+    expect(await moveDebris(local())).toEqual([`slot ${slot}`]);
+    const check = await doctorAll(emily, { repair: false });
+    expect(check.moves.find((m) => m.userId === u.id)?.found).toEqual([`replication slot ${slot} on server "local"`]);
+    const report = await doctorAll(emily, { repair: true });
+    expect(report.moves.find((m) => m.userId === u.id)?.repaired).toBe(true);
+    expect(await moveDebris(local())).toEqual([]);
+    // The user is untouched, and a move afterwards works.
+    const before = await fingerprint(emily, u.id);
+    await moveUser(emily, u.id, 'two');
+    expect(await fingerprint(emily, u.id)).toBe(before);
+    expect(await userDatabasesOn(local())).not.toContain(u.dbName);
+  });
+
   it('a source server without wal_level = logical is refused with what to do, before anything is made', async () => {
     const u = await createUser(emily, 'from two', { server: 'two' });
     const setWal = (sql: string) => withAdminClient(two(), 'postgres', (c) => c.query(sql));
