@@ -10,6 +10,7 @@ import { withAdminClient } from '../databases/adminClient.js';
 import { InstantModel } from '../providers/llm/instant.js';
 import { MULTI_USER_BUDGET, startMultiUserServer } from '../server/multiUserServer.js';
 import { rendererDist } from '../server/rendererDir.js';
+import { idleConnectMs } from './machine.js';
 import { progress, withScratchEmily } from './scratch.js';
 import { elapsedMs, percentile, round } from './stats.js';
 
@@ -48,6 +49,8 @@ export interface LoadBenchResult {
   new_connections: number;
   connect_p50_ms: number;
   provision_s: number;
+  /** One new connection on the idle server (machine marker, see machine.ts). */
+  idle_connect_ms: number;
   /**
    * Busy CPU time of the whole machine (all processes, PostgreSQL's included) per request,
    * and this process's share: Emily's server and the load clients, which run in it too.
@@ -94,10 +97,12 @@ export async function benchLoad(opts: LoadBenchOptions = {}): Promise<LoadBenchR
       const limit = pLimit(2);
       let made = 0;
       const password = randomBytes(12).toString('base64url');
+      const userIds: string[] = [];
       const tokens = await Promise.all(
         Array.from({ length: users }, (_, i) =>
           limit(async () => {
             const a = await server.accounts.create(`load-user-${i}`, password);
+            userIds[i] = a.userId;
             if (++made % 50 === 0) progress(`accounts ${made}/${users}`);
             return server.sessions.create(a.userId);
           }),
@@ -106,6 +111,7 @@ export async function benchLoad(opts: LoadBenchOptions = {}): Promise<LoadBenchR
       const provisionS = elapsedMs(t0) / 1000;
       await emily.spares.settle();
       await withAdminClient(emily.cluster.admin(), 'postgres', (c) => c.query('CHECKPOINT'));
+      const idle = await idleConnectMs(emily, userIds[0]!);
       const call = (token: string, method: string, input: unknown) => post(agent, server.port, token, method, input);
 
       // Every account says something first, so that recall has memories and chat a conversation.
@@ -186,6 +192,7 @@ export async function benchLoad(opts: LoadBenchOptions = {}): Promise<LoadBenchR
         new_connections: connects.length,
         connect_p50_ms: percentile(connects, 50),
         provision_s: round(provisionS, 1),
+        idle_connect_ms: idle,
         cpu_ms_per_request: round(machineCpuMs / Math.max(1, all.length + errors), 1),
         node_cpu_ms_per_request: round((nodeCpu.user + nodeCpu.system) / 1000 / Math.max(1, all.length + errors), 1),
         load_avg_before: round(loadBefore),

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import type { Emily } from '../core/emily.js';
 import { withAdminClient } from '../databases/adminClient.js';
 import { createUser } from '../operations/users.js';
+import { idleConnectMs } from './machine.js';
 import { withScratchEmily, progress } from './scratch.js';
 import { elapsedMs, percentile, round } from './stats.js';
 
@@ -42,6 +43,8 @@ export interface PoolBenchResult {
   first_visit_acquire_p50_ms: number;
   first_visit_acquire_p99_ms: number;
   provision_s: number;
+  /** One new connection on the idle server (machine marker, see machine.ts). */
+  idle_connect_ms: number;
 }
 
 /**
@@ -73,7 +76,8 @@ export async function benchPool(opts: PoolBenchOptions = {}): Promise<PoolBenchR
     await emily.spares.settle();
     await withAdminClient(emily.cluster.admin(), 'postgres', (c) => c.query('CHECKPOINT'));
     const firstVisit = await visitEach(emily, ids);
-    return { users, budget, ...(await drivePool(emily, ids, { seconds, thinkMs })), ...firstVisit, provision_s: round(provisionS, 1) };
+    const idle = await idleConnectMs(emily, ids[0]!);
+    return { users, budget, ...(await drivePool(emily, ids, { seconds, thinkMs })), ...firstVisit, provision_s: round(provisionS, 1), idle_connect_ms: idle };
   });
 }
 
@@ -99,7 +103,7 @@ async function visitEach(emily: Emily, ids: string[]): Promise<Pick<PoolBenchRes
 }
 
 /** The measured part: every user issues short queries at random intervals for `seconds`. */
-export async function drivePool(emily: Emily, ids: string[], o: { seconds: number; thinkMs: number }): Promise<Omit<PoolBenchResult, 'users' | 'budget' | 'provision_s' | 'first_visit_acquire_p50_ms' | 'first_visit_acquire_p99_ms'>> {
+export async function drivePool(emily: Emily, ids: string[], o: { seconds: number; thinkMs: number }): Promise<Omit<PoolBenchResult, 'users' | 'budget' | 'provision_s' | 'first_visit_acquire_p50_ms' | 'first_visit_acquire_p99_ms' | 'idle_connect_ms'>> {
   const { seconds, thinkMs } = o;
   const sampler = startSampler(emily);
   const budgetWaits: number[] = [];
