@@ -5,6 +5,7 @@ import type { AdminConnection } from '../cluster/cluster.js';
 import { withAdminClient } from './adminClient.js';
 import { loadMigrations, migrateDatabase } from './migrations.js';
 import { pgSsl } from './tls.js';
+import { inTransaction } from './transaction.js';
 
 export type UserStatus = 'provisioning' | 'ready' | 'deleting' | 'moving';
 
@@ -136,6 +137,20 @@ export class Catalog {
     if (!sets.length) return;
     if (fields.status) sets.push('status_changed_at = now()');
     await this.with((c) => c.query(`UPDATE users SET ${sets.join(', ')} WHERE id = $1`, params));
+  }
+
+  /**
+   * A new user becomes ready. `alongside` runs in the same catalog transaction (server mode
+   * writes the user's account there), so a crash leaves both or neither: a row still
+   * 'provisioning' is debris that doctor removes.
+   */
+  async markReady(userId: string, schemaVersion: number, alongside?: (c: pg.ClientBase) => Promise<void>): Promise<void> {
+    await this.with((c) =>
+      inTransaction(c, async () => {
+        await alongside?.(c);
+        await c.query("UPDATE users SET status = 'ready', schema_version = $2, status_changed_at = now() WHERE id = $1", [assertUserId(userId), schemaVersion]);
+      }),
+    );
   }
 
   /** Rows stuck in provisioning/deleting for longer than an operation takes: debris of a crash. */

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { ClusterSecrets } from '../cluster/secrets.js';
 import { rolePassword } from '../cluster/secrets.js';
 import { scramVerifier } from '../cluster/scram.js';
@@ -26,12 +27,19 @@ export function validateDisplayName(name: unknown): string {
   return trimmed;
 }
 
+export interface ProvisionOptions {
+  server?: string;
+  id?: string;
+  /** Written in the catalog transaction that makes the user ready (server mode: the account). */
+  alongside?: (catalog: pg.ClientBase, userId: string) => Promise<void>;
+}
+
 /**
  * Creates a user: catalog row (status provisioning), LOGIN role, database cloned from the
  * template and handed to the role, CONNECT revoked from PUBLIC. Any failure removes all of
  * it again, so nothing is half-created.
  */
-export async function provisionUser(deps: ProvisionDeps, displayName: unknown, opts: { server?: string; id?: string } = {}): Promise<UserRecord> {
+export async function provisionUser(deps: ProvisionDeps, displayName: unknown, opts: ProvisionOptions = {}): Promise<UserRecord> {
   const name = validateDisplayName(displayName);
   const server = opts.server ?? deps.servers.primary?.() ?? deps.servers.names()[0]!;
   const id = opts.id ?? newUserId();
@@ -61,7 +69,8 @@ export async function provisionUser(deps: ProvisionDeps, displayName: unknown, o
       const v = await c.query<{ v: number | null }>('SELECT max(id) AS v FROM emily_migrations');
       return v.rows[0]?.v ?? 0;
     });
-    await deps.catalog.update(id, { status: 'ready', schemaVersion: version });
+    const alongside = opts.alongside;
+    await deps.catalog.markReady(id, version, alongside && ((c) => alongside(c, id)));
     deps.spares?.kick(server);
     return await deps.catalog.get(id);
   } catch (e) {

@@ -4,13 +4,13 @@ import type { Emily } from '../core/emily.js';
 import { withAdminClient } from '../databases/adminClient.js';
 import type { UserRecord } from '../databases/catalog.js';
 import { placeAndCreate } from '../databases/placement.js';
-import { dropUserObjects, provisionUser, validateDisplayName } from '../databases/provisioning.js';
+import { dropUserObjects, provisionUser, validateDisplayName, type ProvisionOptions } from '../databases/provisioning.js';
 
 /** Creates a user on the given server, or on the least loaded one (see placement.ts). */
-export async function createUser(emily: Emily, displayName: unknown, opts: { server?: string } = {}): Promise<UserRecord> {
+export async function createUser(emily: Emily, displayName: unknown, opts: Pick<ProvisionOptions, 'server' | 'alongside'> = {}): Promise<UserRecord> {
   validateDisplayName(displayName);
   return placeAndCreate(emily.catalog, emily.servers, opts.server, (server) =>
-    provisionUser({ catalog: emily.catalog, servers: emily.servers, secrets: emily.cluster.secrets, spares: emily.spares }, displayName, { server }),
+    provisionUser({ catalog: emily.catalog, servers: emily.servers, secrets: emily.cluster.secrets, spares: emily.spares }, displayName, { server, alongside: opts.alongside }),
   );
 }
 

@@ -42,18 +42,21 @@ export class Accounts {
     const password = checkPassword(rawPassword);
     if (await this.findByName(username)) throw new EmilyError('CONFLICT', `the username "${username}" is taken; choose another`);
     const hash = await hashPassword(password, this.cost);
-    const user = await createUser(this.emily, username);
-    try {
-      const row = await this.emily.catalog.with(async (c) =>
-        (await c.query<{ created_at: Date }>('INSERT INTO accounts (user_id, username, password_hash) VALUES ($1, $2, $3) RETURNING created_at', [user.id, username, hash])).rows[0]!,
-      );
-      return { userId: user.id, username, createdAt: row.created_at };
-    } catch (e) {
-      // Taken by a concurrent sign-up between the check and the insert: undo the profile.
-      await deleteUser(this.emily, user.id).catch(() => undefined);
-      if (sqlState(e) === '23505') throw new EmilyError('CONFLICT', `the username "${username}" is taken; choose another`);
-      throw e;
-    }
+    let createdAt: Date | undefined;
+    // The account row commits with the profile's "ready": a crash between them leaves a
+    // profile still provisioning (doctor removes it), never one that nobody can sign in to.
+    const user = await createUser(this.emily, username, {
+      alongside: async (c, userId) => {
+        try {
+          createdAt = (await c.query<{ created_at: Date }>('INSERT INTO accounts (user_id, username, password_hash) VALUES ($1, $2, $3) RETURNING created_at', [userId, username, hash])).rows[0]!.created_at;
+        } catch (e) {
+          // Taken by a concurrent sign-up between the check and the insert: the profile is undone.
+          if (sqlState(e) === '23505') throw new EmilyError('CONFLICT', `the username "${username}" is taken; choose another`);
+          throw e;
+        }
+      },
+    });
+    return { userId: user.id, username, createdAt: createdAt! };
   }
 
   /** The account for these credentials, or null; unknown names cost as much as wrong passwords. */

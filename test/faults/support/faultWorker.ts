@@ -8,11 +8,12 @@
 //                            just before COMMIT, with every write done)
 //   import <home> <file>     env: FAULT_PAUSE_PHASE (restore | verify | index)
 //   backup <home> <userId>   env: FAULT_PAUSE_AT (dumping | written)
+//   signup <home> <username> stops dead just before the account row is sent to the catalog
 //   chat-import <home> <userId> <file>
 //                            env: FAULT_PAUSE_CONVERSATION (the n-th conversation's transaction
 //                            stops after all its writes, just before COMMIT)
 import fs from 'node:fs';
-import type { PoolClient } from 'pg';
+import pg, { type PoolClient } from 'pg';
 import { ChatEngine } from '../../../electron/chat/chatEngine.js';
 import type { UserDoor } from '../../../electron/cognition/index.js';
 import { Emily } from '../../../electron/core/emily.js';
@@ -23,6 +24,7 @@ import { importDump } from '../../../electron/portability/importDump.js';
 import type { Progress } from '../../../electron/portability/progress.js';
 import { InstantModel } from '../../../electron/providers/llm/instant.js';
 import { OpenAICompatibleModel } from '../../../electron/providers/llm/openaiCompatible.js';
+import { Accounts } from '../../../electron/server/accounts.js';
 import { turnText } from './turnText.js';
 
 const [mode, home, arg] = process.argv.slice(2);
@@ -131,5 +133,17 @@ if (mode === 'chat') {
   });
   const r = await importChatHistory(door, arg, file, { onProgress: (p: Progress) => say(`PROGRESS ${p.phase} ${p.done}/${p.total}`) });
   say(`DONE ${r.conversations} ${r.turnsInserted}`);
+  await emily.close();
+} else if (mode === 'signup') {
+  if (!arg) throw new Error('signup needs a username');
+  // Wherever the account row is written, the process stops just before it reaches the server.
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+    if (text?.startsWith('INSERT INTO accounts')) freeze('signup');
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  const a = await new Accounts(emily).create(arg, 'a long enough password');
+  say(`DONE ${a.userId}`);
   await emily.close();
 } else throw new Error(`unknown mode ${mode}`);
