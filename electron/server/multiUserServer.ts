@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -56,6 +57,13 @@ export interface MultiUserServerOptions {
   secureCookies?: boolean;
   /** Profiles may name model servers on this machine or its private network. */
   allowPrivateUrls?: boolean;
+  /**
+   * Addresses or CIDR ranges of reverse proxies in front of this server. A request from one
+   * of them is taken to come from the client its X-Forwarded-For names, so per-address
+   * limits apply per client, not to everyone behind the proxy at once. A request from
+   * anywhere else is taken at its own address, whatever it claims.
+   */
+  trustProxy?: string[];
   /** Request log (never passwords, tokens or keys); false = none. Default: stderr. */
   log?: { stream: Writable; level?: string } | false;
 }
@@ -114,6 +122,7 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
   const app = Fastify({
     logger: log,
     bodyLimit,
+    ...(opts.trustProxy?.length ? { trustProxy: checkedProxies(opts.trustProxy) } : {}),
     forceCloseConnections: true,
     return503OnClosing: true,
     // The router's own refusals (a malformed or overlong path) answer in the API's shape too.
@@ -289,4 +298,16 @@ function sameOrigin(req: FastifyRequest): boolean {
   } catch {
     return false;
   }
+}
+
+/** Proxy addresses as given, each an IP address or an address/prefix range; anything else is refused. */
+export function checkedProxies(list: string[]): string[] {
+  return list.map((entry) => {
+    const [address, prefix, extra] = entry.trim().split('/');
+    const family = isIP(address ?? '');
+    const max = family === 4 ? 32 : 128;
+    const ok = family !== 0 && extra === undefined && (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max));
+    if (!ok) throw new EmilyError('BAD_INPUT', `"${entry}" is not an address or a range such as 10.0.0.0/8: name the reverse proxies in front of Emily, nothing else`);
+    return entry.trim();
+  });
 }

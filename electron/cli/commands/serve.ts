@@ -8,7 +8,7 @@ import { Emily } from '../../core/emily.js';
 import { EmilyError } from '../../core/errors.js';
 import { startBrowserServer } from '../../server/browserServer.js';
 import { guardOutboundConnections } from '../../server/outboundGuard.js';
-import { MULTI_USER_BUDGET, startMultiUserServer } from '../../server/multiUserServer.js';
+import { checkedProxies, MULTI_USER_BUDGET, startMultiUserServer } from '../../server/multiUserServer.js';
 import { rendererDist } from '../../server/rendererDir.js';
 import { emit } from '../output.js';
 import type { Runner } from './users.js';
@@ -21,6 +21,7 @@ interface ServeOptions {
   signup?: boolean;
   allowPrivateModelUrls?: boolean;
   secureCookies?: boolean;
+  trustProxy?: string;
 }
 
 const untilStopped = () =>
@@ -44,18 +45,20 @@ export function registerServe(program: Command, run: Runner): void {
     .option('--no-signup', 'server mode: no sign-ups from the web; make accounts with "emily accounts create" (or EMILY_SIGNUP=0)')
     .option('--allow-private-model-urls', 'server mode: let profiles use model servers on this machine or its private network')
     .option('--secure-cookies', 'server mode: mark the session cookie Secure (serve behind HTTPS)')
+    .option('--trust-proxy <addresses>', 'server mode: comma-separated addresses or ranges of the reverse proxies in front of Emily, whose X-Forwarded-For names the client (sign-in limits are per client then)')
     .option('--json', 'print the address as JSON')
     .action((opts: ServeOptions) =>
       run(opts, async () => {
         if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 0 && opts.port < 65536)) {
           throw new EmilyError('BAD_INPUT', '--port must be a number between 0 and 65535');
         }
-        if (!opts.multiUser && (opts.host !== undefined || opts.signup === false)) throw new EmilyError('BAD_INPUT', '--host and --no-signup belong to server mode: add --multi-user');
+        if (!opts.multiUser && (opts.host !== undefined || opts.signup === false || opts.trustProxy !== undefined)) throw new EmilyError('BAD_INPUT', '--host, --no-signup and --trust-proxy belong to server mode: add --multi-user');
+        const trustProxy = opts.trustProxy === undefined ? undefined : checkedProxies(opts.trustProxy.split(','));
         const dir = rendererDist();
         if (!fs.existsSync(path.join(dir, 'index.html'))) {
           throw new EmilyError('TOOL_MISSING', `the renderer is not built (${dir} is missing): run "npm run build:renderer", or start with "npm start", which builds it`);
         }
-        if (opts.multiUser) return serveMultiUser(opts, dir);
+        if (opts.multiUser) return serveMultiUser(opts, dir, trustProxy);
         const emily = await Emily.open();
         const services = await defaultServices(emily);
         const api = createApi({ emily, mode: 'browser', services });
@@ -81,7 +84,7 @@ export function registerServe(program: Command, run: Runner): void {
     );
 }
 
-async function serveMultiUser(opts: ServeOptions, rendererDir: string): Promise<void> {
+async function serveMultiUser(opts: ServeOptions, rendererDir: string, trustProxy: string[] | undefined): Promise<void> {
   const signup = opts.signup !== false && process.env.EMILY_SIGNUP !== '0';
   // Accounts name the model servers this process connects to: none on its own machine or network.
   if (!opts.allowPrivateModelUrls) guardOutboundConnections();
@@ -92,7 +95,7 @@ async function serveMultiUser(opts: ServeOptions, rendererDir: string): Promise<
   const services = await defaultServices(emily, secrets);
   let server;
   try {
-    server = await startMultiUserServer({ emily, services, secrets, rendererDir, host: opts.host, port: opts.port, signup, allowPrivateUrls: opts.allowPrivateModelUrls, secureCookies: opts.secureCookies });
+    server = await startMultiUserServer({ emily, services, secrets, rendererDir, host: opts.host, port: opts.port, signup, allowPrivateUrls: opts.allowPrivateModelUrls, secureCookies: opts.secureCookies, trustProxy });
   } catch (e) {
     await services.shutdown?.();
     await emily.close();
