@@ -37,3 +37,13 @@ export async function moveLock(primary: AdminConnection, userId: string): Promis
   if (!lock) throw new EmilyError('BUSY', `profile ${userId} is being moved (or repaired) by another Emily process; wait for it to finish`);
   return lock;
 }
+
+/** Whether a live process holds the user's move lock (c: a connection to the catalog database). */
+export async function moveRunning(c: pg.ClientBase, userId: string): Promise<boolean> {
+  const r = await c.query<{ held: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                     AND classid = $1::int4::oid AND objid = hashtext($2)::oid AND objsubid = 2) AS held`,
+    [LOCK_CLASS, assertUserId(userId)],
+  );
+  return r.rows[0]!.held;
+}

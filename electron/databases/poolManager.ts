@@ -32,7 +32,8 @@ export interface PoolManagerOptions {
   resolve: (key: string) => Promise<{ target: PoolTarget; server?: string; onOpen?: (client: pg.PoolClient) => Promise<void> }>;
   onError?: (key: string, err: Error) => void;
   /** A new connection failed: the pool is closed and the key will be resolved afresh. */
-  onConnectError?: (key: string, err: unknown) => void;
+  /** True: the key's target was stale, so the call (nothing of it ran) is made once more, resolved afresh. */
+  onConnectError?: (key: string, err: unknown) => boolean | void;
 }
 
 interface Entry {
@@ -134,10 +135,11 @@ export class PoolManager {
       try {
         return await this.once(key, fn);
       } catch (e) {
-        // An idle connection that died unnoticed (server restarted, backend terminated) fails
-        // before any statement completed, so none committed: the call runs once more on a
-        // fresh connection (its code before the first statement runs twice).
-        if (!(e instanceof StaleConnection) || attempt > 1) throw e instanceof StaleConnection ? e.lost : e;
+        // An idle connection that died unnoticed (server restarted, backend terminated), or a
+        // login refused where the user no longer lives, fails before any statement completed,
+        // so none committed: the call runs again on a fresh connection (its code before the
+        // first statement runs again). A move's switch can cause both, one after the other.
+        if (!(e instanceof StaleConnection) || attempt > 2) throw e instanceof StaleConnection ? e.lost : e;
       }
     }
   }
@@ -154,7 +156,7 @@ export class PoolManager {
         // Out of the map at once; ended in the background: end() waits for every caller
         // still holding one of its connections, and this caller must not wait for them.
         if (this.pools.get(key) === entry) void this.close(key);
-        this.opts.onConnectError?.(key, e);
+        if (this.opts.onConnectError?.(key, e)) throw new StaleConnection(toEmilyError(e, 'cannot connect to the user database'));
       }
       throw toEmilyError(e, 'cannot connect to the user database');
     }

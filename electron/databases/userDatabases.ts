@@ -1,9 +1,10 @@
 import type pg from 'pg';
 import { rolePassword, type ClusterSecrets } from '../cluster/secrets.js';
-import { EmilyError } from '../core/errors.js';
+import { EmilyError, sqlState } from '../core/errors.js';
 import { assertUserId } from '../core/ids.js';
-import type { Catalog } from './catalog.js';
+import type { Catalog, UserRecord } from './catalog.js';
 import { openCheck } from './doctor.js';
+import { moveRunning } from './moveLock.js';
 import { PoolManager, type PoolTarget } from './poolManager.js';
 import type { ServerDirectory } from './servers.js';
 import { inTransaction, retryingConflicts } from './transaction.js';
@@ -23,6 +24,16 @@ export interface UserDatabasesOptions {
   applicationName?: string;
 }
 
+
+/** How long a call waits for another process's move to finish its switch. */
+const SWITCH_WAIT_MS = 30_000;
+
+/**
+ * Logins refused where this process last found the user: the role cannot log in (a move's
+ * switch froze it), or the role or database is gone there (the old copy of a move, dropped).
+ * Nothing ran, so the call is made once more, through a fresh catalog lookup.
+ */
+const MOVED_AWAY = new Set(['28000', '28P01', '3D000']);
 
 /**
  * The one door to a user's data. Connections come from that user's own pool, log in as
@@ -44,8 +55,7 @@ export class UserDatabases {
       resolve: async (userId) => {
         const known = this.checked.get(userId);
         if (known) return known;
-        const user = await o.catalog.get(userId);
-        if (user.status === 'moving') throw new EmilyError('BUSY', `"${user.displayName}" is being moved to another server; try again in a moment`);
+        const user = await this.unlessMoving(userId);
         if (user.status !== 'ready') throw new EmilyError('NOT_FOUND', `the profile "${user.displayName}" is not ready (${user.status})`);
         await o.servers.ready?.(user.server);
         const admin = o.servers.admin(user.server);
@@ -61,9 +71,28 @@ export class UserDatabases {
         };
       },
       onError: () => undefined, // idle-connection errors: the pool drops the connection itself
-      // Deleted or moved by another process since we looked it up: look it up again next time.
-      onConnectError: (userId) => this.checked.delete(userId),
+      // Deleted or moved by another process since we looked it up: look it up again, and at
+      // once when the login was refused where we last found the user (see MOVED_AWAY).
+      onConnectError: (userId, e) => this.checked.delete(userId) && MOVED_AWAY.has(sqlState(e) ?? ''),
     });
+  }
+
+  /**
+   * The user's catalog row once no move holds it. Another process's move freezes the user
+   * for its switch (about a second): callers wait that out instead of failing. A row left
+   * 'moving' by a mover that died (nobody holds its lock) is reported at once.
+   */
+  private async unlessMoving(userId: string): Promise<UserRecord> {
+    const deadline = Date.now() + SWITCH_WAIT_MS;
+    for (;;) {
+      const user = await this.o.catalog.get(userId);
+      if (user.status !== 'moving') return user;
+      if (!(await this.o.catalog.with((c) => moveRunning(c, userId)))) {
+        throw new EmilyError('BUSY', `a move of "${user.displayName}" to another server was interrupted; opening Emily again or "emily doctor --repair" finishes it`);
+      }
+      if (Date.now() > deadline) throw new EmilyError('BUSY', `"${user.displayName}" is being moved to another server and the switch is taking long; try again in a moment`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   async withUser<T>(userId: string, fn: (client: UserClient) => Promise<T>): Promise<T> {

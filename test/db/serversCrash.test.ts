@@ -78,6 +78,8 @@ describe('interrupted moves', () => {
     expect((await emily.catalog.get(u.id)).status).toBe('moving');
     expect(await canLogin(local(), u.roleName)).toBe(false);
     await kill(child);
+    // Until then, a call says what happened and what to do (no mover holds the move lock).
+    await expect(emily.withUser(u.id, (c) => c.query('SELECT 1'))).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('was interrupted') });
     // "On restart": opening Emily finds the interrupted move and undoes it.
     const again = await Emily.open({ home, spareDatabases: 0 });
     try {
@@ -93,6 +95,42 @@ describe('interrupted moves', () => {
     expect(await canLogin(two(), u.roleName)).toBeUndefined();
     expect(await moveDebris(local())).toEqual([]);
     expect(await moveDebris(two())).toEqual([]);
+  });
+
+  it("a user's calls in another process wait out a move's switch, then land on the new server, instead of failing", async () => {
+    const u = await seeded('waits for the switch');
+    await emily.withUser(u.id, (c) => c.query('SELECT 1')); // this process knows where the user lives
+    // Another Emily (its own pools, as another process has) moves the user and holds the switch open.
+    const mover = await Emily.open({ home, spareDatabases: 0 });
+    let reached!: () => void;
+    const atFrozen = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    try {
+      const move = moveUser(mover, u.id, 'two', {
+        at: async (step) => {
+          if (step !== 'frozen') return;
+          reached();
+          await released;
+        },
+      });
+      await atFrozen;
+      expect((await emily.catalog.get(u.id)).status).toBe('moving');
+      let outcome = 'pending';
+      const write = emily.withUser(u.id, (c) => c.query("INSERT INTO conversations (title) VALUES ('during the switch')"));
+      write.then(() => (outcome = 'done'), (e: Error) => (outcome = `failed: ${e.message}`));
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(outcome).toBe('pending');
+      release();
+      expect((await move).to).toBe('two');
+      await write;
+      expect((await emily.catalog.get(u.id)).server).toBe('two');
+      const titles = await emily.withUser(u.id, async (c) => (await c.query<{ title: string }>('SELECT title FROM conversations ORDER BY id')).rows.map((r) => r.title));
+      expect(titles).toEqual(['seed', 'during the switch']);
+    } finally {
+      release();
+      await mover.close({ stopServer: false });
+    }
   });
 
   it('a mover killed mid-copy: the user kept working on the source meanwhile; on restart nothing is lost and the half copy is cleaned', async () => {
