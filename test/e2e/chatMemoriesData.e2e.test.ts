@@ -59,6 +59,9 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
     await page.getByTestId('memory-text').filter({ hasText: 'Porto now' }).waitFor();
     const edited = await e2e.t.emily.withUser(userId, async (c) => (await c.query("SELECT id FROM memories WHERE content = 'My sister Ana lives in Porto now.' AND NOT archived")).rows);
     expect(edited.length).toBe(1);
+    // The search still says "Lisbon": nothing matches now, and no empty list frame is drawn under that.
+    await page.getByText('Nothing matches').waitFor();
+    expect(await page.getByRole('listbox', { name: 'Memories' }).isHidden()).toBe(true);
     await e2e.screenshot(page, 'memory-edited');
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('button', { name: 'Really delete' }).click();

@@ -57,7 +57,8 @@ export function MemoryList({ filter, selectedId, onSelect, version }: { filter: 
         {total === null ? 'Loading…' : `${total.toLocaleString()} ${total === 1 ? 'entry' : 'entries'}`}
       </div>
       {total === 0 && <Empty title={filter.query ? 'Nothing matches' : 'No memories yet'}>{filter.query ? 'Try other words or fewer filters.' : 'Talk with Emily: what matters is distilled here.'}</Empty>}
-      <div ref={parentRef} className="memory-list" role="listbox" aria-label="Memories">
+      {/* Kept mounted (the virtualizer holds on to it), but no empty frame under "Nothing matches". */}
+      <div ref={parentRef} className="memory-list" role="listbox" aria-label="Memories" hidden={total === 0}>
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {items.map((v) => {
             const row = cache.row(v.index);
