@@ -51,6 +51,8 @@ export interface ChatService {
   send(userId: string, model: ResolvedLanguageModel, req: { conversationId: string | null; text: string }, sink: ChatStreamSink, signal: AbortSignal): Promise<SendResult>;
   feedback(userId: string, messageId: string, verdict: 'helpful' | 'wrong', correction?: string): Promise<void>;
   testLanguageModel(model: ResolvedLanguageModel, signal: AbortSignal): Promise<ConnectionTest>;
+  /** Drops what this process keeps of a profile's conversation (its working memory): its database was replaced. */
+  forget?(userId: string): void;
 }
 
 export type ProgressSink = (p: Omit<ApiEvents['progress'], 'operationId'>) => void;
@@ -60,6 +62,8 @@ export interface PortabilityService {
   /** A pg_dump becomes a new profile; refusals are EmilyErrors (UNSAFE_DUMP, INVALID_DUMP, SCHEMA_TOO_NEW). */
   importDump(file: string, name: string | undefined, progress: ProgressSink, signal: AbortSignal): Promise<{ profileId: string; counts: Record<string, number> }>;
   importChatHistory(userId: string, file: string, progress: ProgressSink, signal: AbortSignal): Promise<{ counts: Record<string, number> }>;
+  /** The dump's Emily in place of this profile's (checked and verified before the swap). */
+  replaceWithDump(userId: string, file: string, progress: ProgressSink, signal: AbortSignal): Promise<{ counts: Record<string, number> }>;
   listBackups(userId: string): Promise<BackupView[]>;
   backupNow(userId: string, progress: ProgressSink, signal: AbortSignal): Promise<BackupView>;
   /** Restores into a new profile (never over the live one) and answers its id. */

@@ -1,7 +1,9 @@
 import type { Emily } from '../core/emily.js';
+import { toEmilyError } from '../core/errors.js';
 import { quoteIdent, userRoleName } from '../core/ids.js';
 import { withAdminClient } from './adminClient.js';
 import type { UserRecord } from './catalog.js';
+import { moveLock } from './moveLock.js';
 
 /**
  * restore --replace swaps a verified copy in under a profile's name; the old database is
@@ -52,4 +54,48 @@ export async function finishInterruptedRestores(emily: Emily): Promise<string[]>
     }
   }
   return done;
+}
+
+/**
+ * Puts a verified copy (a profile of its own, on the live profile's server) in place of the
+ * live profile: the live database is renamed aside, the copy takes its name and role, and
+ * the old one is dropped last.
+ */
+export async function swapInto(emily: Emily, live: UserRecord, fresh: UserRecord): Promise<void> {
+  const aside = asideName(live.id, fresh.id);
+  // The move lock keeps "emily move" and the open-time repair of moves away from the swap.
+  const lock = await moveLock(emily.primaryAdmin(), live.id);
+  try {
+    await swap(emily, live, fresh, aside);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function swap(emily: Emily, live: UserRecord, fresh: UserRecord, aside: string): Promise<void> {
+  const admin = emily.servers.admin(live.server);
+  await emily.catalog.update(live.id, { status: 'moving' });
+  await emily.users.forget(live.id);
+  await emily.users.forget(fresh.id);
+  try {
+    await withAdminClient(admin, 'postgres', async (c) => {
+      for (const db of [live.dbName, fresh.dbName]) await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db]);
+      // Both renames and the owner in one transaction: a crash leaves either the old
+      // database or the restored one under the profile's name, never neither.
+      await c.query('BEGIN');
+      try {
+        await c.query(`ALTER DATABASE ${quoteIdent(live.dbName)} RENAME TO ${quoteIdent(aside)}`);
+        await c.query(`ALTER DATABASE ${quoteIdent(fresh.dbName)} RENAME TO ${quoteIdent(live.dbName)}`);
+        await c.query(`ALTER DATABASE ${quoteIdent(live.dbName)} OWNER TO ${quoteIdent(live.roleName)}`);
+        await c.query('COMMIT');
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+  } catch (e) {
+    await emily.catalog.update(live.id, { status: 'ready' });
+    throw toEmilyError(e, 'could not put the new copy in place; the live profile is unchanged');
+  }
+  await finishSwap(emily, live, fresh.id, aside);
 }

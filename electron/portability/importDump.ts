@@ -4,6 +4,7 @@ import type { Emily } from '../core/emily.js';
 import { EmilyError, toEmilyError } from '../core/errors.js';
 import type { UserRecord } from '../databases/catalog.js';
 import { loadMigrations } from '../databases/migrations.js';
+import { swapInto } from '../databases/restoreSwap.js';
 import { checkInputFile, detectFormat, privateCopy, privateWorkDir, type DumpFormat } from './dumpFile.js';
 import { createEmptyProfile } from './freshProfile.js';
 import { connectionArgs, errorLines, locateTool, runTool, ToolFailure } from './pgTools.js';
@@ -17,6 +18,13 @@ import { buildVectorIndexes } from './vectorIndexes.js';
 export interface ImportOptions extends LongRunning {
   /** Profile name; defaults to the file name. */
   name?: string;
+  /**
+   * A live profile to put the dump's Emily in place of. The dump still goes into a new
+   * database on that profile's server, which stays 'provisioning' (never listed; doctor's
+   * debris after a crash) until it is verified and swapped in under the profile's id, name
+   * and role; the profile's old database is dropped last.
+   */
+  replace?: UserRecord;
 }
 
 export interface ImportResult extends VerifyReport {
@@ -58,7 +66,9 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
     throwIfAborted(opts.signal, 'the import');
 
     const name = opts.name ?? path.basename(abs).replace(/\.(dump|sql|backup|pgdump)$/i, '');
-    const fresh = await createEmptyProfile(emily, name);
+    const live = opts.replace;
+    if (live && live.status !== 'ready') throw new EmilyError('BUSY', `the profile "${live.displayName}" is ${live.status}; try again when it is ready`);
+    const fresh = await createEmptyProfile(emily, name, { server: live?.server });
     let ready: ImportResult | undefined;
     try {
       const target = userToolTarget(emily, fresh.user);
@@ -68,10 +78,16 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
       progress({ phase: 'verify', done: 0, total: 1, message: 'verifying the restored database' });
       const report = await verifyRestored(emily, fresh.user, checked.facts.rows);
       throwIfAborted(opts.signal, 'the import');
-      await emily.catalog.update(fresh.user.id, { status: 'ready', schemaVersion: report.schemaVersion });
+      if (live) {
+        await emily.catalog.update(fresh.user.id, { schemaVersion: report.schemaVersion });
+        progress({ phase: 'verify', done: 1, total: 1, message: `putting it in place of "${live.displayName}"` });
+        await swapInto(emily, live, await emily.catalog.get(fresh.user.id));
+      } else {
+        await emily.catalog.update(fresh.user.id, { status: 'ready', schemaVersion: report.schemaVersion });
+      }
       progress({ phase: 'verify', done: 1, total: 1, message: 'ready' });
       const readySeconds = (performance.now() - started) / 1000;
-      ready = { ...report, user: await emily.catalog.get(fresh.user.id), format, bytes, readySeconds, seconds: readySeconds, vectorIndexErrors: [] };
+      ready = { ...report, user: await emily.catalog.get(live?.id ?? fresh.user.id), format, bytes, readySeconds, seconds: readySeconds, vectorIndexErrors: [] };
     } catch (e) {
       await fresh.discard().catch(() => undefined);
       throw restoreError(e, opts.signal);

@@ -118,4 +118,28 @@ describe('the emily command', () => {
       if (imported) await emily('users', 'delete', imported.user.id);
     }
   });
+
+  it('import --replace puts a dump in place of a profile: same id, the dump\'s memories, the old ones gone', async () => {
+    const from = JSON.parse((await emily('users', 'create', 'cli source', '--json')).stdout) as { id: string };
+    const into = JSON.parse((await emily('users', 'create', 'cli replaced', '--json')).stdout) as { id: string };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-cli-replace-'));
+    try {
+      expect((await emily('remember', '--user', from.id, 'my brother Tomas plays the oboe', '--json')).code).toBe(0);
+      expect((await emily('remember', '--user', into.id, 'my old flat was in Leeds', '--json')).code).toBe(0);
+      const file = path.join(dir, 'source.dump');
+      expect((await emily('export', '--user', from.id, '--out', file, '--json')).code).toBe(0);
+      expect((await emily('import', file, '--replace', into.id, '--name', 'x', '--json')).code).toBe(2);
+      const r = await emily('import', file, '--replace', into.id, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).user).toMatchObject({ id: into.id, displayName: 'cli replaced', status: 'ready' });
+      const recalled = JSON.parse((await emily('recall', '--user', into.id, 'brother oboe Leeds flat', '--json')).stdout) as { results: { content: string }[] };
+      expect(recalled.results.map((m) => m.content)).toEqual(['My brother Tomas plays the oboe.']);
+      const names = (JSON.parse((await emily('users', 'list', '--json')).stdout) as { displayName: string }[]).map((u) => u.displayName);
+      expect(names.filter((n) => n === 'cli replaced')).toHaveLength(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      await emily('users', 'delete', from.id);
+      await emily('users', 'delete', into.id);
+    }
+  });
 });

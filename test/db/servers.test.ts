@@ -16,7 +16,7 @@ import { migrateAll } from '../../electron/operations/migrateAll.js';
 import { moveUser } from '../../electron/operations/moveUser.js';
 import { listServers } from '../../electron/operations/servers.js';
 import { statsAllUsers } from '../../electron/operations/stats.js';
-import { createUser } from '../../electron/operations/users.js';
+import { createUser, deleteUser } from '../../electron/operations/users.js';
 import { freePort } from '../../electron/cluster/freePort.js';
 import { createBackup } from '../../electron/portability/backups.js';
 import { restoreBackup } from '../../electron/portability/restoreBackup.js';
@@ -234,6 +234,25 @@ describe('several PostgreSQL servers', () => {
     const backup = await createBackup(emily, remote.userId, { kind: 'manual' });
     expect(backup.userId).toBe(remote.userId);
     expect(backup.bytes).toBeGreaterThan(1000); // pg_dump reached the user's database on server two
+  });
+
+  it('restore --replace of a profile on the second server makes its copy there, even where placement would choose the other server', async () => {
+    const u = await createUser(emily, 'replaced on two', { server: 'two' });
+    await emily.withUser(u.id, (c) => c.query("INSERT INTO memories (content, kind, source) VALUES ('kept through the restore', 'fact', 'user-stated')"));
+    const backup = await createBackup(emily, u.id, { kind: 'manual' });
+    await emily.withUser(u.id, (c) => c.query("INSERT INTO memories (content, kind, source) VALUES ('written after the backup', 'fact', 'user-stated')"));
+    // "two" holds more users than "local": a new profile placed freely would land on "local".
+    const fillers: string[] = [];
+    for (let counts = await emily.catalog.countsByServer(); (counts.get('two') ?? 0) <= (counts.get('local') ?? 0); counts = await emily.catalog.countsByServer()) {
+      fillers.push((await createUser(emily, 'filler on two', { server: 'two' })).id);
+    }
+    const r = await restoreBackup(emily, backup.id, { replace: true });
+    expect(r.replaced).toBe(true);
+    expect(r.user).toMatchObject({ id: u.id, server: 'two', dbName: u.dbName, status: 'ready' });
+    const contents = await emily.withUser(u.id, async (c) => (await c.query<{ content: string }>('SELECT content FROM memories ORDER BY id')).rows.map((x) => x.content));
+    expect(contents).toEqual(['kept through the restore']);
+    expect(await userDatabasesOn(local())).not.toContain(u.dbName);
+    for (const id of fillers) await deleteUser(emily, id);
   });
 
   it('an unreachable server is reported without its password, and new users go elsewhere', async () => {

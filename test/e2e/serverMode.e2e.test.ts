@@ -5,8 +5,11 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatService } from '../../electron/api/adapters/chatService.js';
 import { memoryService } from '../../electron/api/adapters/memoryService.js';
+import { portabilityService } from '../../electron/api/adapters/portabilityService.js';
+import { deleteUser } from '../../electron/operations/users.js';
+import { exportUser } from '../../electron/portability/exportDump.js';
 import { InstantModel } from '../../electron/providers/llm/instant.js';
-import { buildRenderer, CHROMIUM } from '../support/e2e.js';
+import { buildRenderer, CHROMIUM, screenshot } from '../support/e2e.js';
 import { PASSWORD, useServerMode } from '../support/serverMode.js';
 
 let rendererDir = '';
@@ -15,7 +18,7 @@ beforeAll(async () => {
 });
 const s = useServerMode({
   renderer: () => rendererDir,
-  services: (emily) => ({ memory: memoryService(emily), chat: chatService(emily, { fixedModel: new InstantModel() }) }),
+  services: (emily) => ({ memory: memoryService(emily), chat: chatService(emily, { fixedModel: new InstantModel() }), portability: portabilityService(emily) }),
   rateLimit: { authPerMinute: 100 },
 });
 const contexts: BrowserContext[] = [];
@@ -84,5 +87,43 @@ describe('e2e (Chromium, server mode): sign up, chat over the events socket, sig
     await page.waitForSelector('.app .sidebar');
     await page.getByRole('button', { name: 'Chat', exact: true }).click();
     await page.getByText('My cat is called Pimienta.').first().waitFor();
+  });
+
+  it('an account brings its Emily in: Your data, "Replace", the typed name, the dump file; her memories are then the ones in the file', async () => {
+    // The Emily being brought in: a desktop profile, exported as the desktop app does.
+    const desktop = await s.t.user('e2e desktop Emily');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-e2e-bring-'));
+    try {
+      await s.t.emily.withUser(desktop.id, (c) => c.query("INSERT INTO memories (content, kind, source) VALUES ('My sister Ines lives in Porto.', 'fact', 'user-stated')"));
+      const file = path.join(dir, 'my-emily.dump');
+      await exportUser(s.t.emily, desktop.id, file, { format: 'custom' });
+
+      const page = await (await newContext()).newPage();
+      page.setDefaultTimeout(20_000);
+      await page.goto(`${s.origin()}/login`);
+      await page.getByLabel('Username').fill('e2e-rita');
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.waitForSelector('.app .sidebar');
+      await page.getByRole('button', { name: 'Your data', exact: true }).click();
+      // A dump cannot become a second profile here; the page says how to bring one in instead.
+      await page.getByText('replace this one with her pg_dump file').waitFor();
+      expect(await page.getByRole('button', { name: 'Import an Emily…' }).count()).toBe(0);
+      await page.getByRole('button', { name: 'Replace e2e-rita…' }).click();
+      await page.getByLabel('Type the profile name to confirm').fill('e2e-rita');
+      const chooser = page.waitForEvent('filechooser');
+      await page.getByRole('button', { name: 'Replace e2e-rita: choose the file' }).click();
+      await (await chooser).setFiles(file);
+      await page.getByRole('status').filter({ hasText: 'e2e-rita now holds the Emily from my-emily.dump' }).waitFor({ timeout: 60_000 });
+      const account = (await s.server.accounts.list()).find((a) => a.username === 'e2e-rita')!;
+      const memories = await s.t.emily.withUser(account.userId, async (c) => (await c.query<{ content: string }>('SELECT content FROM memories')).rows.map((r) => r.content));
+      expect(memories).toEqual(['My sister Ines lives in Porto.']);
+      await page.getByRole('button', { name: 'Memories', exact: true }).click();
+      await page.getByText('My sister Ines lives in Porto.').first().waitFor();
+      await screenshot(page, 'server-mode-brought-in');
+    } finally {
+      await deleteUser(s.t.emily, desktop.id).catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -14,6 +14,14 @@ export const CHROMIUM = process.env.EMILY_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(appRoot(), 'test-results', 'e2e');
 
 /** Builds the renderer from the current sources into a scratch folder (about a second). */
+/** A full-page screenshot in test-results/e2e/, for a person to look at. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const file = path.join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
 export async function buildRenderer(): Promise<string> {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-renderer-'));
   await build({ configFile: path.join(appRoot(), 'renderer', 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true, sourcemap: false } });
@@ -80,11 +88,6 @@ export function useE2E(opts: { services?: Services | ((emily: Emily) => Services
       await page.waitForSelector('.app .sidebar');
       return page;
     },
-    async screenshot(page: Page, name: string) {
-      fs.mkdirSync(SHOTS, { recursive: true });
-      const file = path.join(SHOTS, `${name}.png`);
-      await page.screenshot({ path: file, fullPage: true });
-      return file;
-    },
+    screenshot,
   };
 }

@@ -106,6 +106,9 @@ export function chatService(emily: Emily, opts: { embedderFor?: EmbedderFor; fix
       if (!user || !reply) throw new EmilyError('INTERNAL', 'the turn was stored but could not be read back');
       return { conversation: await conversation(userId, out.conversationId), user, reply };
     },
+    forget(userId) {
+      engine.workingMemories.drop(userId);
+    },
     async feedback(userId, messageId, verdict, correction) {
       await engine.feedback(userId, messageId, correction ? { correction } : verdict);
       await emily.withUser(userId, (c) => c.query("UPDATE turns SET meta = meta || jsonb_build_object('feedback', $2::text) WHERE id = $1 AND role = 'assistant'", [Number(messageId), verdict]));

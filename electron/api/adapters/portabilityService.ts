@@ -3,13 +3,18 @@ import { learnImported, queueLocalVectors } from '../../operations/learnImported
 import { createBackup, listBackups, removeUserBackups, type BackupInfo } from '../../portability/backups.js';
 import { importChatHistory } from '../../portability/chat/importChat.js';
 import { exportUser } from '../../portability/exportDump.js';
-import { importDump } from '../../portability/importDump.js';
+import { importDump, type ImportResult } from '../../portability/importDump.js';
 import type { Progress } from '../../portability/progress.js';
 import { restoreBackup } from '../../portability/restoreBackup.js';
 import type { BackupView } from '../contract/views.js';
 import type { PortabilityService, ProgressSink } from '../services.js';
 
 const toProgress = (sink: ProgressSink) => (p: Progress) => sink({ phase: p.phase, done: p.done, total: p.total > 0 ? p.total : null, message: p.message });
+
+const importCounts = (r: ImportResult): Record<string, number> => ({
+  ...r.rows,
+  ...(r.droppedVectors ? { 'vectors of the wrong size, left out (re-embedded in the background for the model in use)': r.droppedVectors } : {}),
+});
 
 const backupView = (b: BackupInfo): BackupView => ({ id: b.id, profileId: b.userId, createdAt: b.createdAt.toISOString(), bytes: b.bytes, kind: b.kind as BackupView['kind'] });
 
@@ -23,9 +28,13 @@ export function portabilityService(emily: Emily): PortabilityService {
     async importDump(file, name, progress, signal) {
       const r = await importDump(emily, file, { name, onProgress: toProgress(progress), signal });
       await queueLocalVectors(emily, r.user.id);
-      const counts: Record<string, number> = { ...r.rows };
-      if (r.droppedVectors) counts["vectors of the wrong size, left out (re-embedded in the background for the model in use)"] = r.droppedVectors;
-      return { profileId: r.user.id, counts };
+      return { profileId: r.user.id, counts: importCounts(r) };
+    },
+    async replaceWithDump(userId, file, progress, signal) {
+      const live = await emily.catalog.get(userId);
+      const r = await importDump(emily, file, { name: live.displayName, replace: live, onProgress: toProgress(progress), signal });
+      await queueLocalVectors(emily, r.user.id);
+      return { counts: importCounts(r) };
     },
     async importChatHistory(userId, file, progress, signal) {
       const r = await importChatHistory(emily, userId, file, { onProgress: toProgress(progress), signal, learn: learnImported(emily) });

@@ -9,6 +9,11 @@ export const portabilityContract = {
   'portability.import': method<ImportResult>()(
     z.object({ operationId, file: fileRef, kind: z.enum(['dump', 'chat-history']), name: z.string().trim().min(1).max(100).optional() }).strict(),
   ),
+  /**
+   * Puts a dump's Emily in place of the current profile (same profile, its old memories
+   * gone): checked and verified in a new database first; confirmName is the profile's name.
+   */
+  'portability.replace': method<ImportResult>()(z.object({ operationId, file: fileRef, confirmName: z.string().max(200) }).strict()),
   'portability.backups': method<BackupView[]>()(empty),
   'portability.backupNow': method<BackupView>()(z.object({ operationId }).strict()),
   'portability.restore': method<ProfileView>()(z.object({ operationId, backupId: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/), asName: z.string().trim().min(1).max(100).optional() }).strict()),

@@ -1,4 +1,4 @@
-import { toWireError } from '../../core/errors.js';
+import { EmilyError, toWireError } from '../../core/errors.js';
 import type { HandlerMap } from '../contract/define.js';
 import { portabilityContract } from '../contract/portability.js';
 import { currentProfile, type ApiDeps } from '../deps.js';
@@ -38,6 +38,17 @@ export function portabilityHandlers(deps: ApiDeps, port: PortabilityService): Ha
       const userId = await user();
       const r = await tracked(operationId, ctx.signal, (signal) => port.importChatHistory(userId, source.path, progress(operationId), signal));
       return { profile: null, counts: r.counts };
+    },
+    'portability.replace': async ({ operationId, file, confirmName }, ctx) => {
+      const userId = await user();
+      const me = await deps.emily.catalog.get(userId);
+      if (confirmName !== me.displayName) {
+        throw new EmilyError('BAD_INPUT', `replacing this Emily deletes everything she holds now; type the profile's name "${me.displayName}" exactly to confirm; nothing was changed`);
+      }
+      const source = deps.files.get(file, 'read');
+      const r = await tracked(operationId, ctx.signal, (signal) => port.replaceWithDump(userId, source.path, progress(operationId), signal));
+      deps.services.chat?.forget?.(userId);
+      return { profile: await newProfile(userId), counts: r.counts };
     },
     'portability.backups': async () => port.listBackups(await user()),
     'portability.backupNow': async ({ operationId }, ctx) => {

@@ -69,16 +69,19 @@ export function registerPortability(program: Command, run: Runner): void {
     );
   program
     .command('import <file>')
-    .description('import a pg_dump of an Emily (custom or plain) as a new profile; the dump is checked before anything runs')
+    .description('import a pg_dump of an Emily (custom or plain) as a new profile, or in place of one (--replace); the dump is checked before anything runs')
     .option('--name <profile>', 'name of the new profile (default: the file name)')
+    .option('--replace <id>', "put the dump's Emily in place of this profile (same id, name and role; its current memories are dropped once the copy is verified)")
     .option('--json', 'print JSON')
-    .action((file: string, opts: Json & { name?: string }) =>
+    .action((file: string, opts: Json & { name?: string; replace?: string }) =>
       run(opts, () =>
         withCancellable(async (emily, signal) => {
-          const imported = await importDump(emily, file, { name: opts.name, signal, onProgress: progressPrinter() });
+          if (opts.replace !== undefined && opts.name !== undefined) throw new EmilyError('BAD_INPUT', '--name names a new profile; with --replace the profile keeps its name');
+          const live = opts.replace === undefined ? undefined : await emily.catalog.get(opts.replace);
+          const imported = await importDump(emily, file, { name: live?.displayName ?? opts.name, replace: live, signal, onProgress: progressPrinter() });
           // As in the app: vectors of the model in use are rebuilt in the background (see "emily jobs").
           const r = { ...imported, reembedJob: (await queueLocalVectors(emily, imported.user.id))?.id ?? null };
-          emit(opts, r, () => `imported as ${r.user.id} "${r.user.displayName}" (schema ${r.schemaVersion}${r.migratedFrom !== r.schemaVersion ? `, migrated from ${r.migratedFrom}` : ''}, ${r.rows.memories ?? 0} memories, ${r.rows.turns ?? 0} turns, ${r.seconds.toFixed(2)} s)${r.droppedVectors ? `\n${r.droppedVectors} vectors did not have their model's size and were left out; a re-embedding job builds them again for the model in use` : ''}${r.vectorIndexErrors.length ? `\nvector indexes not built (search works without them, more slowly): ${r.vectorIndexErrors.join('; ')}` : ''}${r.reembedJob ? `\nvectors of the model in use are built in the background by job ${r.reembedJob}, while Emily runs ("emily jobs --user ${r.user.id}" shows its progress)` : ''}`);
+          emit(opts, r, () => `${live ? 'imported in place of' : 'imported as'} ${r.user.id} "${r.user.displayName}" (schema ${r.schemaVersion}${r.migratedFrom !== r.schemaVersion ? `, migrated from ${r.migratedFrom}` : ''}, ${r.rows.memories ?? 0} memories, ${r.rows.turns ?? 0} turns, ${r.seconds.toFixed(2)} s)${r.droppedVectors ? `\n${r.droppedVectors} vectors did not have their model's size and were left out; a re-embedding job builds them again for the model in use` : ''}${r.vectorIndexErrors.length ? `\nvector indexes not built (search works without them, more slowly): ${r.vectorIndexErrors.join('; ')}` : ''}${r.reembedJob ? `\nvectors of the model in use are built in the background by job ${r.reembedJob}, while Emily runs ("emily jobs --user ${r.user.id}" shows its progress)` : ''}`);
         }),
       ),
     );

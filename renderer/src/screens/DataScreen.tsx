@@ -19,6 +19,8 @@ export function DataScreen() {
   const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [deleting, setDeleting] = useState(false);
+  const [replacing, setReplacing] = useState(false);
+  const serverMode = info?.mode === 'server';
   useEvents((e) => e.name === 'progress' && setOp((o) => applyProgress(o, e.payload)));
 
   const run = async (label: string, fn: (operationId: string) => Promise<string | null>) => {
@@ -52,6 +54,17 @@ export function DataScreen() {
       if (r.profile) reloadProfiles();
       const counts = Object.entries(r.counts).map(([k, v]) => `${v.toLocaleString()} ${k}`).join(', ');
       return r.profile ? `Imported "${r.profile.name}" as a new profile (${counts}).` : `Imported ${counts}.`;
+    });
+
+  const replaceWithDump = (confirmName: string) =>
+    run('Replacing this Emily', async (operationId) => {
+      const source = await bridge.files.chooseOpen({ title: `Replace ${confirmName} with an Emily (pg_dump file)`, kind: 'dump' });
+      if (!source) return null;
+      setReplacing(false);
+      const r: ImportResult = await call('portability.replace', { operationId, file: source.file, confirmName });
+      reloadProfiles();
+      const counts = Object.entries(r.counts).map(([k, v]) => `${v.toLocaleString()} ${k}`).join(', ');
+      return `${confirmName} now holds the Emily from ${source.name} (${counts}).`;
     });
 
   const cancel = () => op && void call('operations.cancel', { operationId: op.operationId });
@@ -92,11 +105,17 @@ export function DataScreen() {
           </section>
           <section className="card">
             <h2>Import</h2>
-            <p className="muted small">A pg_dump of an Emily becomes a new profile. Anything in it that an Emily database does not contain is refused, and nothing of it runs.</p>
+            <p className="muted small">
+              {serverMode
+                ? 'To bring your Emily here from another machine, replace this one with her pg_dump file (below).'
+                : 'A pg_dump of an Emily becomes a new profile. Anything in it that an Emily database does not contain is refused, and nothing of it runs.'}
+            </p>
             <div className="row">
-              <button type="button" disabled={!!op} onClick={() => importFile('dump')}>
-                Import an Emily…
-              </button>
+              {!serverMode && (
+                <button type="button" disabled={!!op} onClick={() => importFile('dump')}>
+                  Import an Emily…
+                </button>
+              )}
               <button type="button" disabled={!profile || !!op} onClick={() => importFile('chat-history')}>
                 Import chat history…
               </button>
@@ -124,6 +143,22 @@ export function DataScreen() {
             </button>
           </section>
         </div>
+      )}
+      {profile && available && (
+        <section className="card danger-zone">
+          <h2>Replace this Emily with a dump</h2>
+          <p className="muted small">
+            Everything {profile.name} holds now is replaced by the Emily in a pg_dump file (say, exported from another machine). The file is checked and restored into a new database first; {profile.name} is
+            only switched over once that copy is verified. Export first if you may want this one back.
+          </p>
+          {!replacing ? (
+            <button type="button" className="danger-outline" disabled={!!op} onClick={() => setReplacing(true)}>
+              Replace {profile.name}…
+            </button>
+          ) : (
+            <ConfirmByName name={profile.name} action={`Replace ${profile.name}: choose the file`} busy={!!op} onCancel={() => setReplacing(false)} onConfirm={(typed) => void replaceWithDump(typed)} />
+          )}
+        </section>
       )}
       {profile && (
         <section className="card danger-zone">

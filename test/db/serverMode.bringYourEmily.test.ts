@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatService } from '../../electron/api/adapters/chatService.js';
+import { memoryService } from '../../electron/api/adapters/memoryService.js';
+import { portabilityService } from '../../electron/api/adapters/portabilityService.js';
+import { deleteUser } from '../../electron/operations/users.js';
+import { exportUser } from '../../electron/portability/exportDump.js';
+import { fingerprint, seedUser } from './portability/helpers.js';
+import { useServerMode, type ServerClient } from '../support/serverMode.js';
+
+/**
+ * "Move your Emily in and out of a hosted Emily as a pg_dump file": an account brings the
+ * Emily it exported elsewhere (here: a desktop profile on the same cluster) into its own
+ * profile, over HTTP, through an upload. Other accounts never notice.
+ */
+const s = useServerMode({ services: (emily) => ({ memory: memoryService(emily), chat: chatService(emily), portability: portabilityService(emily) }) });
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-bring-'));
+let desktopId: string;
+let desktopPrint: Record<string, string>;
+let dump: string;
+let a: ServerClient;
+let b: ServerClient;
+
+beforeAll(async () => {
+  const desktop = await s.t.user('the desktop Emily');
+  desktopId = desktop.id;
+  await seedUser(s.t.emily, desktopId, { memories: 30, turns: 40 });
+  desktopPrint = await fingerprint(s.t.emily, desktopId);
+  dump = path.join(dir, 'mine.dump');
+  await exportUser(s.t.emily, desktopId, dump, { format: 'custom' });
+  a = await s.signup('bring-anna');
+  b = await s.signup('bring-bruno');
+  for (const c of [a, b]) expect((await c.call('chat.send', { operationId: `hello-${c.username}`, conversationId: null, text: 'My cat is called Pixel.' })).ok).toBe(true);
+});
+
+afterAll(async () => {
+  await deleteUser(s.t.emily, desktopId).catch(() => undefined);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function upload(c: ServerClient, file: string): Promise<string> {
+  const r = await c.request({ method: 'PUT', path: '/files?name=mine.dump', headers: { 'content-type': 'application/octet-stream' }, body: fs.readFileSync(file) });
+  expect(r.status).toBe(200);
+  return (r.json() as { value: { file: string } }).value.file;
+}
+
+describe('server mode: bringing your Emily in as a pg_dump file', () => {
+  it('needs the profile name typed, and changes nothing without it', async () => {
+    const before = await fingerprint(s.t.emily, a.profileId);
+    const file = await upload(a, dump);
+    const r = await a.call('portability.replace', { operationId: 'bring-wrong-1', file, confirmName: 'not my name' });
+    expect(r.error?.code).toBe('BAD_INPUT');
+    expect(await fingerprint(s.t.emily, a.profileId)).toEqual(before);
+  });
+
+  it("replaces the account's own Emily with the uploaded one: same account and profile, the dump's memories exactly; another account is untouched", async () => {
+    const bBefore = await fingerprint(s.t.emily, b.profileId);
+    const file = await upload(a, dump);
+    const r = await a.call<{ profile: { id: string; name: string }; counts: Record<string, number> }>('portability.replace', { operationId: 'bring-right-1', file, confirmName: 'bring-anna' });
+    expect(r.error).toBeUndefined();
+    expect(r.value!.profile).toMatchObject({ id: a.profileId, name: 'bring-anna' });
+    expect(r.value!.counts.memories).toBe(30);
+    // Everything the dump held, exactly; besides it, this server's own embedding model and the
+    // background job that embeds her memories for it (as every import queues).
+    const { embedding_models: _m, jobs: _j, ...brought } = await fingerprint(s.t.emily, a.profileId);
+    const { embedding_models: _m2, jobs: _j2, ...inTheDump } = desktopPrint;
+    expect(brought).toEqual(inTheDump);
+    expect(await fingerprint(s.t.emily, b.profileId)).toEqual(bBefore);
+    // The same session goes on, now talking to the Emily it brought in.
+    const found = await a.call<{ content: string }[]>('memory.recall', { query: 'seed memory', k: 5 });
+    expect(found.ok).toBe(true);
+    const listed = await a.call<{ profiles: { id: string }[] }>('profiles.list', {});
+    expect(listed.value!.profiles.map((p) => p.id)).toEqual([a.profileId]);
+    const sent = await a.call('chat.send', { operationId: 'after-bring-1', conversationId: null, text: 'I am back, with everything.' });
+    expect(sent.ok).toBe(true);
+  });
+
+  it('a dump that is not an Emily is refused and the Emily stays as she was', async () => {
+    const before = await fingerprint(s.t.emily, a.profileId);
+    const junk = path.join(dir, 'junk.dump');
+    fs.writeFileSync(junk, 'PGDMP this is not really an archive');
+    const file = await upload(a, junk);
+    const r = await a.call('portability.replace', { operationId: 'bring-junk-1', file, confirmName: 'bring-anna' });
+    expect(r.error?.code).toBe('INVALID_DUMP');
+    expect(await fingerprint(s.t.emily, a.profileId)).toEqual(before);
+  });
+});
