@@ -3,7 +3,7 @@ import { toEmilyError } from '../core/errors.js';
 import { quoteIdent, userRoleName } from '../core/ids.js';
 import { withAdminClient } from './adminClient.js';
 import type { UserRecord } from './catalog.js';
-import { moveLock } from './moveLock.js';
+import { moveLock, tryMoveLock } from './moveLock.js';
 
 /**
  * restore --replace swaps a verified copy in under a profile's name; the old database is
@@ -35,7 +35,8 @@ export async function finishSwap(emily: Emily, live: UserRecord, freshId: string
 
 /**
  * Finishes restores whose swap committed but whose clean-up a crash interrupted (found by
- * their renamed-aside databases); answers which profiles it finished.
+ * their renamed-aside databases); answers which profiles it finished. A swap still running
+ * holds the profile's move lock and is left to finish itself.
  */
 export async function finishInterruptedRestores(emily: Emily): Promise<string[]> {
   const done: string[] = [];
@@ -49,8 +50,17 @@ export async function finishInterruptedRestores(emily: Emily): Promise<string[]>
       if (!m) continue;
       const live = await emily.catalog.get(m[1]!).catch(() => undefined);
       if (!live || live.server !== server) continue;
-      await finishSwap(emily, live, m[2]!, name);
-      done.push(live.id);
+      const lock = await tryMoveLock(emily.primaryAdmin(), live.id);
+      if (!lock) continue;
+      try {
+        // Finished by its own process between the listing and the lock?
+        const still = await withAdminClient(admin, 'postgres', async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1);
+        if (!still) continue;
+        await finishSwap(emily, live, m[2]!, name);
+        done.push(live.id);
+      } finally {
+        await lock.release();
+      }
     }
   }
   return done;

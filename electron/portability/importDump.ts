@@ -5,6 +5,7 @@ import { EmilyError, toEmilyError } from '../core/errors.js';
 import type { UserRecord } from '../databases/catalog.js';
 import { loadMigrations } from '../databases/migrations.js';
 import { swapInto } from '../databases/restoreSwap.js';
+import { createBackup, type BackupInfo } from './backups.js';
 import { checkInputFile, detectFormat, privateCopy, privateWorkDir, type DumpFormat } from './dumpFile.js';
 import { createEmptyProfile } from './freshProfile.js';
 import { connectionArgs, errorLines, locateTool, runTool, ToolFailure } from './pgTools.js';
@@ -35,6 +36,8 @@ export interface ImportResult extends VerifyReport {
   readySeconds: number;
   /** Including the vector index builds that follow. */
   seconds: number;
+  /** With `replace`: the backup of what the profile held, taken just before the swap. */
+  previous?: BackupInfo;
   /** Vector indexes that could not be built (the profile works without them, by exact search). */
   vectorIndexErrors: string[];
 }
@@ -78,8 +81,12 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
       progress({ phase: 'verify', done: 0, total: 1, message: 'verifying the restored database' });
       const report = await verifyRestored(emily, fresh.user, checked.facts.rows);
       throwIfAborted(opts.signal, 'the import');
+      let previous: BackupInfo | undefined;
       if (live) {
         await emily.catalog.update(fresh.user.id, { schemaVersion: report.schemaVersion });
+        // Replacing is the one import that discards an Emily: what she holds now is kept first.
+        progress({ phase: 'verify', done: 1, total: 1, message: `keeping a backup of what "${live.displayName}" holds now` });
+        previous = await createBackup(emily, live.id, { kind: 'manual', signal: opts.signal });
         progress({ phase: 'verify', done: 1, total: 1, message: `putting it in place of "${live.displayName}"` });
         await swapInto(emily, live, await emily.catalog.get(fresh.user.id));
       } else {
@@ -87,7 +94,7 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
       }
       progress({ phase: 'verify', done: 1, total: 1, message: 'ready' });
       const readySeconds = (performance.now() - started) / 1000;
-      ready = { ...report, user: await emily.catalog.get(live?.id ?? fresh.user.id), format, bytes, readySeconds, seconds: readySeconds, vectorIndexErrors: [] };
+      ready = { ...report, user: await emily.catalog.get(live?.id ?? fresh.user.id), format, bytes, readySeconds, seconds: readySeconds, vectorIndexErrors: [], ...(previous ? { previous } : {}) };
     } catch (e) {
       await fresh.discard().catch(() => undefined);
       throw restoreError(e, opts.signal);

@@ -58,8 +58,11 @@ describe('server mode: bringing your Emily in as a pg_dump file', () => {
   it("replaces the account's own Emily with the uploaded one: same account and profile, the dump's memories exactly; another account is untouched", async () => {
     const bBefore = await fingerprint(s.t.emily, b.profileId);
     const file = await upload(a, dump);
-    const r = await a.call<{ profile: { id: string; name: string }; counts: Record<string, number> }>('portability.replace', { operationId: 'bring-right-1', file, confirmName: 'bring-anna' });
+    const r = await a.call<{ profile: { id: string; name: string }; counts: Record<string, number>; previousBackup: { id: string } }>('portability.replace', { operationId: 'bring-right-1', file, confirmName: 'bring-anna' });
     expect(r.error).toBeUndefined();
+    // What the account held is kept as its backup (the operator can restore it).
+    const backups = await a.call<{ id: string }[]>('portability.backups', {});
+    expect(backups.value!.map((x) => x.id)).toEqual([r.value!.previousBackup.id]);
     expect(r.value!.profile).toMatchObject({ id: a.profileId, name: 'bring-anna' });
     expect(r.value!.counts.memories).toBe(30);
     // Everything the dump held, exactly; besides it, this server's own embedding model and the

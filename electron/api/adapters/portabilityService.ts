@@ -34,7 +34,7 @@ export function portabilityService(emily: Emily): PortabilityService {
       const live = await emily.catalog.get(userId);
       const r = await importDump(emily, file, { name: live.displayName, replace: live, onProgress: toProgress(progress), signal });
       await queueLocalVectors(emily, r.user.id);
-      return { counts: importCounts(r) };
+      return { counts: importCounts(r), previousBackup: r.previous ? backupView(r.previous) : null };
     },
     async importChatHistory(userId, file, progress, signal) {
       const r = await importChatHistory(emily, userId, file, { onProgress: toProgress(progress), signal, learn: learnImported(emily) });

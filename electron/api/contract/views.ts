@@ -239,4 +239,6 @@ export interface ImportResult {
   profile: ProfileView | null;
   /** What the import added (for chat history: conversations and turns, for dumps: rows). */
   counts: Record<string, number>;
+  /** portability.replace: the backup of what the profile held before (listed with its backups). */
+  previousBackup?: BackupView;
 }

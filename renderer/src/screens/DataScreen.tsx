@@ -63,8 +63,10 @@ export function DataScreen() {
       setReplacing(false);
       const r: ImportResult = await call('portability.replace', { operationId, file: source.file, confirmName });
       reloadProfiles();
+      backups.reload();
       const counts = Object.entries(r.counts).map(([k, v]) => `${v.toLocaleString()} ${k}`).join(', ');
-      return `${confirmName} now holds the Emily from ${source.name} (${counts}).`;
+      const kept = r.previousBackup ? ` The Emily it held before is kept as the backup of ${when(r.previousBackup.createdAt)}.` : '';
+      return `${confirmName} now holds the Emily from ${source.name} (${counts}).${kept}`;
     });
 
   const cancel = () => op && void call('operations.cancel', { operationId: op.operationId });
@@ -149,7 +151,7 @@ export function DataScreen() {
           <h2>Replace this Emily with a dump</h2>
           <p className="muted small">
             Everything {profile.name} holds now is replaced by the Emily in a pg_dump file (say, exported from another machine). The file is checked and restored into a new database first; {profile.name} is
-            only switched over once that copy is verified. Export first if you may want this one back.
+            only switched over once that copy is verified, and what she holds now is kept as a backup first.
           </p>
           {!replacing ? (
             <button type="button" className="danger-outline" disabled={!!op} onClick={() => setReplacing(true)}>

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportUser } from '../../../electron/portability/exportDump.js';
 import { importDump } from '../../../electron/portability/importDump.js';
+import { listBackups } from '../../../electron/portability/backups.js';
+import { restoreBackup } from '../../../electron/portability/restoreBackup.js';
+import { deleteUser } from '../../../electron/operations/users.js';
 import type { UserRecord } from '../../../electron/databases/catalog.js';
 import { useTestEmily } from '../../support/testEmily.js';
 import { assertNoDebris, fingerprint, seedUser } from './helpers.js';
@@ -35,6 +38,7 @@ describe('replacing a profile with a dump', () => {
   it("the profile keeps its id, name, database and role, and holds the dump's Emily, exactly", async () => {
     const live = await t.user('replace me');
     await seedUser(t.emily, live.id, { memories: 5, turns: 7 });
+    const old = await fingerprint(t.emily, live.id);
     const r = await importDump(t.emily, dump, { name: live.displayName, replace: live });
     expect(r.user).toMatchObject({ id: live.id, displayName: live.displayName, dbName: live.dbName, roleName: live.roleName, status: 'ready' });
     expect(await fingerprint(t.emily, live.id)).toEqual(elsewherePrint);
@@ -48,6 +52,15 @@ describe('replacing a profile with a dump', () => {
     });
     // The dump's source is untouched.
     expect(await fingerprint(t.emily, elsewhere.id)).toEqual(elsewherePrint);
+    // What the profile held is kept as a backup, taken just before the swap: it gives her back exactly.
+    expect(r.previous).toMatchObject({ userId: live.id, kind: 'manual' });
+    expect(listBackups(t.emily, { userId: live.id }).map((b) => b.id)).toEqual([r.previous!.id]);
+    const back = await restoreBackup(t.emily, r.previous!.id, { as: 'the replaced one, back' });
+    try {
+      expect(await fingerprint(t.emily, back.user.id)).toEqual(old);
+    } finally {
+      await deleteUser(t.emily, back.user.id);
+    }
   });
 
   it('a refused dump changes nothing: the profile keeps its Emily, and no copy is left behind', async () => {
@@ -59,6 +72,7 @@ describe('replacing a profile with a dump', () => {
     fs.writeFileSync(text, fs.readFileSync(text, 'utf8').replace('\\unrestrict', 'CREATE FUNCTION public.late() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n\\unrestrict'));
     await expect(importDump(t.emily, text, { name: live.displayName, replace: live })).rejects.toMatchObject({ code: 'UNSAFE_DUMP' });
     expect(await fingerprint(t.emily, live.id)).toEqual(before);
+    expect(listBackups(t.emily, { userId: live.id })).toEqual([]); // refused before anything was kept or swapped
     expect(await profilesNamed(live.displayName)).toEqual([[live.id, 'ready']]);
     await assertNoDebris(t.emily, 'a name no profile has');
   });
