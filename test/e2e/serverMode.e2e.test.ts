@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatService } from '../../electron/api/adapters/chatService.js';
 import { memoryService } from '../../electron/api/adapters/memoryService.js';
@@ -34,6 +34,14 @@ afterAll(async () => {
   if (rendererDir) fs.rmSync(rendererDir, { recursive: true, force: true });
 });
 
+/** On the sign-in page: a new account, then the app. */
+async function signUp(page: Page, username: string): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForSelector('.app .sidebar');
+}
+
 describe('e2e (Chromium, server mode): sign up, chat over the events socket, sign out', () => {
   it('a visitor signs up, chats with a streamed reply, signs out; a second account sees nothing of the first', async () => {
     const page = await (await newContext()).newPage();
@@ -42,10 +50,7 @@ describe('e2e (Chromium, server mode): sign up, chat over the events socket, sig
     page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
     await page.goto(`${s.origin()}/`);
     expect(new URL(page.url()).pathname).toBe('/login');
-    await page.getByLabel('Username').fill('e2e-olga');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForSelector('.app .sidebar');
+    await signUp(page, 'e2e-olga');
     await page.getByTestId('current-profile').filter({ hasText: 'e2e-olga' }).waitFor();
     await page.getByText('server mode').waitFor();
     await page.getByRole('button', { name: 'Chat', exact: true }).click();
@@ -66,10 +71,7 @@ describe('e2e (Chromium, server mode): sign up, chat over the events socket, sig
     const other = await (await newContext()).newPage();
     other.setDefaultTimeout(15_000);
     await other.goto(`${s.origin()}/login`);
-    await other.getByLabel('Username').fill('e2e-pavel');
-    await other.getByLabel('Password').fill(PASSWORD);
-    await other.getByRole('button', { name: 'Create account' }).click();
-    await other.waitForSelector('.app .sidebar');
+    await signUp(other, 'e2e-pavel');
     await other.getByRole('button', { name: 'Chat', exact: true }).click();
     await other.getByLabel('Message').waitFor();
     expect(await other.content()).not.toContain('Pimienta');
@@ -101,10 +103,7 @@ describe('e2e (Chromium, server mode): sign up, chat over the events socket, sig
       const page = await (await newContext()).newPage();
       page.setDefaultTimeout(20_000);
       await page.goto(`${s.origin()}/login`);
-      await page.getByLabel('Username').fill('e2e-rita');
-      await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Create account' }).click();
-      await page.waitForSelector('.app .sidebar');
+      await signUp(page, 'e2e-rita');
       await page.getByRole('button', { name: 'Your data', exact: true }).click();
       // A dump cannot become a second profile here; the page says how to bring one in instead.
       await page.getByText('replace this one with her pg_dump file').waitFor();
