@@ -68,6 +68,8 @@ export interface PortabilityService {
   backupNow(userId: string, progress: ProgressSink, signal: AbortSignal): Promise<BackupView>;
   /** Restores into a new profile (never over the live one) and answers its id. */
   restore(backupId: string, asName: string | undefined, progress: ProgressSink, signal: AbortSignal): Promise<{ profileId: string }>;
+  /** A backup of this profile in its place (checked and verified before the swap; what it holds now is kept as a backup). */
+  restoreInPlace(userId: string, backupId: string, progress: ProgressSink, signal: AbortSignal): Promise<void>;
   /** Called when a profile is deleted. */
   deleteBackups(userId: string): Promise<void>;
 }

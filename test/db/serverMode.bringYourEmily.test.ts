@@ -22,6 +22,10 @@ let desktopPrint: Record<string, string>;
 let dump: string;
 let a: ServerClient;
 let b: ServerClient;
+/** What account A held before it brought the desktop Emily in, and the backup kept of it. */
+let beforeReplace: Record<string, string>;
+let keptBackup = '';
+const withoutModelRows = ({ embedding_models: _m, jobs: _j, ...rest }: Record<string, string>) => rest;
 
 beforeAll(async () => {
   const desktop = await s.t.user('the desktop Emily');
@@ -57,19 +61,19 @@ describe('server mode: bringing your Emily in as a pg_dump file', () => {
 
   it("replaces the account's own Emily with the uploaded one: same account and profile, the dump's memories exactly; another account is untouched", async () => {
     const bBefore = await fingerprint(s.t.emily, b.profileId);
+    beforeReplace = await fingerprint(s.t.emily, a.profileId);
     const file = await upload(a, dump);
     const r = await a.call<{ profile: { id: string; name: string }; counts: Record<string, number>; previousBackup: { id: string } }>('portability.replace', { operationId: 'bring-right-1', file, confirmName: 'bring-anna' });
     expect(r.error).toBeUndefined();
     // What the account held is kept as its backup (the operator can restore it).
     const backups = await a.call<{ id: string }[]>('portability.backups', {});
     expect(backups.value!.map((x) => x.id)).toEqual([r.value!.previousBackup.id]);
+    keptBackup = r.value!.previousBackup.id;
     expect(r.value!.profile).toMatchObject({ id: a.profileId, name: 'bring-anna' });
     expect(r.value!.counts.memories).toBe(30);
     // Everything the dump held, exactly; besides it, this server's own embedding model and the
     // background job that embeds her memories for it (as every import queues).
-    const { embedding_models: _m, jobs: _j, ...brought } = await fingerprint(s.t.emily, a.profileId);
-    const { embedding_models: _m2, jobs: _j2, ...inTheDump } = desktopPrint;
-    expect(brought).toEqual(inTheDump);
+    expect(withoutModelRows(await fingerprint(s.t.emily, a.profileId))).toEqual(withoutModelRows(desktopPrint));
     expect(await fingerprint(s.t.emily, b.profileId)).toEqual(bBefore);
     // The same session goes on, now talking to the Emily it brought in.
     const found = await a.call<{ content: string }[]>('memory.recall', { query: 'seed memory', k: 5 });
@@ -88,5 +92,23 @@ describe('server mode: bringing your Emily in as a pg_dump file', () => {
     const r = await a.call('portability.replace', { operationId: 'bring-junk-1', file, confirmName: 'bring-anna' });
     expect(r.error?.code).toBe('INVALID_DUMP');
     expect(await fingerprint(s.t.emily, a.profileId)).toEqual(before);
+  });
+
+  it('puts its own Emily back from the backup kept before the replace; other backups, a new profile or a missing name are refused', async () => {
+    const bBackup = await b.call<{ id: string }>('portability.backupNow', { operationId: 'bring-b-backup' });
+    const bBefore = await fingerprint(s.t.emily, b.profileId);
+    const now = await fingerprint(s.t.emily, a.profileId);
+    // Another account's backup is not among this profile's: not found, whatever it is.
+    expect((await a.call('portability.restore', { operationId: 'bring-other-1', backupId: bBackup.value!.id, inPlace: true, confirmName: 'bring-anna' })).error?.code).toBe('NOT_FOUND');
+    expect((await a.call('portability.restore', { operationId: 'bring-new-1', backupId: keptBackup })).error?.code).toBe('FORBIDDEN');
+    expect((await a.call('portability.restore', { operationId: 'bring-name-1', backupId: keptBackup, inPlace: true, confirmName: 'bring' })).error?.code).toBe('BAD_INPUT');
+    expect(await fingerprint(s.t.emily, a.profileId)).toEqual(now);
+    const r = await a.call<{ id: string }>('portability.restore', { operationId: 'bring-back-1', backupId: keptBackup, inPlace: true, confirmName: 'bring-anna' });
+    expect(r.error).toBeUndefined();
+    expect(r.value!.id).toBe(a.profileId);
+    expect(withoutModelRows(await fingerprint(s.t.emily, a.profileId))).toEqual(withoutModelRows(beforeReplace));
+    expect(await fingerprint(s.t.emily, b.profileId)).toEqual(bBefore);
+    // The Emily brought in is itself kept as a backup now: nothing was lost either way.
+    expect((await a.call<unknown[]>('portability.backups', {})).value).toHaveLength(2);
   });
 });

@@ -95,6 +95,7 @@ describe("server mode: account A cannot reach account B's data", () => {
       ['portability.export', { operationId: 'a-export-001', file: bIds.exportRef }],
       ['portability.import', { operationId: 'a-import-001', file: bIds.exportRef, kind: 'chat-history' }],
       ['portability.restore', { operationId: 'a-restore-01', backupId: bIds.backup }],
+      ['portability.restore', { operationId: 'a-restore-02', backupId: bIds.backup, inPlace: true, confirmName: 'iso-anna' }],
       ['profiles.switch', { id: b.profileId }],
       ['profiles.delete', { id: b.profileId, confirmName: 'iso-bruno' }],
       ['operations.cancel', { operationId: 'b-op-00001' }],

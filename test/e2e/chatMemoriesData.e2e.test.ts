@@ -95,4 +95,32 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
     await e2e.screenshot(page, 'export-import');
     await page.close();
   });
+
+  it('backs up, restores the backup as a new profile, and puts the profile back in place from it', { timeout: 120_000 }, async () => {
+    const page = await e2e.openApp();
+    await page.getByRole('button', { name: 'Your data', exact: true }).click();
+    await page.getByRole('button', { name: 'Back up now' }).click();
+    await page.getByRole('status').filter({ hasText: 'Backup written.' }).waitFor();
+    const memories = () => e2e.t.emily.withUser(userId, async (c) => (await c.query<{ content: string }>('SELECT content FROM memories WHERE NOT archived ORDER BY id')).rows.map((r) => r.content));
+    const atBackup = await memories();
+
+    await page.getByRole('button', { name: 'Restore as new profile' }).click();
+    const status = page.getByRole('status').filter({ hasText: /Restored as ".*"/ });
+    await status.waitFor({ timeout: 60_000 });
+    const name = /Restored as "(.*)"/.exec(await status.innerText())![1]!;
+    const copy = (await e2e.t.emily.catalog.list()).filter((u) => u.displayName === name);
+    expect(copy.length).toBe(1);
+    imported.push(copy[0]!.id);
+
+    // Written after the backup: putting the profile back in place drops it (and keeps it in a new backup).
+    await e2e.t.emily.withUser(userId, (c) => c.query("INSERT INTO memories (content, kind, source) VALUES ('written after the backup', 'fact', 'user-stated')"));
+    await page.getByRole('button', { name: 'Restore in place…' }).first().click();
+    await page.getByLabel('Type the profile name to confirm').fill(`Chat ${tag}`);
+    await page.getByRole('button', { name: /^Put Chat .* back as of / }).click();
+    await page.getByRole('status').filter({ hasText: /is back as of/ }).waitFor({ timeout: 60_000 });
+    expect(await memories()).toEqual(atBackup);
+    expect((await e2e.api.deps.emily.catalog.get(userId)).status).toBe('ready');
+    await e2e.screenshot(page, 'restored-in-place');
+    await page.close();
+  });
 });

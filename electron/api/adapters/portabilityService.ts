@@ -1,4 +1,5 @@
 import type { Emily } from '../../core/emily.js';
+import { EmilyError } from '../../core/errors.js';
 import { learnImported, queueLocalVectors } from '../../operations/learnImported.js';
 import { createBackup, listBackups, removeUserBackups, type BackupInfo } from '../../portability/backups.js';
 import { importChatHistory } from '../../portability/chat/importChat.js';
@@ -46,6 +47,11 @@ export function portabilityService(emily: Emily): PortabilityService {
       const r = await restoreBackup(emily, backupId, { as: asName, onProgress: toProgress(progress), signal });
       await queueLocalVectors(emily, r.user.id);
       return { profileId: r.user.id };
+    },
+    async restoreInPlace(userId, backupId, progress, signal) {
+      const r = await restoreBackup(emily, backupId, { replace: true, onProgress: toProgress(progress), signal });
+      if (r.user.id !== userId) throw new EmilyError('INTERNAL', 'the backup belongs to another profile');
+      await queueLocalVectors(emily, r.user.id);
     },
     async deleteBackups(userId) {
       removeUserBackups(emily, userId);

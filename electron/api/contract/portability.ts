@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { method } from './define.js';
-import { empty, fileRef, operationId } from './shared.js';
+import { backupId, empty, fileRef, operationId } from './shared.js';
 import type { BackupView, ExportResult, ImportResult, ProfileView } from './views.js';
 
 export const portabilityContract = {
@@ -16,5 +16,19 @@ export const portabilityContract = {
   'portability.replace': method<ImportResult>()(z.object({ operationId, file: fileRef, confirmName: z.string().max(200) }).strict()),
   'portability.backups': method<BackupView[]>()(empty),
   'portability.backupNow': method<BackupView>()(z.object({ operationId }).strict()),
-  'portability.restore': method<ProfileView>()(z.object({ operationId, backupId: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/), asName: z.string().trim().min(1).max(100).optional() }).strict()),
+  /**
+   * A backup as a new profile, or (inPlace) in place of the current profile, whose backup it
+   * must be: what the profile holds now is kept as a backup first; confirmName is its name.
+   */
+  'portability.restore': method<ProfileView>()(
+    z
+      .object({
+        operationId,
+        backupId,
+        asName: z.string().trim().min(1).max(100).optional(),
+        inPlace: z.boolean().default(false),
+        confirmName: z.string().max(200).optional(),
+      })
+      .strict(),
+  ),
 };

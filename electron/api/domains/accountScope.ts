@@ -52,7 +52,10 @@ export function accountOverrides(deps: ApiDeps, scope: AccountScope): (base: obj
       if (input.kind === 'dump') throw new EmilyError('FORBIDDEN', 'in server mode a dump cannot become a new profile; import chat history into your own profile, or ask the operator');
       return base['portability.import']!(input, ctx);
     },
-    'portability.restore': forbidden('in server mode a backup cannot become a new profile; ask the operator to restore it'),
+    'portability.restore': async (input, ctx) => {
+      if (!input.inPlace) throw new EmilyError('FORBIDDEN', 'in server mode a backup cannot become a new profile; restore it in place of your profile instead');
+      return base['portability.restore']!(input, ctx);
+    },
   });
   return (base) => {
     const all = overrides(base as Handlers);

@@ -22,6 +22,11 @@ export function portabilityHandlers(deps: ApiDeps, port: PortabilityService): Ha
     deps.events.emit('profiles.changed', await profilesView(deps));
     return view;
   };
+  /** What puts another Emily in place of this profile's asks for its name, typed. */
+  const confirmed = async (userId: string, typed: string | undefined, what: string) => {
+    const me = await deps.emily.catalog.get(userId);
+    if (typed !== me.displayName) throw new EmilyError('BAD_INPUT', `${what} replaces everything the profile holds now (it is kept as a backup); type its name "${me.displayName}" exactly to confirm; nothing was changed`);
+  };
   return {
     'portability.export': async ({ operationId, file, format }, ctx) => {
       const userId = await user();
@@ -41,10 +46,7 @@ export function portabilityHandlers(deps: ApiDeps, port: PortabilityService): Ha
     },
     'portability.replace': async ({ operationId, file, confirmName }, ctx) => {
       const userId = await user();
-      const me = await deps.emily.catalog.get(userId);
-      if (confirmName !== me.displayName) {
-        throw new EmilyError('BAD_INPUT', `replacing this Emily deletes everything she holds now; type the profile's name "${me.displayName}" exactly to confirm; nothing was changed`);
-      }
+      await confirmed(userId, confirmName, 'replacing this Emily');
       const source = deps.files.get(file, 'read');
       const r = await tracked(operationId, ctx.signal, (signal) => port.replaceWithDump(userId, source.path, progress(operationId), signal));
       deps.services.chat?.forget?.(userId);
@@ -55,9 +57,18 @@ export function portabilityHandlers(deps: ApiDeps, port: PortabilityService): Ha
       const userId = await user();
       return tracked(operationId, ctx.signal, (signal) => port.backupNow(userId, progress(operationId), signal));
     },
-    'portability.restore': async ({ operationId, backupId, asName }, ctx) => {
-      const r = await tracked(operationId, ctx.signal, (signal) => port.restore(backupId, asName, progress(operationId), signal));
-      return newProfile(r.profileId);
+    'portability.restore': async ({ operationId, backupId, asName, inPlace, confirmName }, ctx) => {
+      if (!inPlace) {
+        const r = await tracked(operationId, ctx.signal, (signal) => port.restore(backupId, asName, progress(operationId), signal));
+        return newProfile(r.profileId);
+      }
+      const userId = await user();
+      // Only this profile's own backups; any other id is simply not among them.
+      if (!(await port.listBackups(userId)).some((b) => b.id === backupId)) throw new EmilyError('NOT_FOUND', 'this profile has no such backup; "Your data" lists its backups');
+      await confirmed(userId, confirmName, 'restoring a backup in place');
+      await tracked(operationId, ctx.signal, (signal) => port.restoreInPlace(userId, backupId, progress(operationId), signal));
+      deps.services.chat?.forget?.(userId);
+      return newProfile(userId);
     },
   };
 }

@@ -20,6 +20,7 @@ export function DataScreen() {
   const [done, setDone] = useState<string | null>(null);
   const [deleting, setDeleting] = useState(false);
   const [replacing, setReplacing] = useState(false);
+  const [restoringInPlace, setRestoringInPlace] = useState<string | null>(null);
   const serverMode = info?.mode === 'server';
   useEvents((e) => e.name === 'progress' && setOp((o) => applyProgress(o, e.payload)));
 
@@ -134,9 +135,31 @@ export function DataScreen() {
                   <span className="grow">
                     {when(b.createdAt)} · {b.kind} · {bytes(b.bytes)}
                   </span>
-                  <button type="button" disabled={!!op} onClick={() => run('Restoring', async (operationId) => `Restored as "${(await call('portability.restore', { operationId, backupId: b.id })).name}".`).then(reloadProfiles)}>
-                    Restore as new profile
+                  {!serverMode && (
+                    <button type="button" disabled={!!op} onClick={() => run('Restoring', async (operationId) => `Restored as "${(await call('portability.restore', { operationId, backupId: b.id })).name}".`).then(reloadProfiles)}>
+                      Restore as new profile
+                    </button>
+                  )}
+                  <button type="button" disabled={!!op || !profile} onClick={() => setRestoringInPlace(b.id)}>
+                    Restore in place…
                   </button>
+                  {restoringInPlace === b.id && profile && (
+                    <ConfirmByName
+                      name={profile.name}
+                      action={`Put ${profile.name} back as of ${when(b.createdAt)}`}
+                      busy={!!op}
+                      onCancel={() => setRestoringInPlace(null)}
+                      onConfirm={(typed) => {
+                        setRestoringInPlace(null);
+                        void run('Restoring in place', async (operationId) => {
+                          await call('portability.restore', { operationId, backupId: b.id, inPlace: true, confirmName: typed });
+                          reloadProfiles();
+                          backups.reload();
+                          return `${profile.name} is back as of ${when(b.createdAt)}; what she held until now is kept as a backup.`;
+                        });
+                      }}
+                    />
+                  )}
                 </li>
               ))}
             </ul>
