@@ -34,6 +34,15 @@ afterAll(async () => {
   if (rendererDir) fs.rmSync(rendererDir, { recursive: true, force: true });
 });
 
+/** A new browser on the sign-in page, signed up as a new account, in the app. */
+async function signedUpPage(username: string): Promise<Page> {
+  const page = await (await newContext()).newPage();
+  page.setDefaultTimeout(20_000);
+  await page.goto(`${s.origin()}/login`);
+  await signUp(page, username);
+  return page;
+}
+
 /** On the sign-in page: a new account, then the app. */
 async function signUp(page: Page, username: string): Promise<void> {
   await page.getByLabel('Username').fill(username);
@@ -68,10 +77,7 @@ describe('e2e (Chromium, server mode): sign up, chat over the events socket, sig
     await page.goto(`${s.origin()}/`);
     expect(new URL(page.url()).pathname).toBe('/login');
 
-    const other = await (await newContext()).newPage();
-    other.setDefaultTimeout(15_000);
-    await other.goto(`${s.origin()}/login`);
-    await signUp(other, 'e2e-pavel');
+    const other = await signedUpPage('e2e-pavel');
     await other.getByRole('button', { name: 'Chat', exact: true }).click();
     await other.getByLabel('Message').waitFor();
     expect(await other.content()).not.toContain('Pimienta');
@@ -100,10 +106,7 @@ describe('e2e (Chromium, server mode): sign up, chat over the events socket, sig
       const file = path.join(dir, 'my-emily.dump');
       await exportUser(s.t.emily, desktop.id, file, { format: 'custom' });
 
-      const page = await (await newContext()).newPage();
-      page.setDefaultTimeout(20_000);
-      await page.goto(`${s.origin()}/login`);
-      await signUp(page, 'e2e-rita');
+      const page = await signedUpPage('e2e-rita');
       await page.getByRole('button', { name: 'Your data', exact: true }).click();
       // A dump cannot become a second profile here; the page says how to bring one in instead.
       await page.getByText('replace this one with her pg_dump file').waitFor();
