@@ -31,8 +31,10 @@ export interface PoolManagerOptions {
    */
   resolve: (key: string) => Promise<{ target: PoolTarget; server?: string; onOpen?: (client: pg.PoolClient) => Promise<void> }>;
   onError?: (key: string, err: Error) => void;
-  /** A new connection failed: the pool is closed and the key will be resolved afresh. */
-  /** True: the key's target was stale, so the call (nothing of it ran) is made once more, resolved afresh. */
+  /**
+   * A new connection failed: the pool is closed and the key will be resolved afresh. True: the
+   * key's target was stale, so the call (nothing of it ran) is made once more, at once.
+   */
   onConnectError?: (key: string, err: unknown) => boolean | void;
 }
 

@@ -54,6 +54,8 @@ export interface ImportResult extends VerifyReport {
  */
 export async function importDump(emily: Emily, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const started = performance.now();
+  const live = opts.replace;
+  if (live && live.status !== 'ready') throw new EmilyError('BUSY', `the profile "${live.displayName}" is ${live.status}; try again when it is ready`);
   const abs = checkInputFile(file);
   const format = detectFormat(abs);
   const progress = reporter(opts.onProgress);
@@ -69,8 +71,6 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
     throwIfAborted(opts.signal, 'the import');
 
     const name = opts.name ?? path.basename(abs).replace(/\.(dump|sql|backup|pgdump)$/i, '');
-    const live = opts.replace;
-    if (live && live.status !== 'ready') throw new EmilyError('BUSY', `the profile "${live.displayName}" is ${live.status}; try again when it is ready`);
     const fresh = await createEmptyProfile(emily, name, { server: live?.server });
     let ready: ImportResult | undefined;
     try {

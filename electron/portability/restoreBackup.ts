@@ -1,5 +1,4 @@
 import type { Emily } from '../core/emily.js';
-import { EmilyError } from '../core/errors.js';
 import type { UserRecord } from '../databases/catalog.js';
 import { assertIntact, findBackup } from './backups.js';
 import { importDump, type ImportResult } from './importDump.js';
@@ -27,7 +26,6 @@ export async function restoreBackup(emily: Emily, backupId: string, opts: Restor
   const b = findBackup(emily, backupId);
   await assertIntact(b);
   const live = opts.replace ? await emily.catalog.get(b.userId) : undefined;
-  if (live && live.status !== 'ready') throw new EmilyError('BUSY', `the profile "${live.displayName}" is ${live.status}; try again when it is ready`);
   const name = live?.displayName ?? opts.as ?? `${b.displayName} (restored ${b.createdAt.toISOString().slice(0, 10)})`;
   const { user, ...report } = await importDump(emily, b.file, { name, replace: live, onProgress: opts.onProgress, signal: opts.signal });
   return { user, replaced: live !== undefined, import: report };

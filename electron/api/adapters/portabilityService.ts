@@ -1,5 +1,4 @@
 import type { Emily } from '../../core/emily.js';
-import { EmilyError } from '../../core/errors.js';
 import { learnImported, queueLocalVectors } from '../../operations/learnImported.js';
 import { createBackup, listBackups, removeUserBackups, type BackupInfo } from '../../portability/backups.js';
 import { importChatHistory } from '../../portability/chat/importChat.js';
@@ -49,9 +48,9 @@ export function portabilityService(emily: Emily): PortabilityService {
       return { profileId: r.user.id };
     },
     async restoreInPlace(userId, backupId, progress, signal) {
-      const r = await restoreBackup(emily, backupId, { replace: true, onProgress: toProgress(progress), signal });
-      if (r.user.id !== userId) throw new EmilyError('INTERNAL', 'the backup belongs to another profile');
-      await queueLocalVectors(emily, r.user.id);
+      // The caller has checked that the backup is this profile's (restoreBackup replaces the profile it was taken of).
+      await restoreBackup(emily, backupId, { replace: true, onProgress: toProgress(progress), signal });
+      await queueLocalVectors(emily, userId);
     },
     async deleteBackups(userId) {
       removeUserBackups(emily, userId);
