@@ -109,6 +109,63 @@ describe('SIGKILL in the middle of an import', () => {
   }, 120_000);
 });
 
+describe('SIGKILL in the middle of replacing a profile with a dump', () => {
+  const asides = async () =>
+    withAdminClient(emily.cluster.admin(), 'postgres', async (c) => (await c.query("SELECT datname FROM pg_database WHERE datname LIKE 'emily\\_replaced\\_%'")).rowCount);
+  /** What Emily does when she starts again, in a process of her own beside the test's. */
+  const restart = async () => {
+    const again = await Emily.open({ home, spareDatabases: 0 });
+    await again.close();
+  };
+
+  it('killed before the swap: after a restart the profile holds its own Emily, writable, with the backup taken for the replace', async () => {
+    const live = await createUser(emily, 'replace interrupted early');
+    await seedUser(emily, live.id, { memories: 5, turns: 7 });
+    const own = await fingerprint(emily, live.id);
+    const known = new Set((await emily.catalog.list({ includeAll: true })).map((u) => u.id));
+    const w = startWorker(['replace', home, live.id, dump], { FAULT_PAUSE_AT: 'renaming' });
+    await w.waitFor(/^PAUSED replace renaming$/);
+    await w.kill();
+    expect((await emily.catalog.get(live.id)).status).toBe('moving');
+    await restart();
+    expect(await emily.catalog.get(live.id)).toMatchObject({ status: 'ready', dbName: live.dbName, roleName: live.roleName });
+    expect(await fingerprint(emily, live.id)).toEqual(own);
+    await emily.withUser(live.id, (c) => c.query("INSERT INTO memories (content, kind, source) VALUES ('still mine', 'fact', 'user-stated')"));
+    expect(listBackups(emily, { userId: live.id })).toHaveLength(1);
+    expect(await asides()).toBe(0);
+    // The verified copy that never went in is unfinished, unlisted: doctor's debris.
+    const copies = (await emily.catalog.list({ includeAll: true })).filter((u) => !known.has(u.id));
+    expect(copies.map((u) => u.status)).toEqual(['provisioning']);
+    expect((await listUsers(emily)).map((u) => u.id)).not.toContain(copies[0]!.id);
+    // Replacing again goes through.
+    const r = await importDump(emily, dump, { name: live.displayName, replace: await emily.catalog.get(live.id) });
+    expect(r.user.id).toBe(live.id);
+    expect(await fingerprint(emily, live.id)).toEqual(sourcePrint);
+  }, 120_000);
+
+  it('killed after the swap committed: after a restart the profile holds the dump, owned by its own role, and nothing is left over', async () => {
+    const live = await createUser(emily, 'replace interrupted late');
+    await seedUser(emily, live.id, { memories: 5, turns: 7 });
+    const known = new Set((await emily.catalog.list({ includeAll: true })).map((u) => u.id));
+    const w = startWorker(['replace', home, live.id, dump], { FAULT_PAUSE_AT: 'swapped' });
+    await w.waitFor(/^PAUSED replace swapped$/);
+    await w.kill();
+    expect(await asides()).toBe(1);
+    const copy = (await emily.catalog.list({ includeAll: true })).find((u) => !known.has(u.id))!;
+    await restart();
+    expect(await emily.catalog.get(live.id)).toMatchObject({ status: 'ready', dbName: live.dbName, roleName: live.roleName });
+    expect(await fingerprint(emily, live.id)).toEqual(sourcePrint);
+    await emily.withUserTransaction(live.id, async (c) => {
+      await c.query("INSERT INTO memories (content, kind, source) VALUES ('after the replace', 'fact', 'user-stated')");
+      const owners = await c.query<{ o: string }>("SELECT DISTINCT tableowner AS o FROM pg_tables WHERE schemaname = 'public'");
+      expect(owners.rows.map((x) => x.o)).toEqual([live.roleName]);
+    });
+    expect(await asides()).toBe(0);
+    expect(await userFootprint(emily, copy)).toEqual({ database: false, role: false, catalogRow: false });
+    expect(listBackups(emily, { userId: live.id })).toHaveLength(1);
+  }, 120_000);
+});
+
 describe('SIGKILL in the middle of a backup', () => {
   it('lists and restores no partial backup, keeps the older ones intact, and the next backup works', async () => {
     const older = await createBackup(emily, source.id);

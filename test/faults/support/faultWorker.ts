@@ -9,6 +9,9 @@
 //   import <home> <file>     env: FAULT_PAUSE_PHASE (restore | verify | index)
 //   backup <home> <userId>   env: FAULT_PAUSE_AT (dumping | written)
 //   signup <home> <username> stops dead just before the account row is sent to the catalog
+//   replace <home> <userId> <file>
+//                            env: FAULT_PAUSE_AT (renaming: inside the swap's transaction, before
+//                            its first rename; swapped: after it committed, before the clean-up)
 //   chat-import <home> <userId> <file>
 //                            env: FAULT_PAUSE_CONVERSATION (the n-th conversation's transaction
 //                            stops after all its writes, just before COMMIT)
@@ -145,5 +148,20 @@ if (mode === 'chat') {
   } as typeof query;
   const a = await new Accounts(emily).create(arg, 'a long enough password');
   say(`DONE ${a.userId}`);
+  await emily.close();
+} else if (mode === 'replace') {
+  const file = process.argv[5];
+  if (!arg || !file) throw new Error('replace needs a user id and a file');
+  const at = process.env.FAULT_PAUSE_AT;
+  const stopAt = at === 'renaming' ? /^ALTER DATABASE .* RENAME TO / : at === 'swapped' ? /^REASSIGN OWNED / : undefined;
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+    if (stopAt && text && stopAt.test(text)) freeze(`replace ${at}`);
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  const live = await emily.catalog.get(arg);
+  const r = await importDump(emily, file, { name: live.displayName, replace: live });
+  say(`DONE ${r.user.id}`);
   await emily.close();
 } else throw new Error(`unknown mode ${mode}`);
