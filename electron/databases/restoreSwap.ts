@@ -1,5 +1,5 @@
 import type { Emily } from '../core/emily.js';
-import { toEmilyError } from '../core/errors.js';
+import { EmilyError, toEmilyError } from '../core/errors.js';
 import { quoteIdent, userRoleName } from '../core/ids.js';
 import { withAdminClient } from './adminClient.js';
 import type { UserRecord } from './catalog.js';
@@ -66,28 +66,59 @@ export async function finishInterruptedRestores(emily: Emily): Promise<string[]>
   return done;
 }
 
+export interface SwapResult<B> {
+  /** What keepBackup made of the profile, frozen: exactly what the copy replaced. */
+  previous?: B;
+  /** Set when the copy is in place but its clean-up failed; opening Emily again or doctor --repair finishes it. */
+  unfinished?: string;
+}
+
 /**
  * Puts a verified copy (a profile of its own, on the live profile's server) in place of the
  * live profile: the live database is renamed aside, the copy takes its name and role, and
- * the old one is dropped last.
+ * the old one is dropped last. The profile is read again under its move lock, so a move,
+ * a deletion or another swap that ran while the copy was made is noticed, not overwritten.
+ *
+ * keepBackup runs once the profile is frozen ('moving': this process's calls wait, with
+ * no pool open), so nothing written here is in neither the backup nor the copy. A process
+ * that already holds a connection target for the profile could still write in that window.
  */
-export async function swapInto(emily: Emily, live: UserRecord, fresh: UserRecord): Promise<void> {
-  const aside = asideName(live.id, fresh.id);
+export async function swapInto<B>(emily: Emily, liveId: string, fresh: UserRecord, opts: { keepBackup?: (live: UserRecord) => Promise<B> } = {}): Promise<SwapResult<B>> {
   // The move lock keeps "emily move" and the open-time repair of moves away from the swap.
-  const lock = await moveLock(emily.primaryAdmin(), live.id);
+  const lock = await moveLock(emily.primaryAdmin(), liveId);
   try {
-    await swap(emily, live, fresh, aside);
+    const live = await emily.catalog.get(liveId);
+    if (live.status !== 'ready') throw new EmilyError('BUSY', `the profile "${live.displayName}" became ${live.status} meanwhile; nothing was replaced`);
+    if (live.server !== fresh.server) throw new EmilyError('BUSY', `the profile "${live.displayName}" was moved to another server meanwhile; nothing was replaced, try again`);
+    const aside = asideName(live.id, fresh.id);
+    const previous = await swap(emily, live, fresh, aside, opts.keepBackup);
+    return { ...(previous === undefined ? {} : { previous }), ...(await finishAfterSwap(emily, live, fresh.id, aside)) };
   } finally {
     await lock.release();
   }
 }
 
-async function swap(emily: Emily, live: UserRecord, fresh: UserRecord, aside: string): Promise<void> {
+/** The swap has committed: the profile holds the copy whatever happens now, so a failing clean-up is tried again, then left to recovery. */
+async function finishAfterSwap(emily: Emily, live: UserRecord, freshId: string, aside: string): Promise<{ unfinished?: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await finishSwap(emily, live, freshId, aside);
+      return {};
+    } catch (e) {
+      if (attempt === 3) return { unfinished: `the new copy is in place, but clearing the old one failed (${toEmilyError(e).message}); opening Emily again or "emily doctor --repair" finishes it` };
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
+async function swap<B>(emily: Emily, live: UserRecord, fresh: UserRecord, aside: string, keepBackup?: (live: UserRecord) => Promise<B>): Promise<B | undefined> {
   const admin = emily.servers.admin(live.server);
   await emily.catalog.update(live.id, { status: 'moving' });
-  await emily.users.forget(live.id);
-  await emily.users.forget(fresh.id);
+  let previous: B | undefined;
   try {
+    await emily.users.forget(live.id);
+    await emily.users.forget(fresh.id);
+    previous = await keepBackup?.(live);
     await withAdminClient(admin, 'postgres', async (c) => {
       for (const db of [live.dbName, fresh.dbName]) await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db]);
       // Both renames and the owner in one transaction: a crash leaves either the old
@@ -107,5 +138,5 @@ async function swap(emily: Emily, live: UserRecord, fresh: UserRecord, aside: st
     await emily.catalog.update(live.id, { status: 'ready' });
     throw toEmilyError(e, 'could not put the new copy in place; the live profile is unchanged');
   }
-  await finishSwap(emily, live, fresh.id, aside);
+  return previous;
 }

@@ -78,8 +78,9 @@ export class UserDatabases {
   }
 
   /**
-   * The user's catalog row once no move holds it. Another process's move freezes the user
-   * for its switch (about a second): callers wait that out instead of failing. A row left
+   * The user's catalog row once no move holds it. A move freezes the user for its switch
+   * (about a second), a replace for its backup and swap: callers wait that out instead of
+   * failing. A row left
    * 'moving' by a mover that died (nobody holds its lock) is reported at once.
    */
   private async unlessMoving(userId: string): Promise<UserRecord> {
@@ -88,9 +89,9 @@ export class UserDatabases {
       const user = await this.o.catalog.get(userId);
       if (user.status !== 'moving') return user;
       if (!(await this.o.catalog.with((c) => moveRunning(c, userId)))) {
-        throw new EmilyError('BUSY', `a move of "${user.displayName}" to another server was interrupted; opening Emily again or "emily doctor --repair" finishes it`);
+        throw new EmilyError('BUSY', `a move of "${user.displayName}" to another server, or a replace of what it holds, was interrupted; opening Emily again or "emily doctor --repair" finishes it`);
       }
-      if (Date.now() > deadline) throw new EmilyError('BUSY', `"${user.displayName}" is being moved to another server and the switch is taking long; try again in a moment`);
+      if (Date.now() > deadline) throw new EmilyError('BUSY', `"${user.displayName}" is being moved to another server or replaced, and it is taking long; try again in a moment`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

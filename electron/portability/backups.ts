@@ -62,7 +62,7 @@ export async function backupAll(emily: Emily, opts: LongRunning & { concurrency?
   return forEachUser(await emily.catalog.list(), (u) => createBackup(emily, u.id, rest), { concurrency });
 }
 
-export async function createBackup(emily: Emily, userId: string, opts: LongRunning & { kind?: BackupKind; now?: Date } = {}): Promise<BackupInfo> {
+export async function createBackup(emily: Emily, userId: string, opts: LongRunning & { kind?: BackupKind; now?: Date; frozen?: boolean } = {}): Promise<BackupInfo> {
   const user = await emily.catalog.get(userId);
   const kind = opts.kind ?? 'manual';
   const now = opts.now ?? new Date();
@@ -75,7 +75,7 @@ export async function createBackup(emily: Emily, userId: string, opts: LongRunni
   const base = `${stamp(now)}-${kind}`;
   const file = path.join(dir, `${base}.dump`);
   if (fs.existsSync(file)) throw new EmilyError('CONFLICT', `a backup ${user.id}/${base} already exists`);
-  const r = await exportUser(emily, user.id, file, { format: 'custom', compress: 1, onProgress: opts.onProgress, signal: opts.signal });
+  const r = await exportUser(emily, user.id, file, { format: 'custom', compress: 1, onProgress: opts.onProgress, signal: opts.signal, frozen: opts.frozen });
   const meta: Meta = { userId: user.id, displayName: user.displayName, kind, createdAt: now.toISOString(), bytes: r.bytes, schemaVersion: user.schemaVersion, sha256: await fileSha256(file) };
   const metaFile = path.join(dir, `${base}.json`);
   fs.writeFileSync(`${metaFile}.tmp`, JSON.stringify(meta, null, 2), { mode: 0o600 });

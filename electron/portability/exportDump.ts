@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import { EmilyError, toEmilyError } from '../core/errors.js';
+import type { ClientBase } from 'pg';
 import type { Emily } from '../core/emily.js';
+import { withAdminClient } from '../databases/adminClient.js';
 import { prepareOutput, type DumpFormat } from './dumpFile.js';
 import { connectionArgs, errorLines, isDiskFull, locateTool, runTool, ToolFailure } from './pgTools.js';
 import { reporter, throwIfAborted, type LongRunning } from './progress.js';
@@ -14,6 +16,12 @@ export interface ExportOptions extends LongRunning {
    * pg_dump offers only gzip). Backups use 1 to save disk.
    */
   compress?: number;
+  /**
+   * The caller holds the profile frozen ('moving', under its move lock) to swap a copy in
+   * and wants what it holds first: the status is not checked, and nothing goes through the
+   * user's pool, whose callers are waiting for that very lock.
+   */
+  frozen?: boolean;
 }
 
 export interface ExportResult {
@@ -36,11 +44,12 @@ export async function exportUser(emily: Emily, userId: string, out: string, opts
   const format = opts.format ?? 'custom';
   if (format !== 'custom' && format !== 'plain') throw new EmilyError('BAD_INPUT', `unknown export format "${String(format)}"; use custom or plain`);
   const user = await emily.catalog.get(userId);
-  if (user.status !== 'ready') throw new EmilyError('BUSY', `the profile "${user.displayName}" is ${user.status}; try again when it is ready`);
+  if (user.status !== 'ready' && !opts.frozen) throw new EmilyError('BUSY', `the profile "${user.displayName}" is ${user.status}; try again when it is ready`);
   const { final, temp } = prepareOutput(out);
   const progress = reporter(opts.onProgress);
   throwIfAborted(opts.signal, 'the export');
-  const tables = await emily.withUser(user.id, async (c) => Number((await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0]!.n));
+  const countTables = async (c: ClientBase) => Number((await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0]!.n);
+  const tables = opts.frozen ? await withAdminClient(emily.servers.admin(user.server), user.dbName, countTables) : await emily.withUser(user.id, countTables);
   progress({ phase: 'export', done: 0, total: tables, message: `exporting "${user.displayName}"` });
   const pgDump = locateTool('pg_dump');
   const target = userToolTarget(emily, user);

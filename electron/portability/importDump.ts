@@ -4,7 +4,7 @@ import type { Emily } from '../core/emily.js';
 import { EmilyError, toEmilyError } from '../core/errors.js';
 import type { UserRecord } from '../databases/catalog.js';
 import { loadMigrations } from '../databases/migrations.js';
-import { swapInto } from '../databases/restoreSwap.js';
+import { swapInto, type SwapResult } from '../databases/restoreSwap.js';
 import { createBackup, type BackupInfo } from './backups.js';
 import { checkInputFile, detectFormat, privateCopy, privateWorkDir, type DumpFormat } from './dumpFile.js';
 import { createEmptyProfile } from './freshProfile.js';
@@ -36,8 +36,10 @@ export interface ImportResult extends VerifyReport {
   readySeconds: number;
   /** Including the vector index builds that follow. */
   seconds: number;
-  /** With `replace`: the backup of what the profile held, taken just before the swap. */
+  /** With `replace`: the backup of what the profile held, taken once it was frozen for the swap. */
   previous?: BackupInfo;
+  /** With `replace`: the copy is in place but the old one's clean-up failed (what to do about it). */
+  unfinished?: string;
   /** Vector indexes that could not be built (the profile works without them, by exact search). */
   vectorIndexErrors: string[];
 }
@@ -73,6 +75,7 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
     const name = opts.name ?? path.basename(abs).replace(/\.(dump|sql|backup|pgdump)$/i, '');
     const fresh = await createEmptyProfile(emily, name, { server: live?.server });
     let ready: ImportResult | undefined;
+    let swapped: SwapResult<BackupInfo> | undefined;
     try {
       const target = userToolTarget(emily, fresh.user);
       if (format === 'custom') await restoreCustom(copy, withoutIndexes(checked.list!, checked.facts.vectorIndexes.map((v) => v.name)), checked.entries, target, progress, opts.signal);
@@ -81,22 +84,27 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
       progress({ phase: 'verify', done: 0, total: 1, message: 'verifying the restored database' });
       const report = await verifyRestored(emily, fresh.user, checked.facts.rows);
       throwIfAborted(opts.signal, 'the import');
-      let previous: BackupInfo | undefined;
       if (live) {
         await emily.catalog.update(fresh.user.id, { schemaVersion: report.schemaVersion });
-        // Replacing is the one import that discards an Emily: what she holds now is kept first.
-        progress({ phase: 'verify', done: 1, total: 1, message: `keeping a backup of what "${live.displayName}" holds now` });
-        previous = await createBackup(emily, live.id, { kind: 'manual', signal: opts.signal });
-        progress({ phase: 'verify', done: 1, total: 1, message: `putting it in place of "${live.displayName}"` });
-        await swapInto(emily, live, await emily.catalog.get(fresh.user.id));
+        // Replacing is the one import that discards an Emily: what she holds is kept first,
+        // once she is frozen for the swap, so the backup is exactly what the copy replaces.
+        swapped = await swapInto(emily, live.id, await emily.catalog.get(fresh.user.id), {
+          keepBackup: async (frozen) => {
+            progress({ phase: 'verify', done: 1, total: 1, message: `keeping a backup of what "${live.displayName}" holds now` });
+            const b = await createBackup(emily, frozen.id, { kind: 'manual', signal: opts.signal, frozen: true });
+            progress({ phase: 'verify', done: 1, total: 1, message: `putting it in place of "${live.displayName}"` });
+            return b;
+          },
+        });
       } else {
         await emily.catalog.update(fresh.user.id, { status: 'ready', schemaVersion: report.schemaVersion });
       }
       progress({ phase: 'verify', done: 1, total: 1, message: 'ready' });
       const readySeconds = (performance.now() - started) / 1000;
-      ready = { ...report, user: await emily.catalog.get(live?.id ?? fresh.user.id), format, bytes, readySeconds, seconds: readySeconds, vectorIndexErrors: [], ...(previous ? { previous } : {}) };
+      ready = { ...report, user: await emily.catalog.get(live?.id ?? fresh.user.id), format, bytes, readySeconds, seconds: readySeconds, vectorIndexErrors: [], ...(swapped?.previous ? { previous: swapped.previous } : {}), ...(swapped?.unfinished ? { unfinished: swapped.unfinished } : {}) };
     } catch (e) {
-      await fresh.discard().catch(() => undefined);
+      // Once swapped in, the copy is the profile's database: nothing to discard.
+      if (!swapped) await fresh.discard().catch(() => undefined);
       throw restoreError(e, opts.signal);
     }
     // The profile is live (retrieval works by exact search meanwhile); now the vector indexes.

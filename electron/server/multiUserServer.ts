@@ -300,13 +300,17 @@ function sameOrigin(req: FastifyRequest): boolean {
   }
 }
 
-/** Proxy addresses as given, each an IP address or an address/prefix range; anything else is refused. */
+/**
+ * Proxy addresses as given, each an IP address or an address/prefix range; anything else is
+ * refused. So is a /0 range: it would believe every client's X-Forwarded-For, so anyone could
+ * pick a fresh address for each sign-in attempt and the per-address limits would mean nothing.
+ */
 export function checkedProxies(list: string[]): string[] {
   return list.map((entry) => {
     const [address, prefix, extra] = entry.trim().split('/');
-    const family = isIP(address ?? '');
+    const family = address?.includes('%') ? 0 : isIP(address ?? ''); // a zone id names an interface, not a proxy
     const max = family === 4 ? 32 : 128;
-    const ok = family !== 0 && extra === undefined && (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max));
+    const ok = family !== 0 && extra === undefined && (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= max));
     if (!ok) throw new EmilyError('BAD_INPUT', `"${entry}" is not an address or a range such as 10.0.0.0/8: name the reverse proxies in front of Emily, nothing else`);
     return entry.trim();
   });

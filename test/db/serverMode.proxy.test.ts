@@ -43,7 +43,7 @@ describe('server mode behind a reverse proxy', () => {
 
   it('refuses anything but addresses and ranges as proxies', () => {
     expect(checkedProxies(['10.0.0.0/8', ' 127.0.0.1', '::1', 'fd00::/8'])).toEqual(['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8']);
-    for (const bad of ['true', '*', 'proxy.example', '10.0.0.0/33', '10.0.0.1/8/1', '::1/129', '']) {
+    for (const bad of ['true', '*', 'proxy.example', '10.0.0.0/33', '10.0.0.1/8/1', '::1/129', '', '0.0.0.0/0', '::/0', 'fe80::1%eth0']) {
       expect(() => checkedProxies([bad])).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
     }
   });

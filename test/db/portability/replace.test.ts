@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import pg from 'pg';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { importDump } from '../../../electron/portability/importDump.js';
 import { listBackups } from '../../../electron/portability/backups.js';
 import { restoreBackup } from '../../../electron/portability/restoreBackup.js';
 import { deleteUser } from '../../../electron/operations/users.js';
+import { finishInterruptedRestores } from '../../../electron/databases/restoreSwap.js';
 import type { UserRecord } from '../../../electron/databases/catalog.js';
 import { useTestEmily } from '../../support/testEmily.js';
 import { assertNoDebris, fingerprint, seedUser } from './helpers.js';
@@ -86,5 +88,83 @@ describe('replacing a profile with a dump', () => {
       await t.emily.catalog.update(live.id, { status: 'ready' });
     }
     expect(await profilesNamed(live.displayName)).toEqual([[live.id, 'ready']]);
+  });
+
+  it('a profile that became busy while its copy was made is not replaced, and the copy is dropped', async () => {
+    const live = await t.user('deleted meanwhile');
+    await seedUser(t.emily, live.id, { memories: 3, turns: 4 });
+    const before = await fingerprint(t.emily, live.id);
+    // live is what the caller read before the import; the catalog has moved on since.
+    await expect(
+      importDump(t.emily, dump, {
+        name: live.displayName,
+        replace: live,
+        onProgress: (p) => {
+          if (p.phase === 'verify' && p.done === 0) void t.emily.catalog.update(live.id, { status: 'deleting' });
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('became deleting meanwhile') });
+    expect((await t.emily.catalog.get(live.id)).status).toBe('deleting');
+    await t.emily.catalog.update(live.id, { status: 'ready' });
+    expect(await fingerprint(t.emily, live.id)).toEqual(before);
+    expect(listBackups(t.emily, { userId: live.id })).toEqual([]);
+    await assertNoDebris(t.emily, 'a name no profile has');
+  });
+
+  it("a write made while the profile is frozen for the replace waits, then lands in the new Emily; the backup is exactly what was replaced", async () => {
+    const live = await t.user('written to meanwhile');
+    await seedUser(t.emily, live.id, { memories: 4, turns: 5 });
+    const old = await fingerprint(t.emily, live.id);
+    let pending: Promise<unknown> | undefined;
+    let settled = false;
+    const r = await importDump(t.emily, dump, {
+      name: live.displayName,
+      replace: live,
+      onProgress: (p) => {
+        // The profile is frozen and its backup about to be taken: a chat turn arrives now.
+        if (p.message.startsWith('keeping a backup') && !pending) {
+          pending = t.emily
+            .withUserTransaction(live.id, (c) => c.query("INSERT INTO memories (content, kind, source) VALUES ('said during the replace', 'fact', 'user-stated')"))
+            .finally(() => (settled = true));
+        }
+      },
+    });
+    expect(pending).toBeDefined();
+    await pending;
+    expect(settled).toBe(true);
+    const landed = await t.emily.withUser(live.id, async (c) => (await c.query("SELECT count(*)::int AS n FROM memories WHERE content = 'said during the replace'")).rows[0].n);
+    expect(landed).toBe(1);
+    const back = await restoreBackup(t.emily, r.previous!.id, { as: 'what was replaced' });
+    try {
+      expect(await fingerprint(t.emily, back.user.id)).toEqual(old);
+    } finally {
+      await deleteUser(t.emily, back.user.id);
+    }
+  });
+
+  it('a clean-up that fails after the swap committed is not reported as a failed import: the profile holds the dump, and the next open finishes it', async () => {
+    const live = await t.user('clean-up fails');
+    await seedUser(t.emily, live.id, { memories: 3, turns: 4 });
+    // The server refuses the ownership hand-over, every time it is tried.
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      if (typeof args[0] === 'string' && args[0].startsWith('REASSIGN OWNED')) return Promise.reject(new Error('the server went away (simulated)'));
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    let r;
+    try {
+      r = await importDump(t.emily, dump, { name: live.displayName, replace: live });
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(r.unfinished).toMatch(/the new copy is in place, but clearing the old one failed \(.*simulated.*\); opening Emily again or "emily doctor --repair" finishes it/);
+    expect(r.previous).toBeDefined();
+    // Not usable until then, and said so; never the old Emily again.
+    expect((await t.emily.catalog.get(live.id)).status).toBe('moving');
+    await expect(t.emily.withUser(live.id, (c) => c.query('SELECT 1'))).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('was interrupted') });
+    expect(await finishInterruptedRestores(t.emily)).toEqual([live.id]);
+    expect(await fingerprint(t.emily, live.id)).toEqual(elsewherePrint);
+    await t.emily.withUser(live.id, (c) => c.query("INSERT INTO memories (content, kind, source) VALUES ('mine now', 'fact', 'user-stated')"));
+    await assertNoDebris(t.emily, 'a name no profile has');
   });
 });
