@@ -10,7 +10,7 @@ import { withAdminClient } from '../databases/adminClient.js';
 import { InstantModel } from '../providers/llm/instant.js';
 import { MULTI_USER_BUDGET, startMultiUserServer } from '../server/multiUserServer.js';
 import { rendererDist } from '../server/rendererDir.js';
-import { idleConnectMs } from './machine.js';
+import { hugePagesInUseMb, idleConnectMs } from './machine.js';
 import { progress, withScratchEmily } from './scratch.js';
 import { elapsedMs, percentile, round } from './stats.js';
 
@@ -51,6 +51,8 @@ export interface LoadBenchResult {
   provision_s: number;
   /** One new connection on the idle server (machine marker, see machine.ts). */
   idle_connect_ms: number;
+  /** Huge pages in use on the machine while it ran (see machine.ts). */
+  huge_pages_mb: number;
   /**
    * Busy CPU time of the whole machine (all processes, PostgreSQL's included) per request,
    * and this process's share: Emily's server and the load clients, which run in it too.
@@ -193,6 +195,7 @@ export async function benchLoad(opts: LoadBenchOptions = {}): Promise<LoadBenchR
         connect_p50_ms: percentile(connects, 50),
         provision_s: round(provisionS, 1),
         idle_connect_ms: idle,
+        huge_pages_mb: hugePagesInUseMb(),
         cpu_ms_per_request: round(machineCpuMs / Math.max(1, all.length + errors), 1),
         node_cpu_ms_per_request: round((nodeCpu.user + nodeCpu.system) / 1000 / Math.max(1, all.length + errors), 1),
         load_avg_before: round(loadBefore),

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { Emily } from '../core/emily.js';
 import { withAdminClient } from '../databases/adminClient.js';
 import { createUser } from '../operations/users.js';
-import { idleConnectMs } from './machine.js';
+import { hugePagesInUseMb, idleConnectMs } from './machine.js';
 import { withScratchEmily, progress } from './scratch.js';
 import { elapsedMs, percentile, round } from './stats.js';
 
@@ -45,6 +45,8 @@ export interface PoolBenchResult {
   provision_s: number;
   /** One new connection on the idle server (machine marker, see machine.ts). */
   idle_connect_ms: number;
+  /** Huge pages in use on the machine while it ran (see machine.ts). */
+  huge_pages_mb: number;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function benchPool(opts: PoolBenchOptions = {}): Promise<PoolBenchR
     await withAdminClient(emily.cluster.admin(), 'postgres', (c) => c.query('CHECKPOINT'));
     const firstVisit = await visitEach(emily, ids);
     const idle = await idleConnectMs(emily, ids[0]!);
-    return { users, budget, ...(await drivePool(emily, ids, { seconds, thinkMs })), ...firstVisit, provision_s: round(provisionS, 1), idle_connect_ms: idle };
+    return { users, budget, ...(await drivePool(emily, ids, { seconds, thinkMs })), ...firstVisit, provision_s: round(provisionS, 1), idle_connect_ms: idle, huge_pages_mb: hugePagesInUseMb() };
   });
 }
 
@@ -103,7 +105,7 @@ async function visitEach(emily: Emily, ids: string[]): Promise<Pick<PoolBenchRes
 }
 
 /** The measured part: every user issues short queries at random intervals for `seconds`. */
-export async function drivePool(emily: Emily, ids: string[], o: { seconds: number; thinkMs: number }): Promise<Omit<PoolBenchResult, 'users' | 'budget' | 'provision_s' | 'first_visit_acquire_p50_ms' | 'first_visit_acquire_p99_ms' | 'idle_connect_ms'>> {
+export async function drivePool(emily: Emily, ids: string[], o: { seconds: number; thinkMs: number }): Promise<Omit<PoolBenchResult, 'users' | 'budget' | 'provision_s' | 'first_visit_acquire_p50_ms' | 'first_visit_acquire_p99_ms' | 'idle_connect_ms' | 'huge_pages_mb'>> {
   const { seconds, thinkMs } = o;
   const sampler = startSampler(emily);
   const budgetWaits: number[] = [];
