@@ -213,7 +213,7 @@ export class PoolManager {
     for (let gate = this.gates.get(key); gate; gate = this.gates.get(key)) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new EmilyError('BUSY', 'this profile is being moved to another server and the switch is taking long; try again in a moment')), 60_000);
+        timer = setTimeout(() => reject(new EmilyError('BUSY', 'this profile is being moved to another server or replaced, and it is taking long; try again in a moment')), 60_000);
       });
       try {
         await Promise.race([gate.opened, timeout]);

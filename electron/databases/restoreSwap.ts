@@ -79,8 +79,8 @@ export interface SwapResult<B> {
  * the old one is dropped last. The profile is read again under its move lock, so a move,
  * a deletion or another swap that ran while the copy was made is noticed, not overwritten.
  *
- * keepBackup runs once the profile is frozen ('moving': this process's calls wait, with
- * no pool open), so nothing written here is in neither the backup nor the copy. A process
+ * keepBackup runs once the profile is frozen ('moving', its pool closed, this process's calls
+ * held), so nothing written here is in neither the backup nor the copy. A process
  * that already holds a connection target for the profile could still write in that window.
  */
 export async function swapInto<B>(emily: Emily, liveId: string, fresh: UserRecord, opts: { keepBackup?: (live: UserRecord) => Promise<B> } = {}): Promise<SwapResult<B>> {
@@ -91,8 +91,15 @@ export async function swapInto<B>(emily: Emily, liveId: string, fresh: UserRecor
     if (live.status !== 'ready') throw new EmilyError('BUSY', `the profile "${live.displayName}" became ${live.status} meanwhile; nothing was replaced`);
     if (live.server !== fresh.server) throw new EmilyError('BUSY', `the profile "${live.displayName}" was moved to another server meanwhile; nothing was replaced, try again`);
     const aside = asideName(live.id, fresh.id);
-    const previous = await swap(emily, live, fresh, aside, opts.keepBackup);
-    return { ...(previous === undefined ? {} : { previous }), ...(await finishAfterSwap(emily, live, fresh.id, aside)) };
+    // This process's new calls wait at the gate, its running ones get a few seconds to end
+    // (the swap then cuts them off); other processes' calls wait on the row's 'moving'.
+    const reopen = await emily.users.hold(live.id);
+    try {
+      const previous = await swap(emily, live, fresh, aside, opts.keepBackup);
+      return { ...(previous === undefined ? {} : { previous }), ...(await finishAfterSwap(emily, live, fresh.id, aside)) };
+    } finally {
+      reopen();
+    }
   } finally {
     await lock.release();
   }
@@ -116,7 +123,6 @@ async function swap<B>(emily: Emily, live: UserRecord, fresh: UserRecord, aside:
   await emily.catalog.update(live.id, { status: 'moving' });
   let previous: B | undefined;
   try {
-    await emily.users.forget(live.id);
     await emily.users.forget(fresh.id);
     previous = await keepBackup?.(live);
     await withAdminClient(admin, 'postgres', async (c) => {

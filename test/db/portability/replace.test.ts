@@ -167,4 +167,21 @@ describe('replacing a profile with a dump', () => {
     await t.emily.withUser(live.id, (c) => c.query("INSERT INTO memories (content, kind, source) VALUES ('mine now', 'fact', 'user-stated')"));
     await assertNoDebris(t.emily, 'a name no profile has');
   });
+
+  it('a caller of this process that keeps a connection does not stall the replace: it gets a few seconds, then loses the connection', async () => {
+    const live = await t.user('held open');
+    await seedUser(t.emily, live.id, { memories: 2, turns: 3 });
+    let imported!: () => void;
+    const importDone = new Promise<void>((r) => (imported = r));
+    const holder = t.emily.withUser(live.id, async (c) => {
+      await c.query('SELECT 1');
+      await importDone; // a long piece of work between two statements
+      return c.query('SELECT 2');
+    });
+    const r = await importDump(t.emily, dump, { name: live.displayName, replace: live });
+    imported();
+    expect(r.user.status).toBe('ready');
+    await expect(holder).rejects.toMatchObject({ code: 'CLUSTER_UNAVAILABLE' });
+    expect(await fingerprint(t.emily, live.id)).toEqual(elsewherePrint);
+  }, 60_000);
 });
