@@ -16,7 +16,8 @@ const SPARE_PREFIX = 'emily_spare_';
 export async function claimSpare(c: pg.ClientBase, dbName: string, onRenamed: () => void = () => undefined): Promise<boolean> {
   const marker = templateMarker();
   const spares = await c.query<{ datname: string }>(
-    "SELECT datname FROM pg_database WHERE datname LIKE 'emily\\_spare\\_%' AND shobj_description(oid, 'pg_database') = $1 ORDER BY datname",
+    // datconnlimit -2: a DROP DATABASE that failed half-way left it unusable.
+    "SELECT datname FROM pg_database WHERE datname LIKE 'emily\\_spare\\_%' AND datconnlimit <> -2 AND shobj_description(oid, 'pg_database') = $1 ORDER BY datname",
     [marker],
   );
   for (const { datname } of spares.rows) {
@@ -34,26 +35,44 @@ export async function claimSpare(c: pg.ClientBase, dbName: string, onRenamed: ()
   return false;
 }
 
-/** Keeps `target` current spares on a server; drops spares of an older template. */
+/**
+ * Several processes may keep spares on one server (the desktop app and the CLI, server mode
+ * and an operator): one replenishes at a time. A spare is created, closed to PUBLIC and
+ * marked in three statements; without the lock another process dropped an unmarked spare
+ * between them as if it were stale (seen in the test suite's server log). A DROP DATABASE
+ * racing that REVOKE fails with "tuple concurrently updated" after PostgreSQL has marked
+ * the database invalid (reproduced with psql: 4 of 40 tries), the REVOKE and the marker
+ * then land on it, and a sign-up claimed it: "cannot connect to invalid database". Under
+ * this lock an unmarked spare can only be what a killed process left.
+ */
+const REPLENISH_LOCK = 7242100003;
+
+/** Keeps `target` current spares on a server; drops spares of an older template, and broken ones. Another process replenishing: left to it. */
 export async function replenishSpares(admin: AdminConnection, target: number): Promise<number> {
   const marker = templateMarker();
   return withAdminClient(admin, 'postgres', async (c) => {
-    const rows = await c.query<{ datname: string; marker: string | null }>(
-      "SELECT datname, shobj_description(oid, 'pg_database') AS marker FROM pg_database WHERE datname LIKE 'emily\\_spare\\_%'",
-    );
-    let current = 0;
-    for (const r of rows.rows) {
-      if (r.marker === marker) current++;
-      else await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(r.datname)} WITH (FORCE)`);
+    const locked = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [REPLENISH_LOCK]);
+    if (!locked.rows[0]!.ok) return 0;
+    try {
+      const rows = await c.query<{ datname: string; marker: string | null; invalid: boolean }>(
+        "SELECT datname, shobj_description(oid, 'pg_database') AS marker, datconnlimit = -2 AS invalid FROM pg_database WHERE datname LIKE 'emily\\_spare\\_%'",
+      );
+      let current = 0;
+      for (const r of rows.rows) {
+        if (r.marker === marker && !r.invalid) current++;
+        else await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(r.datname)} WITH (FORCE)`);
+      }
+      let made = 0;
+      for (; current + made < target; made++) {
+        const name = `${SPARE_PREFIX}${randomBytes(6).toString('hex')}`;
+        await c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${TEMPLATE_DATABASE}`);
+        await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${quoteIdent(name)} FROM PUBLIC`);
+        await c.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${c.escapeLiteral(marker)}`);
+      }
+      return made;
+    } finally {
+      await c.query('SELECT pg_advisory_unlock($1)', [REPLENISH_LOCK]).catch(() => undefined);
     }
-    let made = 0;
-    for (; current + made < target; made++) {
-      const name = `${SPARE_PREFIX}${randomBytes(6).toString('hex')}`;
-      await c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${TEMPLATE_DATABASE}`);
-      await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${quoteIdent(name)} FROM PUBLIC`);
-      await c.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${c.escapeLiteral(marker)}`);
-    }
-    return made;
   });
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emily } from '../../electron/core/emily.js';
 import { withAdminClient } from '../../electron/databases/adminClient.js';
+import { replenishSpares } from '../../electron/databases/spares.js';
 import { createUser, deleteUser } from '../../electron/operations/users.js';
 
 // A server of its own: on the shared one, other test files claim spares concurrently.
@@ -64,6 +65,43 @@ describe('spare databases', () => {
       expect((await spares(emily)).map((s) => s.datname)).not.toContain(first!.datname); // replaced
       await deleteUser(emily, u.id);
     } finally {
+      await emily.close({ stopServer: false });
+    }
+  });
+
+  it("leaves another process's spare alone while it is being made, and never hands out or keeps a spare a failed drop left invalid", async () => {
+    const emily = await Emily.open({ home: testHome(), spareDatabases: 1 });
+    const admin = emily.cluster.admin();
+    const oid = (name: string) => withAdminClient(admin, 'postgres', async (c) => (await c.query('SELECT oid FROM pg_database WHERE datname = $1', [name])).rows[0]?.oid);
+    try {
+      await emily.spares.settle();
+      // Another process is making a spare: created, not yet marked, its replenish lock held.
+      const making = 'emily_spare_0000000making';
+      await withAdminClient(admin, 'postgres', async (other) => {
+        await other.query('SELECT pg_advisory_lock(7242100003)');
+        await other.query(`CREATE DATABASE ${making} TEMPLATE emily_template`);
+        expect(await replenishSpares(admin, 3)).toBe(0); // left to the process that holds the lock
+        expect(await oid(making)).toBeDefined();
+        await other.query('SELECT pg_advisory_unlock(7242100003)');
+      });
+      // That process died before marking it: now it is debris, and goes.
+      await replenishSpares(admin, 1);
+      expect(await oid(making)).toBeUndefined();
+
+      // A spare marked current but invalid (what a DROP DATABASE that failed half-way leaves).
+      await replenishSpares(admin, 1);
+      const [broken] = await spares(emily);
+      await withAdminClient(admin, 'postgres', (c) => c.query('UPDATE pg_database SET datconnlimit = -2 WHERE datname = $1', [broken!.datname]));
+      const brokenOid = await oid(broken!.datname);
+      const u = await createUser(emily, 'not from an invalid spare');
+      expect(await oid(u.dbName)).not.toBe(brokenOid);
+      await emily.withUser(u.id, (c) => c.query('SELECT 1'));
+      await emily.spares.settle(); // the replenish the sign-up started
+      await replenishSpares(admin, 1);
+      expect((await spares(emily)).map((x) => x.datname)).not.toContain(broken!.datname);
+      await deleteUser(emily, u.id);
+    } finally {
+      await emily.spares.settle();
       await emily.close({ stopServer: false });
     }
   });
