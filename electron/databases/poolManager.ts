@@ -138,9 +138,9 @@ export class PoolManager {
         return await this.once(key, fn);
       } catch (e) {
         // An idle connection that died unnoticed (server restarted, backend terminated), or a
-        // login refused where the user no longer lives, fails before any statement completed,
-        // so none committed: the call runs again on a fresh connection (its code before the
-        // first statement runs again). A move's switch can cause both, one after the other.
+        // login refused where the user no longer lives: nothing of the call reached the server,
+        // or only a BEGIN did, so nothing committed. The call runs again on a fresh connection
+        // (its code before the first statement runs again). A move's switch can cause both.
         if (!(e instanceof StaleConnection) || attempt > 2) throw e instanceof StaleConnection ? e.lost : e;
       }
     }
@@ -164,15 +164,20 @@ export class PoolManager {
     }
     const conn = client as unknown as BudgetedConnection;
     const reused = conn.checkouts++ > 0;
-    const statementsBefore = conn.statements;
     let broken: Error | undefined;
     // pg-pool drops its error listener while a client is checked out; a session ended by the
     // server between two queries (a move's switch, a restart) must not become an uncaught error.
     const onError = (e: Error) => (broken = e);
     client.on('error', onError);
     try {
+      if (reused && performance.now() - conn.idleSince > PING_AFTER_IDLE_MS) await ping(client);
+      conn.mark();
       return await fn(client);
     } catch (e) {
+      if (e instanceof StaleConnection) {
+        broken = e;
+        throw e;
+      }
       // A statement's error leaves the connection usable; anything else (the caller's own
       // error included) discards it, to be safe.
       const state = sqlState(e);
@@ -180,9 +185,14 @@ export class PoolManager {
       broken = e instanceof Error ? e : new Error(String(e));
       if (!state && queryable(client) && !connectionFailure(e)) throw e;
       const lost = new EmilyError('CLUSTER_UNAVAILABLE', `the connection to the database server was lost (${broken.message}); try again in a moment`, { cause: e });
-      throw reused && conn.statements === statementsBefore ? new StaleConnection(lost) : lost;
+      // Retried only if the server cannot have committed anything of the call: its first
+      // statement (not completed) opened a transaction. Any other statement, an autocommit
+      // INSERT say, may have committed just before the connection died, and running the
+      // call again would do it twice.
+      throw reused && conn.statements === conn.statementsAtMark && opensTransaction(conn.firstText) ? new StaleConnection(lost) : lost;
     } finally {
       client.off('error', onError);
+      conn.idleSince = performance.now();
       entry.active--;
       // Hand the connection's permit to a waiting user rather than keeping it idle here.
       const handOver = this.serverBudget(entry.server).budget.waiting > 0 && entry.pool.waitingCount === 0;
@@ -299,7 +309,27 @@ export class PoolManager {
   }
 }
 
-/** The connection died under a statement that never completed; see withClient. */
+/**
+ * A connection idle this long is checked with an empty query before a call gets it, as
+ * pgxpool does: a server restart or a terminated backend is then found before any of the
+ * call's statements is sent, so the call can safely run on a fresh connection. (Checking
+ * every checkout would add a round trip to each call of a busy profile.)
+ */
+const PING_AFTER_IDLE_MS = 1000;
+
+async function ping(client: pg.PoolClient): Promise<void> {
+  try {
+    await client.query('');
+  } catch (e) {
+    throw new StaleConnection(new EmilyError('CLUSTER_UNAVAILABLE', `the connection to the database server was lost (${e instanceof Error ? e.message : String(e)}); try again in a moment`, { cause: e }));
+  }
+}
+
+function opensTransaction(sql: string | undefined): boolean {
+  return sql !== undefined && /^\s*(BEGIN|START\s+TRANSACTION)\b[^;]*;?\s*$/i.test(sql);
+}
+
+/** The connection died before the call's statements could have changed anything; see withClient. */
 class StaleConnection extends Error {
   constructor(readonly lost: EmilyError) {
     super(lost.message);
@@ -320,6 +350,12 @@ interface BudgetedConnection {
   statements: number;
   /** Times withClient has handed this connection out. */
   checkouts: number;
+  /** When the connection was last handed back (or made). */
+  idleSince: number;
+  /** statements when the current call began, and the text of its first statement. */
+  statementsAtMark: number;
+  firstText: string | undefined;
+  mark(): void;
 }
 
 /** A pg.Client that holds a budget permit for exactly as long as its connection exists. */
@@ -328,6 +364,10 @@ function budgetedClient(budget: ConnectionBudget): typeof pg.Client {
     private permit = false;
     statements = 0;
     checkouts = 0;
+    idleSince = performance.now();
+    statementsAtMark = 0;
+    firstText: string | undefined;
+    private marked = false;
 
     constructor(config?: pg.ClientConfig) {
       super(config);
@@ -336,6 +376,23 @@ function budgetedClient(budget: ConnectionBudget): typeof pg.Client {
       // The caller's next statement fails instead, and the client is discarded on release.
       this.on('error', () => undefined);
       (this as unknown as { connection: NodeJS.EventEmitter }).connection.on('readyForQuery', () => this.statements++);
+    }
+
+    mark(): void {
+      this.statementsAtMark = this.statements;
+      this.firstText = undefined;
+      this.marked = true;
+    }
+
+    // The overloads of pg.Client.query cannot be restated in a subclass either.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    override query(...args: any[]): any {
+      if (this.marked) {
+        const config: unknown = args[0];
+        this.firstText = typeof config === 'string' ? config : (config as { text?: string } | null)?.text ?? '';
+        this.marked = false;
+      }
+      return (super.query as (...a: unknown[]) => unknown)(...args);
     }
 
     private dropPermit(): void {
