@@ -4,6 +4,7 @@ import { isUserId, quoteIdent } from '../core/ids.js';
 import { withAdminClient } from './adminClient.js';
 import type { UserRecord } from './catalog.js';
 import { tryMoveLock } from './moveLock.js';
+import { thawRole } from './roleFreeze.js';
 import { TABLE_SYNC_SLOT, dropSlot, dropSourceObjects, dropSubscription, dropTableSyncSlots, moveObjectName } from './replication.js';
 
 /**
@@ -93,7 +94,7 @@ async function repairOne(emily: Emily, userId: string, f: Found): Promise<void> 
   const user = f.user ? await emily.catalog.get(userId).catch(() => undefined) : undefined;
   const name = moveObjectName(userId);
   if (user?.status === 'moving') {
-    await withAdminClient(emily.servers.admin(user.server), 'postgres', (c) => c.query(`ALTER ROLE ${quoteIdent(user.roleName)} LOGIN`));
+    await thawRole(emily.servers.admin(user.server), user.roleName);
     await emily.catalog.update(user.id, { status: 'ready' });
   }
   const servers = new Set(f.items.map((i) => i.server));

@@ -4,6 +4,7 @@ import { quoteIdent, userRoleName } from '../core/ids.js';
 import { withAdminClient } from './adminClient.js';
 import type { UserRecord } from './catalog.js';
 import { moveLock, tryMoveLock } from './moveLock.js';
+import { freezeRole, thawRole } from './roleFreeze.js';
 
 /**
  * restore --replace swaps a verified copy in under a profile's name; the old database is
@@ -30,6 +31,7 @@ export async function finishSwap(emily: Emily, live: UserRecord, freshId: string
     await c.query(`DROP ROLE IF EXISTS ${quoteIdent(freshRole)}`);
   });
   if (fresh) await emily.catalog.remove(fresh.id);
+  await thawRole(admin, live.roleName);
   await emily.catalog.update(live.id, fresh ? { status: 'ready', schemaVersion: fresh.schemaVersion } : { status: 'ready' });
 }
 
@@ -79,9 +81,9 @@ export interface SwapResult<B> {
  * the old one is dropped last. The profile is read again under its move lock, so a move,
  * a deletion or another swap that ran while the copy was made is noticed, not overwritten.
  *
- * keepBackup runs once the profile is frozen ('moving', its pool closed, this process's calls
- * held), so nothing written here is in neither the backup nor the copy. A process
- * that already holds a connection target for the profile could still write in that window.
+ * keepBackup runs once the profile is frozen ('moving', this process's calls held at its
+ * gate, the role's logins and sessions stopped for every process), so nothing written
+ * meanwhile is in neither the backup nor the copy: it waits, then lands in the copy.
  */
 export async function swapInto<B>(emily: Emily, liveId: string, fresh: UserRecord, opts: { keepBackup?: (live: UserRecord) => Promise<B> } = {}): Promise<SwapResult<B>> {
   // The move lock keeps "emily move" and the open-time repair of moves away from the swap.
@@ -92,7 +94,7 @@ export async function swapInto<B>(emily: Emily, liveId: string, fresh: UserRecor
     if (live.server !== fresh.server) throw new EmilyError('BUSY', `the profile "${live.displayName}" was moved to another server meanwhile; nothing was replaced, try again`);
     const aside = asideName(live.id, fresh.id);
     // This process's new calls wait at the gate, its running ones get a few seconds to end
-    // (the swap then cuts them off); other processes' calls wait on the row's 'moving'.
+    // (the freeze then cuts them off); other processes' calls wait on the row's 'moving'.
     const reopen = await emily.users.hold(live.id);
     try {
       const previous = await swap(emily, live, fresh, aside, opts.keepBackup);
@@ -123,6 +125,8 @@ async function swap<B>(emily: Emily, live: UserRecord, fresh: UserRecord, aside:
   await emily.catalog.update(live.id, { status: 'moving' });
   let previous: B | undefined;
   try {
+    // Other processes too: what they write from here on waits for the swap, then lands in the copy.
+    await freezeRole(admin, live.roleName);
     await emily.users.forget(fresh.id);
     previous = await keepBackup?.(live);
     await withAdminClient(admin, 'postgres', async (c) => {
@@ -141,7 +145,12 @@ async function swap<B>(emily: Emily, live: UserRecord, fresh: UserRecord, aside:
       }
     });
   } catch (e) {
-    await emily.catalog.update(live.id, { status: 'ready' });
+    try {
+      await thawRole(admin, live.roleName);
+      await emily.catalog.update(live.id, { status: 'ready' });
+    } catch {
+      // Still frozen and 'moving': the repair at the next open (or doctor --repair) thaws it.
+    }
     throw toEmilyError(e, 'could not put the new copy in place; the live profile is unchanged');
   }
   return previous;

@@ -5,6 +5,7 @@ import { withAdminClient } from '../databases/adminClient.js';
 import { loadMigrations, migrateDatabase } from '../databases/migrations.js';
 import { compareFingerprints, compareTables, copyMissingIndexes, copySequences, createTargetDatabase, fingerprints } from '../databases/moveCopy.js';
 import { moveLock } from '../databases/moveLock.js';
+import { freezeRole, thawRole } from '../databases/roleFreeze.js';
 import { assertServerName } from '../databases/serverConfig.js';
 import {
   checkLogicalReplication,
@@ -105,7 +106,7 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
     try {
       frozen = true;
       await emily.catalog.update(user.id, { status: 'moving' });
-      await freezeSource(sourceAdmin, user.roleName);
+      await freezeRole(sourceAdmin, user.roleName);
       await at('frozen');
       await waitCaughtUp(sourceAdmin, user.id, await currentLsn(sourceAdmin), 60_000);
       if (process.env.EMILY_MOVE_TRACE) progress('caught up');
@@ -177,22 +178,8 @@ async function catalogServer(emily: Emily, userId: string): Promise<string | und
   return undefined;
 }
 
-/** No new logins for the user's role on the source, and its sessions (any process) ended. */
-async function freezeSource(admin: import('../cluster/cluster.js').AdminConnection, roleName: string): Promise<void> {
-  await withAdminClient(admin, 'postgres', async (c) => {
-    await c.query(`ALTER ROLE ${quoteIdent(roleName)} NOLOGIN`);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const r = await c.query<{ n: number }>('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE usename = $1', [roleName]);
-      if (r.rows[0]!.n === 0) return;
-      if (Date.now() > deadline) throw new EmilyError('BUSY', 'the profile\'s sessions did not end within 10 s');
-      await new Promise((res) => setTimeout(res, 20));
-    }
-  });
-}
-
 async function unfreeze(emily: Emily, userId: string, roleName: string, admin: import('../cluster/cluster.js').AdminConnection): Promise<void> {
-  await withAdminClient(admin, 'postgres', (c) => c.query(`ALTER ROLE ${quoteIdent(roleName)} LOGIN`));
+  await thawRole(admin, roleName);
   await emily.catalog.with((c) => c.query("UPDATE users SET status = 'ready', status_changed_at = now() WHERE id = $1 AND status = 'moving'", [userId]));
 }
 

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import pg from 'pg';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Emily } from '../../../electron/core/emily.js';
 import { exportUser } from '../../../electron/portability/exportDump.js';
 import { importDump } from '../../../electron/portability/importDump.js';
 import { listBackups } from '../../../electron/portability/backups.js';
@@ -141,6 +142,42 @@ describe('replacing a profile with a dump', () => {
       await deleteUser(t.emily, back.user.id);
     }
   });
+
+  it('another process that writes while the profile is frozen, through a connection it already had, waits too: its write lands in the new Emily, not in the old one nor the backup', async () => {
+    const live = await t.user('written to from elsewhere');
+    await seedUser(t.emily, live.id, { memories: 4, turns: 5 });
+    const old = await fingerprint(t.emily, live.id);
+    // A second core on the same server (the desktop app beside "emily import --replace"),
+    // with a warm connection to the profile and its target cached.
+    const other = await Emily.open({ home: inject('emilyHome') });
+    try {
+      await other.withUser(live.id, (c) => c.query('SELECT 1'));
+      let pending: Promise<unknown> | undefined;
+      const r = await importDump(t.emily, dump, {
+        name: live.displayName,
+        replace: live,
+        onProgress: (p) => {
+          if (p.message.startsWith('keeping a backup') && !pending) {
+            pending = other.withUser(live.id, (c) => c.query("INSERT INTO memories (content, kind, source) VALUES ('said elsewhere during the replace', 'fact', 'user-stated')"));
+          }
+        },
+      });
+      expect(pending).toBeDefined();
+      await pending;
+      const landed = await t.emily.withUser(live.id, async (c) => (await c.query("SELECT count(*)::int AS n FROM memories WHERE content = 'said elsewhere during the replace'")).rows[0].n);
+      expect(landed).toBe(1);
+      const back = await restoreBackup(t.emily, r.previous!.id, { as: 'what was replaced elsewhere' });
+      try {
+        expect(await fingerprint(t.emily, back.user.id)).toEqual(old);
+      } finally {
+        await deleteUser(t.emily, back.user.id);
+      }
+      // The role logs in again, from either process.
+      expect((await other.withUser(live.id, (c) => c.query('SELECT 1'))).rowCount).toBe(1);
+    } finally {
+      await other.close({ stopServer: false });
+    }
+  }, 60_000);
 
   it('a clean-up that fails after the swap committed is not reported as a failed import: the profile holds the dump, and the next open finishes it', async () => {
     const live = await t.user('clean-up fails');
