@@ -1,9 +1,11 @@
+import { rolePassword } from '../cluster/secrets.js';
 import type { Emily } from '../core/emily.js';
-import { toEmilyError } from '../core/errors.js';
+import { EmilyError, toEmilyError } from '../core/errors.js';
 import { isUserId, quoteIdent } from '../core/ids.js';
 import { withAdminClient } from './adminClient.js';
 import type { UserRecord } from './catalog.js';
 import { tryMoveLock } from './moveLock.js';
+import { hasUnfinishedSwap } from './restoreSwap.js';
 import { thawRole } from './roleFreeze.js';
 import { TABLE_SYNC_SLOT, dropSlot, dropSourceObjects, dropSubscription, dropTableSyncSlots, moveObjectName } from './replication.js';
 
@@ -94,7 +96,12 @@ async function repairOne(emily: Emily, userId: string, f: Found): Promise<void> 
   const user = f.user ? await emily.catalog.get(userId).catch(() => undefined) : undefined;
   const name = moveObjectName(userId);
   if (user?.status === 'moving') {
-    await thawRole(emily.servers.admin(user.server), user.roleName);
+    // A replace whose swap committed: marking the row ready now would hand the profile over
+    // with its tables still owned by the copy's role. finishInterruptedRestores owns it.
+    if (await hasUnfinishedSwap(emily.servers.admin(user.server), user.id)) {
+      throw new EmilyError('BUSY', 'a replace of this profile put its new copy in place but did not finish; opening Emily again or "emily doctor --repair" finishes it');
+    }
+    await thawRole(emily.servers.admin(user.server), user.roleName, rolePassword(emily.cluster.secrets, user.roleName));
     await emily.catalog.update(user.id, { status: 'ready' });
   }
   const servers = new Set(f.items.map((i) => i.server));

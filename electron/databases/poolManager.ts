@@ -147,7 +147,15 @@ export class PoolManager {
   }
 
   private async once<T>(key: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const entry = await this.entry(key);
+    let entry: Entry;
+    try {
+      entry = await this.entry(key);
+    } catch (e) {
+      // The pool's first connection (made while opening it) failed: as for any new one.
+      if (e instanceof EmilyError) throw e;
+      if (this.opts.onConnectError?.(key, e)) throw new StaleConnection(toEmilyError(e, 'cannot connect to the user database'));
+      throw toEmilyError(e, 'cannot connect to the user database');
+    }
     entry.active++;
     let client: pg.PoolClient;
     try {
@@ -284,6 +292,10 @@ export class PoolManager {
           await onOpen(client);
         } finally {
           client.off('error', onError);
+          // Handed out once already: the first call that gets it may need the idle check.
+          const conn = client as unknown as BudgetedConnection;
+          conn.checkouts++;
+          conn.idleSince = performance.now();
           client.release(broken);
         }
       } catch (e) {

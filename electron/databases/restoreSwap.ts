@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { rolePassword } from '../cluster/secrets.js';
 import type { Emily } from '../core/emily.js';
 import { EmilyError, toEmilyError } from '../core/errors.js';
-import { quoteIdent, userRoleName } from '../core/ids.js';
+import { assertUserId, quoteIdent, userRoleName } from '../core/ids.js';
+import type { AdminConnection } from '../cluster/cluster.js';
 import { withAdminClient } from './adminClient.js';
 import type { UserRecord } from './catalog.js';
 import { moveLock, tryMoveLock } from './moveLock.js';
@@ -30,15 +33,17 @@ export async function finishSwap(emily: Emily, live: UserRecord, freshId: string
     await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(aside)} WITH (FORCE)`);
     await c.query(`DROP ROLE IF EXISTS ${quoteIdent(freshRole)}`);
   });
-  if (fresh) await emily.catalog.remove(fresh.id);
-  await thawRole(admin, live.roleName);
+  await thawRole(admin, live.roleName, rolePassword(emily.cluster.secrets, live.roleName));
   await emily.catalog.update(live.id, fresh ? { status: 'ready', schemaVersion: fresh.schemaVersion } : { status: 'ready' });
+  // Last: a clean-up tried again must still find the copy's schema version.
+  if (fresh) await emily.catalog.remove(fresh.id);
 }
 
 /**
  * Finishes restores whose swap committed but whose clean-up a crash interrupted (found by
  * their renamed-aside databases); answers which profiles it finished. A swap still running
- * holds the profile's move lock and is left to finish itself.
+ * holds the profile's move lock and is left to finish itself; one that cannot be finished
+ * now is left as it is (still 'moving') and does not stop the others.
  */
 export async function finishInterruptedRestores(emily: Emily): Promise<string[]> {
   const done: string[] = [];
@@ -60,12 +65,24 @@ export async function finishInterruptedRestores(emily: Emily): Promise<string[]>
         if (!still) continue;
         await finishSwap(emily, live, m[2]!, name);
         done.push(live.id);
+      } catch {
+        // Left to the next open or doctor --repair; the move repair leaves such a row alone (hasUnfinishedSwap).
       } finally {
         await lock.release();
       }
     }
   }
   return done;
+}
+
+/** How keepBackup reaches the frozen profile: as its own role, with the password only the freeze knows. */
+export interface FrozenAccess {
+  password: string;
+}
+
+/** Whether a swap into this profile committed and its clean-up is still to be done (its old database is renamed aside). */
+export async function hasUnfinishedSwap(admin: AdminConnection, liveId: string): Promise<boolean> {
+  return withAdminClient(admin, 'postgres', async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname LIKE $1', [`emily\\_replaced\\_${assertUserId(liveId)}\\_%`])).rowCount! > 0);
 }
 
 export interface SwapResult<B> {
@@ -82,10 +99,11 @@ export interface SwapResult<B> {
  * a deletion or another swap that ran while the copy was made is noticed, not overwritten.
  *
  * keepBackup runs once the profile is frozen ('moving', this process's calls held at its
- * gate, the role's logins and sessions stopped for every process), so nothing written
+ * gate, the role's sessions ended in every process and its logins open only to keepBackup,
+ * through FrozenAccess), so nothing written
  * meanwhile is in neither the backup nor the copy: it waits, then lands in the copy.
  */
-export async function swapInto<B>(emily: Emily, liveId: string, fresh: UserRecord, opts: { keepBackup?: (live: UserRecord) => Promise<B> } = {}): Promise<SwapResult<B>> {
+export async function swapInto<B>(emily: Emily, liveId: string, fresh: UserRecord, opts: { keepBackup?: (live: UserRecord, frozen: FrozenAccess) => Promise<B> } = {}): Promise<SwapResult<B>> {
   // The move lock keeps "emily move" and the open-time repair of moves away from the swap.
   const lock = await moveLock(emily.primaryAdmin(), liveId);
   try {
@@ -120,15 +138,16 @@ async function finishAfterSwap(emily: Emily, live: UserRecord, freshId: string, 
   }
 }
 
-async function swap<B>(emily: Emily, live: UserRecord, fresh: UserRecord, aside: string, keepBackup?: (live: UserRecord) => Promise<B>): Promise<B | undefined> {
+async function swap<B>(emily: Emily, live: UserRecord, fresh: UserRecord, aside: string, keepBackup?: (live: UserRecord, frozen: FrozenAccess) => Promise<B>): Promise<B | undefined> {
   const admin = emily.servers.admin(live.server);
   await emily.catalog.update(live.id, { status: 'moving' });
   let previous: B | undefined;
   try {
     // Other processes too: what they write from here on waits for the swap, then lands in the copy.
-    await freezeRole(admin, live.roleName);
+    const dumpPassword = randomBytes(24).toString('base64url');
+    await freezeRole(admin, live.roleName, { dumpPassword });
     await emily.users.forget(fresh.id);
-    previous = await keepBackup?.(live);
+    previous = await keepBackup?.(live, { password: dumpPassword });
     await withAdminClient(admin, 'postgres', async (c) => {
       for (const db of [live.dbName, fresh.dbName]) await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db]);
       // Both renames and the owner in one transaction: a crash leaves either the old
@@ -145,8 +164,10 @@ async function swap<B>(emily: Emily, live: UserRecord, fresh: UserRecord, aside:
       }
     });
   } catch (e) {
+    // The renames committed but their answer was lost: the copy is in place, so finish it.
+    if (await hasUnfinishedSwap(admin, live.id).catch(() => false)) return previous;
     try {
-      await thawRole(admin, live.roleName);
+      await thawRole(admin, live.roleName, rolePassword(emily.cluster.secrets, live.roleName));
       await emily.catalog.update(live.id, { status: 'ready' });
     } catch {
       // Still frozen and 'moving': the repair at the next open (or doctor --repair) thaws it.

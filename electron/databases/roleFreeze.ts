@@ -1,4 +1,5 @@
 import type { AdminConnection } from '../cluster/cluster.js';
+import { scramVerifier } from '../cluster/scram.js';
 import { EmilyError } from '../core/errors.js';
 import { quoteIdent } from '../core/ids.js';
 import { withAdminClient } from './adminClient.js';
@@ -8,10 +9,15 @@ import { withAdminClient } from './adminClient.js';
  * another server, a replace): the role may not log in, and its sessions, of any process,
  * are ended. A process that cached where the user lives then fails to log in, looks the
  * user up again and waits on the catalog row ('moving') like everyone else.
+ *
+ * With dumpPassword (a replace, which backs the profile up while frozen) the role keeps its
+ * logins but only that password opens them, so pg_dump still runs as the user's own role,
+ * never as the superuser, and no one else gets in.
  */
-export async function freezeRole(admin: AdminConnection, roleName: string): Promise<void> {
+export async function freezeRole(admin: AdminConnection, roleName: string, opts: { dumpPassword?: string } = {}): Promise<void> {
   await withAdminClient(admin, 'postgres', async (c) => {
-    await c.query(`ALTER ROLE ${quoteIdent(roleName)} NOLOGIN`);
+    const role = quoteIdent(roleName);
+    await c.query(opts.dumpPassword ? `ALTER ROLE ${role} PASSWORD ${c.escapeLiteral(scramVerifier(opts.dumpPassword))}` : `ALTER ROLE ${role} NOLOGIN`);
     const deadline = Date.now() + 10_000;
     for (;;) {
       const r = await c.query<{ n: number }>('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE usename = $1', [roleName]);
@@ -22,7 +28,7 @@ export async function freezeRole(admin: AdminConnection, roleName: string): Prom
   });
 }
 
-/** The role may log in again (idempotent; recovery calls it for any row left 'moving'). */
-export async function thawRole(admin: AdminConnection, roleName: string): Promise<void> {
-  await withAdminClient(admin, 'postgres', (c) => c.query(`ALTER ROLE ${quoteIdent(roleName)} LOGIN`));
+/** The role logs in again, with its own password (idempotent; recovery calls it for any row left 'moving'). */
+export async function thawRole(admin: AdminConnection, roleName: string, password: string): Promise<void> {
+  await withAdminClient(admin, 'postgres', (c) => c.query(`ALTER ROLE ${quoteIdent(roleName)} LOGIN PASSWORD ${c.escapeLiteral(scramVerifier(password))}`));
 }

@@ -71,9 +71,12 @@ export class UserDatabases {
         };
       },
       onError: () => undefined, // idle-connection errors: the pool drops the connection itself
-      // Deleted or moved by another process since we looked it up: look it up again, and at
-      // once when the login was refused where we last found the user (see MOVED_AWAY).
-      onConnectError: (userId, e) => this.checked.delete(userId) && MOVED_AWAY.has(sqlState(e) ?? ''),
+      // Deleted, moved or frozen by another process since we looked it up (even just now):
+      // look it up again, and at once when the login was refused (see MOVED_AWAY).
+      onConnectError: (userId, e) => {
+        this.checked.delete(userId);
+        return MOVED_AWAY.has(sqlState(e) ?? '');
+      },
     });
   }
 

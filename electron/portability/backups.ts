@@ -4,6 +4,7 @@ import type { Emily } from '../core/emily.js';
 import { EmilyError } from '../core/errors.js';
 import { assertUserId } from '../core/ids.js';
 import { forEachUser, type PerUserResult } from '../databases/forEachUser.js';
+import type { FrozenAccess } from '../databases/restoreSwap.js';
 import { fileSha256 } from './dumpFile.js';
 import { exportUser } from './exportDump.js';
 import type { LongRunning } from './progress.js';
@@ -62,7 +63,7 @@ export async function backupAll(emily: Emily, opts: LongRunning & { concurrency?
   return forEachUser(await emily.catalog.list(), (u) => createBackup(emily, u.id, rest), { concurrency });
 }
 
-export async function createBackup(emily: Emily, userId: string, opts: LongRunning & { kind?: BackupKind; now?: Date; frozen?: boolean } = {}): Promise<BackupInfo> {
+export async function createBackup(emily: Emily, userId: string, opts: LongRunning & { kind?: BackupKind; now?: Date; frozen?: FrozenAccess } = {}): Promise<BackupInfo> {
   const user = await emily.catalog.get(userId);
   const kind = opts.kind ?? 'manual';
   const now = opts.now ?? new Date();

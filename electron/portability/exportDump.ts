@@ -6,7 +6,8 @@ import { withAdminClient } from '../databases/adminClient.js';
 import { prepareOutput, type DumpFormat } from './dumpFile.js';
 import { connectionArgs, errorLines, isDiskFull, locateTool, runTool, ToolFailure } from './pgTools.js';
 import { reporter, throwIfAborted, type LongRunning } from './progress.js';
-import { frozenDumpTarget, userToolTarget } from './target.js';
+import { userToolTarget } from './target.js';
+import type { FrozenAccess } from '../databases/restoreSwap.js';
 
 export interface ExportOptions extends LongRunning {
   format?: DumpFormat;
@@ -19,9 +20,10 @@ export interface ExportOptions extends LongRunning {
   /**
    * The caller holds the profile frozen ('moving', under its move lock) to swap a copy in
    * and wants what it holds first: the status is not checked, and nothing goes through the
-   * user's pool, whose callers are waiting for that very lock.
+   * user's pool, whose callers are waiting for that very lock. pg_dump logs in as the user's
+   * role with the password the freeze gave it.
    */
-  frozen?: boolean;
+  frozen?: FrozenAccess;
 }
 
 export interface ExportResult {
@@ -52,11 +54,11 @@ export async function exportUser(emily: Emily, userId: string, out: string, opts
   const tables = opts.frozen ? await withAdminClient(emily.servers.admin(user.server), user.dbName, countTables) : await emily.withUser(user.id, countTables);
   progress({ phase: 'export', done: 0, total: tables, message: `exporting "${user.displayName}"` });
   const pgDump = locateTool('pg_dump');
-  const target = opts.frozen ? frozenDumpTarget(emily, user) : userToolTarget(emily, user);
+  const target = { ...userToolTarget(emily, user), ...(opts.frozen ? { password: opts.frozen.password } : {}) };
   let done = 0;
   const args = [...connectionArgs(target), '--format', format === 'custom' ? 'c' : 'p', '--file', temp, '--verbose', '--no-owner', '--no-acl', '--encoding', 'UTF8',
     // A move in progress keeps a publication in the database; it is scaffolding, not the user's data.
-    '--no-publications', '--no-subscriptions', ...(opts.frozen ? ['--role', user.roleName] : [])];
+    '--no-publications', '--no-subscriptions'];
   const level = opts.compress ?? 0;
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new EmilyError('BAD_INPUT', 'the compression level must be a whole number from 0 to 9');
   if (format === 'custom') args.push('--compress', String(level));

@@ -89,9 +89,9 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
         // Replacing is the one import that discards an Emily: what she holds is kept first,
         // once she is frozen for the swap, so the backup is exactly what the copy replaces.
         swapped = await swapInto(emily, live.id, await emily.catalog.get(fresh.user.id), {
-          keepBackup: async (frozen) => {
+          keepBackup: async (frozen, access) => {
             progress({ phase: 'verify', done: 1, total: 1, message: `keeping a backup of what "${live.displayName}" holds now` });
-            const b = await createBackup(emily, frozen.id, { kind: 'manual', signal: opts.signal, frozen: true });
+            const b = await createBackup(emily, frozen.id, { kind: 'manual', signal: opts.signal, frozen: access });
             progress({ phase: 'verify', done: 1, total: 1, message: `putting it in place of "${live.displayName}"` });
             return b;
           },

@@ -156,11 +156,13 @@ describe('the PostgreSQL server dies under a running core', () => {
   it('never runs a call twice when its connection dies after its first statement committed, and still retries where nothing of it reached the server', async () => {
     const u = await t.user('once');
     const emily = t.emily;
-    const rows = async (key: string) => (await emily.withUser(u.id, (c) => c.query('SELECT 1 FROM settings WHERE key = $1', [key]))).rowCount;
+    // memories has no unique key but its id, so a write made twice would show as two rows.
+    const rows = async (content: string) => (await emily.withUser(u.id, (c) => c.query<{ n: number }>('SELECT count(*)::int AS n FROM memories WHERE content = $1', [content]))).rows[0]!.n;
+    const write = (content: string) => `INSERT INTO memories (content, kind, source) VALUES ('${content}', 'fact', 'user-stated')`;
     // An autocommit write that commits, then loses its backend before the reply reaches us:
     // the caller hears that the connection was lost, and the write happened once.
     await emily.withUser(u.id, (c) => c.query('SELECT 1')); // the next call reuses this connection
-    const once = emily.withUser(u.id, (c) => c.query("INSERT INTO settings (key, value) VALUES ('once', '1'); COMMIT; SELECT pg_terminate_backend(pg_backend_pid())"));
+    const once = emily.withUser(u.id, (c) => c.query(`${write('once')}; COMMIT; SELECT pg_terminate_backend(pg_backend_pid())`));
     await expect(once).rejects.toMatchObject({ code: 'CLUSTER_UNAVAILABLE', message: expect.stringMatching(/connection to the database server was lost/) });
     expect(await rows('once')).toBe(1);
 
@@ -170,7 +172,7 @@ describe('the PostgreSQL server dies under a running core', () => {
     const pid = await emily.withUser(u.id, async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
     await new Promise((r) => setTimeout(r, 1500));
     process.kill(pid, 'SIGTERM');
-    await emily.withUser(u.id, (c) => c.query("INSERT INTO settings (key, value) VALUES ('after.idle', '1')"));
+    await emily.withUser(u.id, (c) => c.query(write('after.idle')));
     expect(await rows('after.idle')).toBe(1);
     await emily.users.forget(u.id);
   }, 60_000);

@@ -10,6 +10,7 @@ import { listBackups } from '../../../electron/portability/backups.js';
 import { restoreBackup } from '../../../electron/portability/restoreBackup.js';
 import { deleteUser } from '../../../electron/operations/users.js';
 import { finishInterruptedRestores } from '../../../electron/databases/restoreSwap.js';
+import { repairMoveLeftovers } from '../../../electron/databases/moveRecovery.js';
 import type { UserRecord } from '../../../electron/databases/catalog.js';
 import { useTestEmily } from '../../support/testEmily.js';
 import { assertNoDebris, fingerprint, seedUser } from './helpers.js';
@@ -199,9 +200,43 @@ describe('replacing a profile with a dump', () => {
     // Not usable until then, and said so; never the old Emily again.
     expect((await t.emily.catalog.get(live.id)).status).toBe('moving');
     await expect(t.emily.withUser(live.id, (c) => c.query('SELECT 1'))).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('was interrupted') });
+    // The move repair does not mistake it for a frozen move (it would hand the profile over
+    // with its tables still owned by the copy's role): it says so and leaves it.
+    const moves = (await repairMoveLeftovers(t.emily, { repair: true })).filter((m) => m.userId === live.id);
+    expect(moves).toEqual([expect.objectContaining({ repaired: false, error: expect.stringContaining('did not finish') })]);
+    expect((await t.emily.catalog.get(live.id)).status).toBe('moving');
     expect(await finishInterruptedRestores(t.emily)).toEqual([live.id]);
     expect(await fingerprint(t.emily, live.id)).toEqual(elsewherePrint);
     await t.emily.withUser(live.id, (c) => c.query("INSERT INTO memories (content, kind, source) VALUES ('mine now', 'fact', 'user-stated')"));
+    await assertNoDebris(t.emily, 'a name no profile has');
+  });
+
+  it('a swap whose commit went through but whose answer was lost is finished, not reported as unchanged', async () => {
+    const live = await t.user('answer lost');
+    await seedUser(t.emily, live.id, { memories: 3, turns: 4 });
+    // The server commits the renames, then the connection drops before its answer arrives.
+    const query = pg.Client.prototype.query;
+    let renamed = false;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const sql = typeof args[0] === 'string' ? args[0] : '';
+      if (sql.startsWith('ALTER DATABASE') && sql.includes(' OWNER TO ')) renamed = true;
+      const result = (query as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+      if (sql === 'COMMIT' && renamed) {
+        renamed = false;
+        return result.then(() => Promise.reject(new Error('Connection terminated unexpectedly (simulated)')));
+      }
+      return result;
+    } as typeof query;
+    let r;
+    try {
+      r = await importDump(t.emily, dump, { name: live.displayName, replace: live });
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(r.unfinished).toBeUndefined();
+    expect(await t.emily.catalog.get(live.id)).toMatchObject({ status: 'ready', dbName: live.dbName, roleName: live.roleName });
+    expect(await fingerprint(t.emily, live.id)).toEqual(elsewherePrint);
+    await t.emily.withUser(live.id, (c) => c.query("INSERT INTO memories (content, kind, source) VALUES ('mine after all', 'fact', 'user-stated')"));
     await assertNoDebris(t.emily, 'a name no profile has');
   });
 
