@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Emily } from '../../../electron/core/emily.js';
 import { exportUser } from '../../../electron/portability/exportDump.js';
-import { importDump } from '../../../electron/portability/importDump.js';
+import { importDump, type ImportResult } from '../../../electron/portability/importDump.js';
 import { listBackups } from '../../../electron/portability/backups.js';
 import { restoreBackup } from '../../../electron/portability/restoreBackup.js';
 import { deleteUser } from '../../../electron/operations/users.js';
@@ -37,6 +37,31 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const profilesNamed = async (name: string) => (await t.emily.catalog.list({ includeAll: true })).filter((u) => u.displayName === name).map((u) => [u.id, u.status]);
+
+/** A write made during the replace is in the new Emily once, and the backup is exactly what was replaced. */
+async function expectInNewEmilyOnly(live: UserRecord, content: string, backupId: string, old: Record<string, string>): Promise<void> {
+  const landed = await t.emily.withUser(live.id, async (c) => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM memories WHERE content = $1', [content])).rows[0]!.n);
+  expect(landed).toBe(1);
+  const back = await restoreBackup(t.emily, backupId, { as: `what was replaced (${content})` });
+  try {
+    expect(await fingerprint(t.emily, back.user.id)).toEqual(old);
+  } finally {
+    await deleteUser(t.emily, back.user.id);
+  }
+}
+
+/** Replaces the profile with the dump while every statement sent goes through intercept (a server that misbehaves). */
+async function replaceThrough(live: UserRecord, intercept: (sql: string, run: () => Promise<unknown>) => Promise<unknown>): Promise<ImportResult> {
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    return intercept(typeof args[0] === 'string' ? args[0] : '', () => (query as (...a: unknown[]) => Promise<unknown>).apply(this, args));
+  } as typeof query;
+  try {
+    return await importDump(t.emily, dump, { name: live.displayName, replace: live });
+  } finally {
+    pg.Client.prototype.query = query;
+  }
+}
 
 describe('replacing a profile with a dump', () => {
   it("the profile keeps its id, name, database and role, and holds the dump's Emily, exactly", async () => {
@@ -134,14 +159,7 @@ describe('replacing a profile with a dump', () => {
     expect(pending).toBeDefined();
     await pending;
     expect(settled).toBe(true);
-    const landed = await t.emily.withUser(live.id, async (c) => (await c.query("SELECT count(*)::int AS n FROM memories WHERE content = 'said during the replace'")).rows[0].n);
-    expect(landed).toBe(1);
-    const back = await restoreBackup(t.emily, r.previous!.id, { as: 'what was replaced' });
-    try {
-      expect(await fingerprint(t.emily, back.user.id)).toEqual(old);
-    } finally {
-      await deleteUser(t.emily, back.user.id);
-    }
+    await expectInNewEmilyOnly(live, 'said during the replace', r.previous!.id, old);
   });
 
   it('another process that writes while the profile is frozen, through a connection it already had, waits too: its write lands in the new Emily, not in the old one nor the backup', async () => {
@@ -165,14 +183,7 @@ describe('replacing a profile with a dump', () => {
       });
       expect(pending).toBeDefined();
       await pending;
-      const landed = await t.emily.withUser(live.id, async (c) => (await c.query("SELECT count(*)::int AS n FROM memories WHERE content = 'said elsewhere during the replace'")).rows[0].n);
-      expect(landed).toBe(1);
-      const back = await restoreBackup(t.emily, r.previous!.id, { as: 'what was replaced elsewhere' });
-      try {
-        expect(await fingerprint(t.emily, back.user.id)).toEqual(old);
-      } finally {
-        await deleteUser(t.emily, back.user.id);
-      }
+      await expectInNewEmilyOnly(live, 'said elsewhere during the replace', r.previous!.id, old);
       // The role logs in again, from either process.
       expect((await other.withUser(live.id, (c) => c.query('SELECT 1'))).rowCount).toBe(1);
     } finally {
@@ -184,17 +195,7 @@ describe('replacing a profile with a dump', () => {
     const live = await t.user('clean-up fails');
     await seedUser(t.emily, live.id, { memories: 3, turns: 4 });
     // The server refuses the ownership hand-over, every time it is tried.
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      if (typeof args[0] === 'string' && args[0].startsWith('REASSIGN OWNED')) return Promise.reject(new Error('the server went away (simulated)'));
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
-    let r;
-    try {
-      r = await importDump(t.emily, dump, { name: live.displayName, replace: live });
-    } finally {
-      pg.Client.prototype.query = query;
-    }
+    const r = await replaceThrough(live, (sql, run) => (sql.startsWith('REASSIGN OWNED') ? Promise.reject(new Error('the server went away (simulated)')) : run()));
     expect(r.unfinished).toMatch(/the new copy is in place, but clearing the old one failed \(.*simulated.*\); opening Emily again or "emily doctor --repair" finishes it/);
     expect(r.previous).toBeDefined();
     // Not usable until then, and said so; never the old Emily again.
@@ -215,24 +216,14 @@ describe('replacing a profile with a dump', () => {
     const live = await t.user('answer lost');
     await seedUser(t.emily, live.id, { memories: 3, turns: 4 });
     // The server commits the renames, then the connection drops before its answer arrives.
-    const query = pg.Client.prototype.query;
     let renamed = false;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const sql = typeof args[0] === 'string' ? args[0] : '';
+    const r = await replaceThrough(live, (sql, run) => {
       if (sql.startsWith('ALTER DATABASE') && sql.includes(' OWNER TO ')) renamed = true;
-      const result = (query as (...a: unknown[]) => Promise<unknown>).apply(this, args);
-      if (sql === 'COMMIT' && renamed) {
-        renamed = false;
-        return result.then(() => Promise.reject(new Error('Connection terminated unexpectedly (simulated)')));
-      }
-      return result;
-    } as typeof query;
-    let r;
-    try {
-      r = await importDump(t.emily, dump, { name: live.displayName, replace: live });
-    } finally {
-      pg.Client.prototype.query = query;
-    }
+      const result = run();
+      if (sql !== 'COMMIT' || !renamed) return result;
+      renamed = false;
+      return result.then(() => Promise.reject(new Error('Connection terminated unexpectedly (simulated)')));
+    });
     expect(r.unfinished).toBeUndefined();
     expect(await t.emily.catalog.get(live.id)).toMatchObject({ status: 'ready', dbName: live.dbName, roleName: live.roleName });
     expect(await fingerprint(t.emily, live.id)).toEqual(elsewherePrint);
