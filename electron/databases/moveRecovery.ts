@@ -1,4 +1,3 @@
-import { rolePassword } from '../cluster/secrets.js';
 import type { Emily } from '../core/emily.js';
 import { EmilyError, toEmilyError } from '../core/errors.js';
 import { isUserId, quoteIdent } from '../core/ids.js';
@@ -101,7 +100,7 @@ async function repairOne(emily: Emily, userId: string, f: Found): Promise<void> 
     if (await hasUnfinishedSwap(emily.servers.admin(user.server), user.id)) {
       throw new EmilyError('BUSY', 'a replace of this profile put its new copy in place but did not finish; opening Emily again or "emily doctor --repair" finishes it');
     }
-    await thawRole(emily.servers.admin(user.server), user.roleName, rolePassword(emily.cluster.secrets, user.roleName));
+    await thawRole(emily.servers.admin(user.server), emily.cluster.secrets, user.roleName);
     await emily.catalog.update(user.id, { status: 'ready' });
   }
   const servers = new Set(f.items.map((i) => i.server));

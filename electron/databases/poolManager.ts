@@ -192,7 +192,7 @@ export class PoolManager {
       if (state && !LOST_STATES.test(state)) throw e;
       broken = e instanceof Error ? e : new Error(String(e));
       if (!state && queryable(client) && !connectionFailure(e)) throw e;
-      const lost = new EmilyError('CLUSTER_UNAVAILABLE', `the connection to the database server was lost (${broken.message}); try again in a moment`, { cause: e });
+      const lost = connectionLost(e);
       // Retried only if the server cannot have committed anything of the call: its first
       // statement (not completed) opened a transaction. Any other statement, an autocommit
       // INSERT say, may have committed just before the connection died, and running the
@@ -333,8 +333,12 @@ async function ping(client: pg.PoolClient): Promise<void> {
   try {
     await client.query('');
   } catch (e) {
-    throw new StaleConnection(new EmilyError('CLUSTER_UNAVAILABLE', `the connection to the database server was lost (${e instanceof Error ? e.message : String(e)}); try again in a moment`, { cause: e }));
+    throw new StaleConnection(connectionLost(e));
   }
+}
+
+function connectionLost(e: unknown): EmilyError {
+  return new EmilyError('CLUSTER_UNAVAILABLE', `the connection to the database server was lost (${e instanceof Error ? e.message : String(e)}); try again in a moment`, { cause: e });
 }
 
 function opensTransaction(sql: string | undefined): boolean {

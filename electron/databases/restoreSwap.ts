@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { rolePassword } from '../cluster/secrets.js';
 import type { Emily } from '../core/emily.js';
 import { EmilyError, toEmilyError } from '../core/errors.js';
 import { assertUserId, quoteIdent, userRoleName } from '../core/ids.js';
@@ -33,7 +32,7 @@ export async function finishSwap(emily: Emily, live: UserRecord, freshId: string
     await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(aside)} WITH (FORCE)`);
     await c.query(`DROP ROLE IF EXISTS ${quoteIdent(freshRole)}`);
   });
-  await thawRole(admin, live.roleName, rolePassword(emily.cluster.secrets, live.roleName));
+  await thawRole(admin, emily.cluster.secrets, live.roleName);
   await emily.catalog.update(live.id, fresh ? { status: 'ready', schemaVersion: fresh.schemaVersion } : { status: 'ready' });
   // Last: a clean-up tried again must still find the copy's schema version.
   if (fresh) await emily.catalog.remove(fresh.id);
@@ -167,7 +166,7 @@ async function swap<B>(emily: Emily, live: UserRecord, fresh: UserRecord, aside:
     // The renames committed but their answer was lost: the copy is in place, so finish it.
     if (await hasUnfinishedSwap(admin, live.id).catch(() => false)) return previous;
     try {
-      await thawRole(admin, live.roleName, rolePassword(emily.cluster.secrets, live.roleName));
+      await thawRole(admin, emily.cluster.secrets, live.roleName);
       await emily.catalog.update(live.id, { status: 'ready' });
     } catch {
       // Still frozen and 'moving': the repair at the next open (or doctor --repair) thaws it.

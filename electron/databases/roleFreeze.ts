@@ -1,5 +1,6 @@
 import type { AdminConnection } from '../cluster/cluster.js';
 import { scramVerifier } from '../cluster/scram.js';
+import { rolePassword, type ClusterSecrets } from '../cluster/secrets.js';
 import { EmilyError } from '../core/errors.js';
 import { quoteIdent } from '../core/ids.js';
 import { withAdminClient } from './adminClient.js';
@@ -29,6 +30,7 @@ export async function freezeRole(admin: AdminConnection, roleName: string, opts:
 }
 
 /** The role logs in again, with its own password (idempotent; recovery calls it for any row left 'moving'). */
-export async function thawRole(admin: AdminConnection, roleName: string, password: string): Promise<void> {
-  await withAdminClient(admin, 'postgres', (c) => c.query(`ALTER ROLE ${quoteIdent(roleName)} LOGIN PASSWORD ${c.escapeLiteral(scramVerifier(password))}`));
+export async function thawRole(admin: AdminConnection, secrets: ClusterSecrets, roleName: string): Promise<void> {
+  const verifier = scramVerifier(rolePassword(secrets, roleName));
+  await withAdminClient(admin, 'postgres', (c) => c.query(`ALTER ROLE ${quoteIdent(roleName)} LOGIN PASSWORD ${c.escapeLiteral(verifier)}`));
 }

@@ -1,4 +1,3 @@
-import { rolePassword } from '../cluster/secrets.js';
 import type { Emily } from '../core/emily.js';
 import { EmilyError, toEmilyError } from '../core/errors.js';
 import { quoteIdent } from '../core/ids.js';
@@ -180,7 +179,7 @@ async function catalogServer(emily: Emily, userId: string): Promise<string | und
 }
 
 async function unfreeze(emily: Emily, userId: string, roleName: string, admin: import('../cluster/cluster.js').AdminConnection): Promise<void> {
-  await thawRole(admin, roleName, rolePassword(emily.cluster.secrets, roleName));
+  await thawRole(admin, emily.cluster.secrets, roleName);
   await emily.catalog.with((c) => c.query("UPDATE users SET status = 'ready', status_changed_at = now() WHERE id = $1 AND status = 'moving'", [userId]));
 }
 
