@@ -63,7 +63,7 @@ export interface PortabilityService {
   importDump(file: string, name: string | undefined, progress: ProgressSink, signal: AbortSignal): Promise<{ profileId: string; counts: Record<string, number> }>;
   importChatHistory(userId: string, file: string, progress: ProgressSink, signal: AbortSignal): Promise<{ counts: Record<string, number> }>;
   /** The dump's Emily in place of this profile's (checked and verified before the swap). */
-  replaceWithDump(userId: string, file: string, progress: ProgressSink, signal: AbortSignal): Promise<{ counts: Record<string, number>; previousBackup: BackupView | null }>;
+  replaceWithDump(userId: string, file: string, progress: ProgressSink, signal: AbortSignal): Promise<{ counts: Record<string, number>; previousBackup: BackupView | null; unfinished?: string }>;
   listBackups(userId: string): Promise<BackupView[]>;
   backupNow(userId: string, progress: ProgressSink, signal: AbortSignal): Promise<BackupView>;
   /** Restores into a new profile (never over the live one) and answers its id. */

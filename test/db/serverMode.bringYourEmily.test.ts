@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatService } from '../../electron/api/adapters/chatService.js';
 import { memoryService } from '../../electron/api/adapters/memoryService.js';
 import { portabilityService } from '../../electron/api/adapters/portabilityService.js';
+import { finishInterruptedRestores } from '../../electron/databases/restoreSwap.js';
 import { deleteUser } from '../../electron/operations/users.js';
 import { exportUser } from '../../electron/portability/exportDump.js';
 import { fingerprint, seedUser } from './portability/helpers.js';
@@ -110,5 +112,27 @@ describe('server mode: bringing your Emily in as a pg_dump file', () => {
     expect(await fingerprint(s.t.emily, b.profileId)).toEqual(bBefore);
     // The Emily brought in is itself kept as a backup now: nothing was lost either way.
     expect((await a.call<unknown[]>('portability.backups', {})).value).toHaveLength(2);
+  });
+
+  it('a replace whose clean-up fails after the new Emily went in says so in its answer, and the next start finishes it', async () => {
+    const file = await upload(b, dump);
+    // The server refuses the ownership hand-over of the copy, every time it is tried.
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      if (typeof args[0] === 'string' && args[0].startsWith('REASSIGN OWNED')) return Promise.reject(new Error('the server went away (simulated)'));
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    let r;
+    try {
+      r = await b.call<{ profile: { id: string }; unfinished?: string }>('portability.replace', { operationId: 'bring-unfinished-1', file, confirmName: 'bring-bruno' });
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(r.error).toBeUndefined();
+    expect(r.value!.unfinished).toMatch(/the new copy is in place, but clearing the old one failed .*"emily doctor --repair" finishes it/);
+    expect((await b.call('memory.recall', { query: 'seed memory', k: 5 })).error?.code).toBe('BUSY');
+    expect(await finishInterruptedRestores(s.t.emily)).toEqual([b.profileId]);
+    expect(withoutModelRows(await fingerprint(s.t.emily, b.profileId))).toEqual(withoutModelRows(desktopPrint));
+    expect((await b.call('memory.recall', { query: 'seed memory', k: 5 })).ok).toBe(true);
   });
 });

@@ -33,8 +33,9 @@ export function portabilityService(emily: Emily): PortabilityService {
     async replaceWithDump(userId, file, progress, signal) {
       const live = await emily.catalog.get(userId);
       const r = await importDump(emily, file, { name: live.displayName, replace: live, onProgress: toProgress(progress), signal });
-      await queueLocalVectors(emily, r.user.id);
-      return { counts: importCounts(r), previousBackup: r.previous ? backupView(r.previous) : null };
+      // An unfinished swap holds the profile (BUSY) until it is finished; the answer says so.
+      if (!r.unfinished) await queueLocalVectors(emily, r.user.id);
+      return { counts: importCounts(r), previousBackup: r.previous ? backupView(r.previous) : null, ...(r.unfinished ? { unfinished: r.unfinished } : {}) };
     },
     async importChatHistory(userId, file, progress, signal) {
       const r = await importChatHistory(emily, userId, file, { onProgress: toProgress(progress), signal, learn: learnImported(emily) });

@@ -241,4 +241,9 @@ export interface ImportResult {
   counts: Record<string, number>;
   /** portability.replace: the backup of what the profile held before (listed with its backups). */
   previousBackup?: BackupView;
+  /**
+   * portability.replace: the new Emily is in place but clearing the old one failed; until the
+   * next start (or "emily doctor --repair") finishes it, the profile answers BUSY. Says so.
+   */
+  unfinished?: string;
 }

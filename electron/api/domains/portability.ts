@@ -50,7 +50,7 @@ export function portabilityHandlers(deps: ApiDeps, port: PortabilityService): Ha
       const source = deps.files.get(file, 'read');
       const r = await tracked(operationId, ctx.signal, (signal) => port.replaceWithDump(userId, source.path, progress(operationId), signal));
       deps.services.chat?.forget?.(userId);
-      return { profile: await newProfile(userId), counts: r.counts, ...(r.previousBackup ? { previousBackup: r.previousBackup } : {}) };
+      return { profile: await newProfile(userId), counts: r.counts, ...(r.previousBackup ? { previousBackup: r.previousBackup } : {}), ...(r.unfinished ? { unfinished: r.unfinished } : {}) };
     },
     'portability.backups': async () => port.listBackups(await user()),
     'portability.backupNow': async ({ operationId }, ctx) => {

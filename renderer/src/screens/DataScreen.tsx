@@ -67,7 +67,8 @@ export function DataScreen() {
       backups.reload();
       const counts = Object.entries(r.counts).map(([k, v]) => `${v.toLocaleString()} ${k}`).join(', ');
       const kept = r.previousBackup ? ` The Emily it held before is kept as the backup of ${when(r.previousBackup.createdAt)}.` : '';
-      return `${confirmName} now holds the Emily from ${source.name} (${counts}).${kept}`;
+      const unfinished = r.unfinished ? ` Not quite finished: ${r.unfinished}.` : '';
+      return `${confirmName} now holds the Emily from ${source.name} (${counts}).${kept}${unfinished}`;
     });
 
   const cancel = () => op && void call('operations.cancel', { operationId: op.operationId });
