@@ -3,11 +3,11 @@ import { EmilyError, toEmilyError } from '../core/errors.js';
 import type { ClientBase } from 'pg';
 import type { Emily } from '../core/emily.js';
 import { withAdminClient } from '../databases/adminClient.js';
+import type { FrozenAccess } from '../databases/restoreSwap.js';
 import { prepareOutput, type DumpFormat } from './dumpFile.js';
 import { connectionArgs, errorLines, isDiskFull, locateTool, runTool, ToolFailure } from './pgTools.js';
 import { reporter, throwIfAborted, type LongRunning } from './progress.js';
 import { userToolTarget } from './target.js';
-import type { FrozenAccess } from '../databases/restoreSwap.js';
 
 export interface ExportOptions extends LongRunning {
   format?: DumpFormat;
