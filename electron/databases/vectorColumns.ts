@@ -49,7 +49,8 @@ export async function repairVectorColumns(c: pg.ClientBase, missingColumns: stri
       await c.query(`ALTER TABLE ${table} ADD COLUMN embedding vector NOT NULL`);
       done.push(`re-created ${table}.embedding (its vectors were lost with the extension)`);
     }
-    await enqueueJob(c, 'reembed', { reason: 'doctor' }, { dedupeKey: 'reembed:doctor' });
+    // current: only the app knows which model is in use (as for misfit vectors).
+    await enqueueJob(c, 'reembed', { current: true, reason: 'doctor' }, { dedupeKey: 'reembed:current' });
     done.push('queued a re-embedding job to build the vectors again');
     await c.query('COMMIT');
   } catch (e) {

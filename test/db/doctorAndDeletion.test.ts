@@ -10,6 +10,7 @@ import { Emily } from '../../electron/core/emily.js';
 import { withAdminClient } from '../../electron/databases/adminClient.js';
 import { doctorAll } from '../../electron/operations/doctorAll.js';
 import { deleteUser, userFootprint } from '../../electron/operations/users.js';
+import { BackgroundSwitch, cognitionHandlers, JobRunner } from '../../electron/jobs/index.js';
 import { statsAllUsers } from '../../electron/operations/stats.js';
 import { testHome, useTestEmily } from '../support/testEmily.js';
 
@@ -59,6 +60,12 @@ describe('doctor (Cold Start fragmentation)', () => {
     expect(before.problems.join(' ')).toMatch(/memory_embeddings has lost its embedding column.*turn_embeddings has lost its embedding column.*HNSW index of embedding model emily-hash-v1 is missing/);
     expect((await mine(true)).ok).toBe(true);
     expect(await vectorState(u.dbName)).toEqual({ columns: 2, hnsw: 1, reembed: 1, memories: 1 });
+    // The queued job builds the lost vectors again, for the model in use.
+    const runner = new JobRunner({ door: t.emily, handlers: cognitionHandlers(), switch: new BackgroundSwitch(fs.mkdtempSync(path.join(os.tmpdir(), 'emily-switch-'))) });
+    expect(await runner.runOne(u.id)).toMatchObject({ kind: 'reembed', status: 'done', detail: { embedded: 1 } });
+    const vectors = await withAdminClient(t.emily.cluster.admin(), u.dbName, async (c) => (await c.query('SELECT (SELECT count(*)::int FROM memory_embeddings) AS m, (SELECT count(*)::int FROM turn_embeddings) AS t')).rows[0]);
+    expect(vectors.m).toBe(1);
+    expect(vectors.t).toBeGreaterThan(0);
   });
 
   it('finds a database whose schema is behind the app; doctor says so and the open check migrates it as its own role', async () => {
