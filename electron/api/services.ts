@@ -69,7 +69,7 @@ export interface PortabilityService {
   /** Restores into a new profile (never over the live one) and answers its id. */
   restore(backupId: string, asName: string | undefined, progress: ProgressSink, signal: AbortSignal): Promise<{ profileId: string }>;
   /** A backup of this profile in its place (checked and verified before the swap; what it holds now is kept as a backup). */
-  restoreInPlace(userId: string, backupId: string, progress: ProgressSink, signal: AbortSignal): Promise<void>;
+  restoreInPlace(userId: string, backupId: string, progress: ProgressSink, signal: AbortSignal): Promise<{ unfinished?: string }>;
   /** Called when a profile is deleted. */
   deleteBackups(userId: string): Promise<void>;
 }

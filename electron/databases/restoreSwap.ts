@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Emily } from '../core/emily.js';
+import { enqueueJob } from '../jobs/queue.js';
 import { EmilyError, toEmilyError } from '../core/errors.js';
 import { assertUserId, quoteIdent, userRoleName } from '../core/ids.js';
 import type { AdminConnection } from '../cluster/cluster.js';
@@ -64,6 +65,10 @@ export async function finishInterruptedRestores(emily: Emily): Promise<string[]>
         if (!still) continue;
         await finishSwap(emily, live, m[2]!, name);
         done.push(live.id);
+        // The process that swapped it in never queued the local model's vectors for it.
+        await emily
+          .withUserTransaction(live.id, (c) => enqueueJob(c, 'reembed', { current: true, reason: 'restore' }, { dedupeKey: 'reembed:current' }))
+          .catch(() => undefined); // the swap is finished either way; "emily jobs" or a model switch queues it again
       } catch {
         // Left to the next open or doctor --repair; the move repair leaves such a row alone (hasUnfinishedSwap).
       } finally {

@@ -135,4 +135,24 @@ describe('server mode: bringing your Emily in as a pg_dump file', () => {
     expect(withoutModelRows(await fingerprint(s.t.emily, b.profileId))).toEqual(withoutModelRows(desktopPrint));
     expect((await b.call('memory.recall', { query: 'seed memory', k: 5 })).ok).toBe(true);
   });
+
+  it('so does a restore in place whose clean-up fails, instead of failing after its backup went in', async () => {
+    const kept = (await b.call<{ id: string }[]>('portability.backups', {})).value!;
+    expect(kept.length).toBeGreaterThan(0);
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      if (typeof args[0] === 'string' && args[0].startsWith('REASSIGN OWNED')) return Promise.reject(new Error('the server went away (simulated)'));
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    let r;
+    try {
+      r = await b.call<{ id: string; unfinished?: string }>('portability.restore', { operationId: 'bring-unfinished-2', backupId: kept[0]!.id, inPlace: true, confirmName: 'bring-bruno' });
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(r.error).toBeUndefined();
+    expect(r.value).toMatchObject({ id: b.profileId, unfinished: expect.stringMatching(/the new copy is in place, but clearing the old one failed/) });
+    expect(await finishInterruptedRestores(s.t.emily)).toEqual([b.profileId]);
+    expect((await b.call('memory.recall', { query: 'seed memory', k: 5 })).ok).toBe(true);
+  });
 });

@@ -50,8 +50,11 @@ export function portabilityService(emily: Emily): PortabilityService {
     },
     async restoreInPlace(userId, backupId, progress, signal) {
       // The caller has checked that the backup is this profile's (restoreBackup replaces the profile it was taken of).
-      await restoreBackup(emily, backupId, { replace: true, onProgress: toProgress(progress), signal });
+      const r = await restoreBackup(emily, backupId, { replace: true, onProgress: toProgress(progress), signal });
+      // As for replace: an unfinished swap holds the profile (BUSY) until it is finished.
+      if (r.import.unfinished) return { unfinished: r.import.unfinished };
       await queueLocalVectors(emily, userId);
+      return {};
     },
     async deleteBackups(userId) {
       removeUserBackups(emily, userId);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { method } from './define.js';
 import { backupId, empty, fileRef, operationId } from './shared.js';
-import type { BackupView, ExportResult, ImportResult, ProfileView } from './views.js';
+import type { BackupView, ExportResult, ImportResult, RestoreResult } from './views.js';
 
 export const portabilityContract = {
   /** Progress as `progress` events tagged with operationId; cancel with operations.cancel. */
@@ -20,7 +20,7 @@ export const portabilityContract = {
    * A backup as a new profile, or (inPlace) in place of the current profile, whose backup it
    * must be: what the profile holds now is kept as a backup first; confirmName is its name.
    */
-  'portability.restore': method<ProfileView>()(
+  'portability.restore': method<RestoreResult>()(
     z
       .object({
         operationId,

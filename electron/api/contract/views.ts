@@ -235,6 +235,12 @@ export interface ExportResult {
   file: string;
 }
 
+/** portability.restore: the profile the backup now lives in. */
+export interface RestoreResult extends ProfileView {
+  /** In place: the backup is in place but clearing the old copy failed (see ImportResult.unfinished). */
+  unfinished?: string;
+}
+
 export interface ImportResult {
   profile: ProfileView | null;
   /** What the import added (for chat history: conversations and turns, for dumps: rows). */

@@ -66,9 +66,9 @@ export function portabilityHandlers(deps: ApiDeps, port: PortabilityService): Ha
       // Only this profile's own backups; any other id is simply not among them.
       if (!(await port.listBackups(userId)).some((b) => b.id === backupId)) throw new EmilyError('NOT_FOUND', 'this profile has no such backup; "Your data" lists its backups');
       await confirmed(userId, confirmName, 'restoring a backup in place');
-      await tracked(operationId, ctx.signal, (signal) => port.restoreInPlace(userId, backupId, progress(operationId), signal));
+      const r = await tracked(operationId, ctx.signal, (signal) => port.restoreInPlace(userId, backupId, progress(operationId), signal));
       deps.services.chat?.forget?.(userId);
-      return newProfile(userId);
+      return { ...(await newProfile(userId)), ...(r.unfinished ? { unfinished: r.unfinished } : {}) };
     },
   };
 }

@@ -80,7 +80,8 @@ export function registerPortability(program: Command, run: Runner): void {
           const live = opts.replace === undefined ? undefined : await emily.catalog.get(opts.replace);
           const imported = await importDump(emily, file, { name: live?.displayName ?? opts.name, replace: live, signal, onProgress: progressPrinter() });
           // As in the app: vectors of the model in use are rebuilt in the background (see "emily jobs").
-          const r = { ...imported, reembedJob: (await queueLocalVectors(emily, imported.user.id))?.id ?? null };
+          // (Not while an unfinished swap holds the profile: the recovery that finishes it queues them.)
+          const r = { ...imported, reembedJob: imported.unfinished ? null : ((await queueLocalVectors(emily, imported.user.id))?.id ?? null) };
           emit(opts, r, () => `${live ? 'imported in place of' : 'imported as'} ${r.user.id} "${r.user.displayName}" (schema ${r.schemaVersion}${r.migratedFrom !== r.schemaVersion ? `, migrated from ${r.migratedFrom}` : ''}, ${r.rows.memories ?? 0} memories, ${r.rows.turns ?? 0} turns, ${r.seconds.toFixed(2)} s)${r.droppedVectors ? `\n${r.droppedVectors} vectors did not have their model's size and were left out; a re-embedding job builds them again for the model in use` : ''}${r.vectorIndexErrors.length ? `\nvector indexes not built (search works without them, more slowly): ${r.vectorIndexErrors.join('; ')}` : ''}${r.previous ? `\nwhat it held before is kept as backup ${r.previous.id}` : ''}${r.unfinished ? `\n${r.unfinished}` : ''}${r.reembedJob ? `\nvectors of the model in use are built in the background by job ${r.reembedJob}, while Emily runs ("emily jobs --user ${r.user.id}" shows its progress)` : ''}`);
         }),
       ),
@@ -167,7 +168,7 @@ export function registerPortability(program: Command, run: Runner): void {
         withCancellable(async (emily, signal) => {
           if (opts.as && opts.replace) throw new EmilyError('BAD_INPUT', 'give either --as <name> or --replace');
           const restored = await restoreBackup(emily, backup, { as: opts.as, replace: opts.replace, signal, onProgress: progressPrinter() });
-          const r = { ...restored, reembedJob: (await queueLocalVectors(emily, restored.user.id))?.id ?? null };
+          const r = { ...restored, reembedJob: restored.import.unfinished ? null : ((await queueLocalVectors(emily, restored.user.id))?.id ?? null) };
           emit(opts, r, () => (`${r.replaced ? `restored ${backup} in place of "${r.user.displayName}" (${r.user.id})` : `restored ${backup} as ${r.user.id} "${r.user.displayName}"`}${r.import.unfinished ? `\n${r.import.unfinished}` : ''}`));
         }),
       ),

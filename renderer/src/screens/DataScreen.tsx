@@ -153,10 +153,11 @@ export function DataScreen() {
                       onConfirm={(typed) => {
                         setRestoringInPlace(null);
                         void run('Restoring in place', async (operationId) => {
-                          await call('portability.restore', { operationId, backupId: b.id, inPlace: true, confirmName: typed });
+                          const r = await call('portability.restore', { operationId, backupId: b.id, inPlace: true, confirmName: typed });
                           reloadProfiles();
                           backups.reload();
-                          return `${profile.name} is back as of ${when(b.createdAt)}; what she held until now is kept as a backup.`;
+                          const unfinished = r.unfinished ? ` Not quite finished: ${r.unfinished}.` : '';
+                          return `${profile.name} is back as of ${when(b.createdAt)}; what she held until now is kept as a backup.${unfinished}`;
                         });
                       }}
                     />
