@@ -8,7 +8,8 @@ import { swapInto, type SwapResult } from '../databases/restoreSwap.js';
 import { createBackup, type BackupInfo } from './backups.js';
 import { checkInputFile, detectFormat, privateCopy, privateWorkDir, type DumpFormat } from './dumpFile.js';
 import { createEmptyProfile } from './freshProfile.js';
-import { connectionArgs, errorLines, locateTool, runTool, ToolFailure } from './pgTools.js';
+import { errorLines, locateTool, runTool, ToolFailure } from './pgTools.js';
+import { runCheckedScript } from './scriptRunner.js';
 import { reporter, throwIfAborted, type LongRunning, type ProgressFn } from './progress.js';
 import { assertEmilyDump, ScriptChecker, type ScriptFacts } from './scriptCheck.js';
 import { userToolTarget } from './target.js';
@@ -78,8 +79,7 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
     let swapped: SwapResult<BackupInfo> | undefined;
     try {
       const target = userToolTarget(emily, fresh.user);
-      if (format === 'custom') await restoreCustom(copy, withoutIndexes(checked.list!, checked.facts.vectorIndexes.map((v) => v.name)), checked.entries, target, progress, opts.signal);
-      else await restorePlain(checked.script!, target, progress, opts.signal);
+      await runCheckedScript(checked.script, target, { signal: opts.signal, onBytes: (done, total) => progress({ phase: 'restore', done, total, message: 'restoring' }) });
       throwIfAborted(opts.signal, 'the import');
       progress({ phase: 'verify', done: 0, total: 1, message: 'verifying the restored database' });
       const report = await verifyRestored(emily, fresh.user, checked.facts.rows);
@@ -120,10 +120,8 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
 
 interface Checked {
   facts: ScriptFacts;
-  /** custom: the filtered -L list; plain: the sanitized script. */
-  list?: string;
-  script?: string;
-  entries: number;
+  /** The sanitized script: the statements the check keeps and their table data, nothing else. */
+  script: string;
 }
 
 async function checkCustom(copy: string, dir: string, signal?: AbortSignal): Promise<Checked> {
@@ -135,8 +133,11 @@ async function checkCustom(copy: string, dir: string, signal?: AbortSignal): Pro
   const plan = planToc(parseToc(listing));
   const list = path.join(dir, 'restore.list');
   fs.writeFileSync(list, plan.keep.map((e) => e.line).join('\n') + '\n', { mode: 0o600 });
-  // The listing is the archive's own claim; the SQL pg_restore would run is what we judge.
-  const checker = new ScriptChecker();
+  // The listing is the archive's own claim; the SQL pg_restore would run is what we judge,
+  // and what we judged is what runs (runCheckedScript), not pg_restore's own connection.
+  const script = path.join(dir, 'restore.sql');
+  const fd = fs.openSync(script, 'w', 0o600);
+  const checker = new ScriptChecker((d) => void fs.writeSync(fd, typeof d === 'string' ? Buffer.from(d) : d));
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal?.addEventListener('abort', onAbort);
@@ -159,9 +160,10 @@ async function checkCustom(copy: string, dir: string, signal?: AbortSignal): Pro
     if (!refusal) throw signal?.aborted ? e : invalidArchive(e);
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    fs.closeSync(fd);
   }
   if (refusal) throw refusal;
-  return { facts: checker.facts, list, entries: plan.keep.length };
+  return { facts: checker.facts, script };
 }
 
 async function checkPlain(copy: string, dir: string, progress: ProgressFn, signal?: AbortSignal): Promise<Checked> {
@@ -177,44 +179,10 @@ async function checkPlain(copy: string, dir: string, progress: ProgressFn, signa
       progress({ phase: 'check', done, total, message: 'checking statements' });
     }
     checker.end();
-    return { facts: checker.facts, script, entries: checker.facts.kept };
+    return { facts: checker.facts, script };
   } finally {
     fs.closeSync(fd);
   }
-}
-
-async function restoreCustom(copy: string, list: string, entries: number, target: ReturnType<typeof userToolTarget>, progress: ProgressFn, signal?: AbortSignal): Promise<void> {
-  let done = 0;
-  progress({ phase: 'restore', done, total: entries, message: 'restoring' });
-  await runTool(locateTool('pg_restore'), [...connectionArgs(target), '--no-owner', '--no-acl', '--use-list', list, '--exit-on-error', '--verbose', '--jobs', '2', copy], {
-    password: target.password,
-    tls: target.tls,
-    signal,
-    onStderrLine: (line) => {
-      const m = /(?:processing item \d+|launching item \d+|creating|processing data for table) (.+)/.exec(line);
-      if (m && /processing item|creating|processing data/.test(line)) progress({ phase: 'restore', done: Math.min(++done, entries), total: entries, message: m[1]!.slice(0, 80) });
-    },
-  });
-}
-
-async function restorePlain(script: string, target: ReturnType<typeof userToolTarget>, progress: ProgressFn, signal?: AbortSignal): Promise<void> {
-  const total = fs.statSync(script).size;
-  let done = 0;
-  const input = fs.createReadStream(script, { highWaterMark: 1 << 20 });
-  input.on('data', (d) => {
-    done += (d as Buffer).length;
-    progress({ phase: 'restore', done, total, message: 'restoring' });
-  });
-  await runTool(locateTool('psql'), [...connectionArgs(target), '--no-psqlrc', '--quiet', '--set', 'ON_ERROR_STOP=1', '--single-transaction', '--file', '-'], { password: target.password, tls: target.tls, signal, stdin: input });
-}
-
-/** The -L list without the held-back vector index entries. */
-function withoutIndexes(list: string, names: string[]): string {
-  if (!names.length) return list;
-  const lines = fs.readFileSync(list, 'utf8').split('\n');
-  const kept = lines.filter((l) => !names.some((n) => new RegExp(`^\\d+; \\d+ \\d+ INDEX public ${n} `).test(l)));
-  fs.writeFileSync(list, kept.join('\n'), { mode: 0o600 });
-  return list;
 }
 
 function invalidArchive(e: unknown): EmilyError {

@@ -49,6 +49,8 @@ export function classifyStatement(code: string): Verdict {
   if (set) {
     const name = set[1]!.toLowerCase();
     if (name === 'standard_conforming_strings') return /^on$/i.test(set[2]!) ? { action: 'keep' } : refuse('standard_conforming_strings must stay on');
+    // In another encoding a byte after a lead byte may be a backslash or a quote to one reader and not to another.
+    if (name === 'client_encoding') return /^'?utf-?8'?$/i.test(set[2]!) ? { action: 'keep' } : refuse('client_encoding must stay UTF8');
     return SETTABLE.has(name) ? { action: 'keep' } : refuse(`setting ${name} is not something an Emily dump sets`);
   }
   for (const [re, why] of DROP) if (re.test(s)) return { action: 'drop', why };

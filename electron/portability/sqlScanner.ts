@@ -17,6 +17,14 @@ const COPY_FROM_STDIN = /^COPY\b[\s\S]*\bFROM\s+STDIN\b/i;
 type Quote = null | "'" | 'E' | '"' | { dollar: string };
 
 /**
+ * PostgreSQL's lexer (scan.l) counts every byte from 0x80 up as a letter, and lets `$` follow
+ * the first character of an identifier; decoded as UTF-8, those bytes are the characters
+ * from U+0080 up. So "é$q$" is one identifier there, not "é" and a dollar quote.
+ */
+const IDENT_CONT = /[A-Za-z0-9_$\u0080-\uffff]/;
+const DOLLAR_TAG = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
+
+/**
  * Splits a psql script (a plain pg_dump, or pg_restore's script output) into statements,
  * meta-commands and COPY data, streaming: COPY data is passed through in large slices
  * found with Buffer.indexOf, so a 200 MB dump is scanned at memory speed. The lexer knows
@@ -33,6 +41,11 @@ export class SqlScriptScanner {
   private quote: Quote = null;
   private commentDepth = 0;
   private copyRows = 0;
+  /**
+   * The kind of the string that just closed: a quote after whitespace holding a newline
+   * continues it (SQL's 'a'<newline>'b'), so an E'' string goes on with backslash escapes.
+   */
+  private closed: { quote: "'" | 'E'; newline: boolean } | null = null;
 
   constructor(private readonly emit: (e: ScriptEvent) => void) {}
 
@@ -114,6 +127,18 @@ export class SqlScriptScanner {
         continue;
       }
       if (c === '-' && line[i + 1] === '-') break; // comment to end of line
+      if (this.closed && c !== ' ' && c !== '\t' && c !== '\f' && c !== '\r') {
+        const continues = c === "'" && this.closed.newline;
+        const quote = this.closed.quote;
+        this.closed = null;
+        if (continues) {
+          this.quote = quote;
+          this.text += c;
+          this.code += c;
+          i++;
+          continue;
+        }
+      }
       if (c === '/' && line[i + 1] === '*') {
         this.commentDepth = 1;
         this.code += ' ';
@@ -122,8 +147,8 @@ export class SqlScriptScanner {
       }
       if (c === '\\') {
         // psql runs a backslash command wherever it meets one outside quotes; it takes the rest of the line.
+        // Not part of the statement's text: what the check writes out must hold no psql command.
         this.emit({ kind: 'meta', text: line.slice(i).trim(), line: this.line });
-        this.text += line.slice(i);
         return;
       }
       if (c === ';') {
@@ -146,10 +171,10 @@ export class SqlScriptScanner {
       if (c === "'") {
         const prev = line[i - 1];
         const before = line[i - 2];
-        this.quote = (prev === 'E' || prev === 'e') && !(before && /[A-Za-z0-9_$]/.test(before)) ? 'E' : "'";
+        this.quote = (prev === 'E' || prev === 'e') && !(before && IDENT_CONT.test(before)) ? 'E' : "'";
       } else if (c === '"') this.quote = '"';
-      else if (c === '$' && !(i > 0 && /[A-Za-z0-9_$]/.test(line[i - 1]!))) {
-        const m = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(line.slice(i, i + 70));
+      else if (c === '$' && !(i > 0 && IDENT_CONT.test(line[i - 1]!))) {
+        const m = DOLLAR_TAG.exec(line.slice(i, i + 70));
         if (m) {
           this.quote = { dollar: m[0] };
           this.text += m[0];
@@ -164,6 +189,7 @@ export class SqlScriptScanner {
     }
     this.text += '\n';
     this.code += this.quote ? '\n' : ' ';
+    if (this.closed) this.closed.newline = true;
   }
 
   private lexQuoted(line: string, i: number): number {
@@ -178,7 +204,10 @@ export class SqlScriptScanner {
     } else if (q === 'E' && c === '\\') take = Math.min(2, line.length - i);
     else if ((q === "'" || q === 'E') && c === "'") {
       if (line[i + 1] === "'") take = 2;
-      else this.quote = null;
+      else {
+        this.quote = null;
+        this.closed = { quote: q, newline: false };
+      }
     } else if (q === '"' && c === '"') {
       if (line[i + 1] === '"') take = 2;
       else this.quote = null;

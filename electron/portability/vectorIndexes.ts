@@ -1,6 +1,7 @@
 import type { Emily } from '../core/emily.js';
 import { toEmilyError } from '../core/errors.js';
 import type { ProgressFn } from './progress.js';
+import { oneStatement } from './scriptRunner.js';
 
 /**
  * Builds the dump's vector indexes on a live profile, as the profile's own role. They were
@@ -17,7 +18,7 @@ export async function buildVectorIndexes(emily: Emily, userId: string, indexes: 
     progress({ phase: 'index', done, total: indexes.length, message: `building vector index ${ix.name}` });
     const sql = ix.sql.replace(/^CREATE INDEX /i, 'CREATE INDEX CONCURRENTLY IF NOT EXISTS ');
     try {
-      await emily.withUser(userId, (c) => c.query(sql));
+      await emily.withUser(userId, (c) => c.query(oneStatement(sql)));
       built.push(ix.name);
     } catch (e) {
       errors.push(`${ix.name}: ${toEmilyError(e).message}`);

@@ -6,6 +6,7 @@ import type { UserRecord } from '../databases/catalog.js';
 import { hasVector } from '../databases/doctor.js';
 import { dropMisfitVectors } from '../databases/misfitVectors.js';
 import { loadMigrations, migrateDatabase, schemaState } from '../databases/migrations.js';
+import { assertOnlyData } from './restoredObjects.js';
 
 export interface VerifyReport {
   schemaVersion: number;
@@ -28,6 +29,8 @@ export async function verifyRestored(emily: Emily, user: UserRecord, expectedRow
   const admin = emily.servers.admin(user.server);
   return withAdminClient(admin, user.dbName, async (c) => {
     if (!(await hasVector(c))) throw new EmilyError('EXTENSION_MISSING', 'the restored database has no vector extension; the import was abandoned');
+    // Before anything below touches the dump's tables with the superuser's rights.
+    await assertOnlyData(c);
     const migrations = loadMigrations('user');
     const state = await schemaState(c, migrations, 'the imported Emily');
     const migratedFrom = state.version;

@@ -140,6 +140,13 @@ const HAND_EDITS: Array<[string, string, RegExp]> = [
   ['server file read in a default', `CREATE TABLE public.leak (x text DEFAULT pg_read_file('/etc/passwd'));`, /leak/],
   ['a setting that turns escapes on', `SET standard_conforming_strings = off;`, /standard_conforming_strings/],
   ['backslash hidden after a dollar-quoted string', `CREATE TABLE public.x (a text DEFAULT $x$ '; $x$); \\! id`, /\\!/],
+  // PostgreSQL reads "é$q$" as one identifier (letters include every non-ASCII byte, and $ may
+  // follow the first): no dollar quote opens, so what follows is not string content.
+  ['a non-ASCII identifier ending in $q$, then a psql command', `COMMENT ON TABLE public.conversations IS 'x' \u00e9$q$\n\\! touch /tmp/emily-pwned\n$q$;`, /\\!/],
+  ['a non-ASCII identifier ending in $q$, hiding statements', `CREATE TABLE public.zz (\u00e9$q$ int);\nCREATE FUNCTION public.pwn() RETURNS int LANGUAGE sql AS 'SELECT 1';\nCREATE TABLE public.yy (\u00e9$q$ int);`, /public\.pwn/],
+  ['a dollar-quote tag with a non-ASCII letter', `CREATE TABLE public.x (a text DEFAULT $\u00e9$ it's $\u00e9$);\n\\! touch /tmp/emily-pwned`, /\\!/],
+  ['an identifier ending in E before a quote', `COMMENT ON TABLE public.conversations IS \u00e9E'\\';\n\\! touch /tmp/emily-pwned\n';`, /\\!|E'/],
+  ['a client encoding other than UTF8', `SET client_encoding = 'SJIS';`, /client_encoding/],
   ['foreign server', `CREATE SERVER s FOREIGN DATA WRAPPER postgres_fdw;`, /foreign/i],
   ['publication', `CREATE PUBLICATION p FOR ALL TABLES;`, /PUBLICATION/],
   ['event trigger', `CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION public.f();`, /EVENT TRIGGER/],

@@ -26,6 +26,21 @@ describe('SqlScriptScanner', () => {
     expect(kinds(scan('\\restrict abc\nSELECT 1 \\g /tmp/x\n', 7, false))).toEqual(['M:\\restrict abc', 'M:\\g /tmp/x']);
   });
 
+  it('reads identifiers as PostgreSQL does: non-ASCII letters, and $ after the first character', () => {
+    // "é$q$" is one identifier, so no dollar quote opens and the backslash is a psql command.
+    expect(kinds(scan("COMMENT ON TABLE public.t IS 'x' \u00e9$q$\n\\! id\n$q$;\n", 5, false))).toEqual(['M:\\! id']);
+    // A non-ASCII letter may open a dollar-quote tag.
+    expect(kinds(scan("COMMENT ON TABLE public.t IS $\u00e9$ it's; \\! id $\u00e9$;\n"))).toEqual(["S:COMMENT ON TABLE public.t IS $\u00e9$ it's; \\! id $\u00e9$"]);
+    // An E after a non-ASCII letter ends an identifier; the quote that follows is a plain one, without backslash escapes.
+    expect(kinds(scan("COMMENT ON TABLE public.t IS \u00e9E'\\';\n", 3))).toEqual(["S:COMMENT ON TABLE public.t IS \u00e9E'\\'"]);
+  });
+
+  it("a string continued on the next line keeps its kind: E'' goes on with backslash escapes", () => {
+    expect(kinds(scan("COMMENT ON TABLE public.t IS E'a'\n  '\\'' -- c\n;\n", 4))).toEqual(["S:COMMENT ON TABLE public.t IS E'a' '\\''"]);
+    // Without a newline in between it is not a continuation: a plain string follows.
+    expect(kinds(scan("COMMENT ON TABLE public.t IS E'a' '\\';\n", 4))).toEqual(["S:COMMENT ON TABLE public.t IS E'a' '\\'"]);
+  });
+
   it('nested block comments', () => {
     expect(kinds(scan('/* a /* b; */ c; */ SET x = 1;'))).toEqual(['S:SET x = 1']);
   });
