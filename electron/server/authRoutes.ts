@@ -29,11 +29,16 @@ export function registerAuthRoutes(app: FastifyInstance, o: AuthRouteOptions): v
   const limited = { bodyLimit: 4096 };
   // One budget for sign-in and sign-up together, per client address.
   const checkAuth = app.createRateLimit({ max: o.authPerMinute, timeWindow: 60_000, keyGenerator: (req) => `auth:${req.ip}` });
-  const overLimit = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | null> => {
+  /**
+   * Sends the 429 itself and answers whether the caller must stop. (It must not hand the reply
+   * back: a FastifyReply is thenable, so awaiting it gives undefined and the caller went on.)
+   */
+  const overLimit = async (req: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
     const r = await checkAuth(req);
-    if (r.isAllowed || !r.isExceeded) return null;
+    if (r.isAllowed || !r.isExceeded) return false;
     const wait = Math.max(1, Math.ceil(r.ttl / 1000));
-    return refuse(reply.header('Retry-After', String(wait)), 429, 'BUSY', `too many requests; wait ${wait} s and try again`);
+    void refuse(reply.header('Retry-After', String(wait)), 429, 'BUSY', `too many requests; wait ${wait} s and try again`);
+    return true;
   };
   const cookie = (token: string, maxAge: number) => `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}${o.secureCookies ? '; Secure' : ''}`;
 
@@ -48,8 +53,7 @@ export function registerAuthRoutes(app: FastifyInstance, o: AuthRouteOptions): v
   };
 
   app.post('/auth/signup', limited, async (req, reply) => {
-    const limitedReply = await overLimit(req, reply);
-    if (limitedReply) return limitedReply;
+    if (await overLimit(req, reply)) return reply;
     if (!o.signup) return refuse(reply, 403, 'FORBIDDEN', 'this server does not take sign-ups; ask its operator for an account');
     try {
       const { username, password } = credentials(req.body);
@@ -63,8 +67,7 @@ export function registerAuthRoutes(app: FastifyInstance, o: AuthRouteOptions): v
   });
 
   app.post('/auth/login', limited, async (req, reply) => {
-    const limitedReply = await overLimit(req, reply);
-    if (limitedReply) return limitedReply;
+    if (await overLimit(req, reply)) return reply;
     try {
       const { username, password } = credentials(req.body);
       const key = typeof username === 'string' ? username.trim().toLowerCase().slice(0, 40) : '';

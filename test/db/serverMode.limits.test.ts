@@ -18,6 +18,10 @@ describe('server mode: rate limits, body limits, and no secrets in the log', () 
     const limited = await login('lim-bert', PASSWORD);
     expect(limited.status).toBe(429);
     expect(limited.json().error).toMatchObject({ code: 'BUSY', message: expect.stringContaining('too many requests') });
+    // A sign-up refused by the limit creates nothing (no account, no database).
+    const signup = await raw(s.server.port, { method: 'POST', path: '/auth/signup', headers: { 'content-type': 'application/json', origin: s.origin() }, body: JSON.stringify({ username: 'lim-carl', password: PASSWORD }) });
+    expect(signup.status).toBe(429);
+    expect((await s.server.accounts.list()).map((x) => x.username)).not.toContain('lim-carl');
     // The account's session keeps working: the sign-in limit is not the API's.
     expect((await a.call('system.info')).ok).toBe(true);
   });
