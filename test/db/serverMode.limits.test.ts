@@ -21,6 +21,8 @@ describe('server mode: rate limits, body limits, and no secrets in the log', () 
     // A sign-up refused by the limit creates nothing (no account, no database).
     const signup = await raw(s.server.port, { method: 'POST', path: '/auth/signup', headers: { 'content-type': 'application/json', origin: s.origin() }, body: JSON.stringify({ username: 'lim-carl', password: PASSWORD }) });
     expect(signup.status).toBe(429);
+    // (Long enough for a sign-up that went on after its answer to have made the account.)
+    await new Promise((r) => setTimeout(r, 2000));
     expect((await s.server.accounts.list()).map((x) => x.username)).not.toContain('lim-carl');
     // The account's session keeps working: the sign-in limit is not the API's.
     expect((await a.call('system.info')).ok).toBe(true);
