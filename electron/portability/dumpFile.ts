@@ -106,13 +106,39 @@ export async function privateCopy(file: string, dir: string, signal?: AbortSigna
  * Output written as a hidden temporary file next to the target and renamed at the end, so a
  * crash, a cancel or a full disk never leaves a half file under the real name.
  */
-export function prepareOutput(out: unknown): { final: string; temp: string } {
+export function prepareOutput(out: unknown, opts: { overwrite: boolean; outsideOf?: string }): { final: string; temp: string } {
   if (typeof out !== 'string' || !out.trim()) throw new EmilyError('BAD_INPUT', 'an output file is required (--out <file>)');
   const final = path.resolve(out);
   const dir = path.dirname(final);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new EmilyError('BAD_INPUT', `the folder ${dir} does not exist; create it or choose another output path`);
+  if (opts.outsideOf && isInside(fs.realpathSync(dir), fs.realpathSync(opts.outsideOf))) {
+    throw new EmilyError('BAD_INPUT', `${final} is inside Emily's data folder (${opts.outsideOf}), where it could overwrite her own files; choose a path outside it`);
+  }
   if (fs.existsSync(final) && !fs.statSync(final).isFile()) throw new EmilyError('BAD_INPUT', `${final} exists and is not a regular file; choose a file path for the export`);
+  if (fs.existsSync(final) && !opts.overwrite) throw new EmilyError('CONFLICT', `${final} already exists; choose another name, or replace it with --force`);
   return { final, temp: path.join(dir, `.${path.basename(final)}.${randomBytes(6).toString('hex')}.partial`) };
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** Moves the finished file under its name only if nothing took that name meanwhile (a hard link never replaces). */
+export function placeNew(temp: string, final: string): void {
+  const taken = () => new EmilyError('CONFLICT', `${final} appeared while the export was written; nothing was replaced, choose another name`);
+  try {
+    fs.linkSync(temp, final);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw taken();
+    // A file system without hard links (a FAT-formatted stick): checked, then renamed.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+    if (fs.existsSync(final)) throw taken();
+    fs.renameSync(temp, final);
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
 }
 
 export function fileSha256(file: string): Promise<string> {

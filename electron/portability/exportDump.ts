@@ -4,13 +4,17 @@ import type { ClientBase } from 'pg';
 import type { Emily } from '../core/emily.js';
 import { withAdminClient } from '../databases/adminClient.js';
 import type { FrozenAccess } from '../databases/restoreSwap.js';
-import { prepareOutput, type DumpFormat } from './dumpFile.js';
+import { placeNew, prepareOutput, type DumpFormat } from './dumpFile.js';
 import { connectionArgs, errorLines, isDiskFull, locateTool, runTool, ToolFailure } from './pgTools.js';
 import { reporter, throwIfAborted, type LongRunning } from './progress.js';
 import { userToolTarget } from './target.js';
 
 export interface ExportOptions extends LongRunning {
   format?: DumpFormat;
+  /** Replace a file already at the path (the desktop's save dialog has asked; the CLI's --force). */
+  overwrite?: boolean;
+  /** A folder the export must not be written into (Emily's data folder: its secrets live there). */
+  outsideOf?: string;
   /**
    * gzip level for custom-format archives (0-9). Default 0: embeddings barely compress, and
    * an uncompressed archive is written and checked several times faster (PostgreSQL 15's
@@ -47,7 +51,7 @@ export async function exportUser(emily: Emily, userId: string, out: string, opts
   if (format !== 'custom' && format !== 'plain') throw new EmilyError('BAD_INPUT', `unknown export format "${String(format)}"; use custom or plain`);
   const user = await emily.catalog.get(userId);
   if (user.status !== 'ready' && !opts.frozen) throw new EmilyError('BUSY', `the profile "${user.displayName}" is ${user.status}; try again when it is ready`);
-  const { final, temp } = prepareOutput(out);
+  const { final, temp } = prepareOutput(out, { overwrite: opts.overwrite ?? false, outsideOf: opts.outsideOf });
   const progress = reporter(opts.onProgress);
   throwIfAborted(opts.signal, 'the export');
   const countTables = async (c: ClientBase) => Number((await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0]!.n);
@@ -73,7 +77,8 @@ export async function exportUser(emily: Emily, userId: string, out: string, opts
       },
     });
     fs.chmodSync(temp, 0o600);
-    fs.renameSync(temp, final);
+    if (opts.overwrite) fs.renameSync(temp, final);
+    else placeNew(temp, final);
   } catch (e) {
     fs.rmSync(temp, { force: true });
     throw exportError(e, final);

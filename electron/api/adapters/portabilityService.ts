@@ -22,7 +22,8 @@ const backupView = (b: BackupInfo): BackupView => ({ id: b.id, profileId: b.user
 export function portabilityService(emily: Emily): PortabilityService {
   return {
     async exportProfile(userId, outFile, format, progress, signal) {
-      const r = await exportUser(emily, userId, outFile, { format, onProgress: toProgress(progress), signal });
+      // The file was chosen in a save dialog that asked before replacing one (or made fresh by the server).
+      const r = await exportUser(emily, userId, outFile, { format, overwrite: true, onProgress: toProgress(progress), signal });
       return { bytes: r.bytes };
     },
     async importDump(file, name, progress, signal) {

@@ -57,12 +57,13 @@ export function registerPortability(program: Command, run: Runner): void {
     .requiredOption('--out <file>', 'output file')
     .option('--format <format>', 'custom or plain', 'custom')
     .option('--compress <level>', 'gzip level 0-9 for the custom format (0 is fastest)', '0')
+    .option('--force', 'replace the output file if it exists')
     .option('--json', 'print JSON')
-    .action((opts: Json & { user: string; out: string; format: string; compress: string }) =>
+    .action((opts: Json & { user: string; out: string; format: string; compress: string; force?: boolean }) =>
       run(opts, () =>
         withCancellable(async (emily, signal) => {
           if (opts.format !== 'custom' && opts.format !== 'plain') throw new EmilyError('BAD_INPUT', '--format must be custom or plain');
-          const r = await exportUser(emily, opts.user, opts.out, { format: opts.format, compress: Number(opts.compress), signal, onProgress: progressPrinter() });
+          const r = await exportUser(emily, opts.user, opts.out, { format: opts.format, compress: Number(opts.compress), overwrite: opts.force === true, outsideOf: emily.home, signal, onProgress: progressPrinter() });
           emit(opts, r, () => `exported ${r.userId} to ${r.file} (${r.format}, ${r.bytes} bytes, ${r.seconds.toFixed(2)} s)`);
         }),
       ),

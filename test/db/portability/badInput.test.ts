@@ -177,6 +177,23 @@ describe('export to a bad place', () => {
     await expect(exportUser(t.emily, keeper, path.join(dir, 'no', 'such', 'x.dump'))).rejects.toMatchObject({ code: 'BAD_INPUT' });
   });
 
+  it('an existing file is kept unless replacing it was asked for', async () => {
+    const file = write('already-there.dump', 'my notes');
+    await expect(exportUser(t.emily, keeper, file)).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('--force') });
+    expect(fs.readFileSync(file, 'utf8')).toBe('my notes');
+    expect(fs.readdirSync(dir).filter((n) => n.endsWith('.partial'))).toEqual([]);
+    await exportUser(t.emily, keeper, file, { overwrite: true });
+    expect(fs.readFileSync(file).subarray(0, 5).toString()).toBe('PGDMP');
+  });
+
+  it("Emily's own data folder is refused, whatever the file (its secrets live there)", async () => {
+    const secrets = path.join(t.emily.home, 'secrets.json');
+    const before = fs.readFileSync(secrets);
+    await expect(exportUser(t.emily, keeper, secrets, { overwrite: true, outsideOf: t.emily.home })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('data folder') });
+    await expect(exportUser(t.emily, keeper, path.join(t.emily.home, 'pgdata', 'new.dump'), { outsideOf: t.emily.home })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    expect(fs.readFileSync(secrets)).toEqual(before);
+  });
+
   it('a full disk gives DISK_FULL and leaves no file', async () => {
     const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-tiny-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', mnt]);
