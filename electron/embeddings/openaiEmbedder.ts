@@ -1,3 +1,4 @@
+import { serverUrl } from '../core/serverUrl.js';
 import { EmilyError } from '../core/errors.js';
 import { l2normalise, type Embedder } from './types.js';
 
@@ -27,13 +28,7 @@ export class OpenAIEmbedder implements Embedder {
   private readonly url: string;
 
   constructor(private readonly o: OpenAIEmbedderOptions) {
-    let base: URL;
-    try {
-      base = new URL(o.baseUrl);
-    } catch (e) {
-      throw new EmilyError('BAD_INPUT', `"${o.baseUrl}" is not a URL; give the server's base URL, e.g. http://127.0.0.1:11434/v1`, { cause: e });
-    }
-    if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new EmilyError('BAD_INPUT', 'the embedding server URL must start with http:// or https://');
+    const base = serverUrl(o.baseUrl, 'embedding server');
     if (!o.model || o.model.length > 200) throw new EmilyError('BAD_INPUT', 'name the embedding model (1–200 characters), e.g. nomic-embed-text');
     this.url = `${base.href.replace(/\/+$/, '')}/embeddings`;
     this.id = o.model;

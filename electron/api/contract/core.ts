@@ -1,10 +1,17 @@
+import { hasCredentials } from '../../core/serverUrl.js';
 import { z } from 'zod';
 import { method } from './define.js';
 import { empty, fileRef, operationId, profileId } from './shared.js';
 import type { ConnectionTest, HealthReport, ProfilesView, ProfileView, SystemInfo, UserSettings } from './views.js';
 
 const profileName = z.string().trim().min(1, 'a profile needs a name').max(100, 'a profile name has at most 100 characters');
-const url = z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// address' }).max(2000)]);
+const url = z.union([
+  z.literal(''),
+  z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// address' })
+    .max(2000)
+    .refine((v) => !hasCredentials(v), 'give the address without a user name or password; the key goes in the API key field'),
+]);
 const modelName = z.string().trim().max(300);
 /** null removes the stored key, a string replaces it, absent leaves it. */
 const apiKey = z.string().min(1).max(4000).nullable().optional();

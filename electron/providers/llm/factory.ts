@@ -1,3 +1,4 @@
+import { serverUrl } from '../../core/serverUrl.js';
 import { EmilyError } from '../../core/errors.js';
 import { AnthropicModel } from './anthropic.js';
 import { InstantModel } from './instant.js';
@@ -24,12 +25,5 @@ export function createLanguageModel(settings: ModelSettings, apiKey: string | un
 }
 
 function validUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new EmilyError('BAD_INPUT', `"${url}" is not a URL; expected something like http://127.0.0.1:11434/v1`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new EmilyError('BAD_INPUT', `model servers are reached over http or https, not ${u.protocol}`);
-  return u.toString().replace(/\/$/, '');
+  return serverUrl(url, 'model server').toString().replace(/\/$/, '');
 }

@@ -126,7 +126,7 @@ describe('wire details', () => {
 
   it('validates settings before building a model', () => {
     expect(createLanguageModel({ provider: 'none', model: '' }, undefined)).toBeUndefined();
-    expect(() => createLanguageModel({ provider: 'openai-compatible', model: 'm', baseUrl: 'file:///etc/passwd' }, undefined)).toThrow(/http or https/);
+    expect(() => createLanguageModel({ provider: 'openai-compatible', model: 'm', baseUrl: 'file:///etc/passwd' }, undefined)).toThrow(/http:\/\/ or https:\/\//);
     expect(() => createLanguageModel({ provider: 'openai-compatible', model: 'm' }, undefined)).toThrow(/base URL/);
     expect(() => createLanguageModel({ provider: 'anthropic', model: 'm' }, undefined)).toThrow(/API key/);
   });
