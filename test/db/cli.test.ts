@@ -97,6 +97,12 @@ describe('the emily command', () => {
     let imported: { user: { id: string }; reembedJob: number | null } | undefined;
     try {
       expect((await emily('remember', '--user', made.id, 'my sister is called Ana', '--json')).code).toBe(0);
+      // Nothing to remember is refused, not stored as the memory "That.".
+      for (const empty of ['', '   ', '...']) {
+        const refused = await emily('remember', '--user', made.id, empty, '--json');
+        expect(refused.code).toBe(2);
+        expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'BAD_INPUT' });
+      }
       // As if it came from a hosted Emily: its vectors belong to a model this machine does not run.
       const emilyDoor = await Emily.open({ home: testHome() });
       try {

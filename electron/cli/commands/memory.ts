@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { benchQuality } from '../../bench/qualityBench.js';
 import { benchRetrieval } from '../../bench/retrievalBench.js';
 import { learnFromExchange, recall, resolveEmbedder } from '../../cognition/index.js';
+import { cleanText, MAX_TURN_CHARS } from '../../cognition/text.js';
 import { EmilyError } from '../../core/errors.js';
 import { describeJob, listJobs } from '../../jobs/index.js';
 import { assertUserId } from '../../core/ids.js';
@@ -25,8 +26,11 @@ export function registerMemory(program: Command, run: Runner): void {
       run(opts, () =>
         withEmily(async (emily) => {
           const userId = assertUserId(opts.user);
+          // Checked before "Remember that" is put in front: an empty text would become the memory "That.".
+          const said = cleanText(text, 'the text to remember', MAX_TURN_CHARS);
+          if (!/[\p{L}\p{N}]/u.test(said)) throw new EmilyError('BAD_INPUT', 'the text to remember has no words in it; write what Emily should remember');
           const embedder = await resolveEmbedder(emily, userId, { apiKey: apiKey() });
-          const explicit = /^\s*(please\s+)?remember\b/i.test(text) ? text : `Remember that ${text}`;
+          const explicit = /^\s*(please\s+)?remember\b/i.test(said) ? said : `Remember that ${said}`;
           const r = await learnFromExchange(emily, userId, { userText: explicit, source: 'cli' }, { embedder });
           emit(opts, r, () =>
             r.candidates.length
