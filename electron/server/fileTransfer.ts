@@ -19,6 +19,8 @@ export function refuse(reply: FastifyReply, status: number, code: ErrorCode, mes
   return reply.code(status).header('Cache-Control', 'no-store').send({ ok: false, error: { code, message } });
 }
 
+const QUOTA_CHECK_BYTES = 8 * 1024 ** 2;
+
 /** An import file, streamed to a scratch file of this registry and answered with an opaque ref. */
 export async function receiveUpload(req: FastifyRequest, reply: FastifyReply, files: FileRegistry, uploadLimit: number, quota = Infinity): Promise<unknown> {
   // An account's files waiting on the server count against its quota: uploads cannot fill the disk.
@@ -35,13 +37,23 @@ export async function receiveUpload(req: FastifyRequest, reply: FastifyReply, fi
   const name = String((req.query as { name?: string }).name ?? 'upload');
   const entry = files.scratchFile('read', name);
   let seen = 0;
+  let unchecked = 0;
+  const overQuota = `your files waiting on the server (uploads not imported yet, exports not downloaded) would pass the ${mib(quota)} MiB each account has; they are removed a few hours after they were made`;
   try {
     await pipeline(
       body,
       async function* (source: AsyncIterable<string | Buffer>) {
         for await (const chunk of source) {
-          seen += Buffer.byteLength(chunk);
+          const n = Buffer.byteLength(chunk);
+          seen += n;
           if (seen > limit) throw new EmilyError('BAD_INPUT', tooBig);
+          // Uploads running side by side each saw the room as it was when they began: the
+          // account's folder (their partial files included) is weighed again as they grow.
+          unchecked += n;
+          if (quota !== Infinity && unchecked >= Math.min(QUOTA_CHECK_BYTES, Math.max(64 * 1024, quota / 8))) {
+            unchecked = 0;
+            if (bytesIn(files.scratchDir) + n > quota) throw new EmilyError('BAD_INPUT', overQuota);
+          }
           yield chunk;
         }
       },

@@ -125,6 +125,9 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
     ...(opts.trustProxy?.length ? { trustProxy: checkedProxies(opts.trustProxy) } : {}),
     forceCloseConnections: true,
     return503OnClosing: true,
+    // Fastify turns Node's limit off (0): a body sent a byte at a time would hold its connection
+    // for ever. Ten minutes still carries the largest upload over a slow line.
+    requestTimeout: 10 * 60_000,
     // The router's own refusals (a malformed or overlong path) answer in the API's shape too.
     frameworkErrors: (err, _req, reply) => {
       const status = (err as { statusCode?: number }).statusCode ?? 400;

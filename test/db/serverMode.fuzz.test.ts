@@ -165,6 +165,16 @@ describe('server mode: fuzzing the HTTP API', () => {
     expect(await checksum(a.profileId)).not.toBe(before);
   });
 
+  it('a body nested hundreds of levels deep is refused before it is parsed; brackets inside text are only text', async () => {
+    const headers = { origin: s.origin(), 'content-type': 'application/json', cookie: `emily_session=${a.token}` };
+    const deep = `{"query":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const r = await raw(s.server.port, { method: 'POST', path: '/api/memory.recall', headers, body: deep });
+    expect(r.status).toBe(400);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringContaining('nests deeper than 64') } });
+    const bracketsInText = JSON.stringify({ query: `[{"${'[{'.repeat(500)}` });
+    expect((await raw(s.server.port, { method: 'POST', path: '/api/memory.recall', headers, body: bracketsInText })).status).toBe(200);
+  });
+
   it('random paths, auth bodies, uploads and raw bytes on the socket: the server answers or closes, and stays up', async () => {
     const before = await checksum(b.profileId);
     await fc.assert(

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { raw } from '../support/http.js';
 import { cookieToken, PASSWORD, useServerMode } from '../support/serverMode.js';
@@ -69,6 +70,35 @@ describe('server mode: rate limits, body limits, and no secrets in the log', () 
     expect(over.status).toBe(413);
     expect(over.json()).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringMatching(/leave room for 0 MiB of the 0 MiB each account has/) } });
     expect((await put(b!, 200)).status).toBe(200);
+  });
+
+  it('uploads that start side by side cannot pass the quota together', async () => {
+    const m = await s.server.accounts.create('quota-cid', PASSWORD);
+    onTestFinished(() => s.server.accounts.remove(m.userId));
+    const token = await s.server.sessions.create(m.userId);
+    // Both begin while the account's folder is empty (each alone fits the 400 KiB quota), then go on.
+    const size = 250 * 1024;
+    const started: Array<() => void> = [];
+    const uploads = [0, 1].map(
+      () =>
+        new Promise<number>((resolve) => {
+          const req = http.request(
+            { host: '127.0.0.1', port: s.server.port, method: 'PUT', path: '/files?name=side.json', headers: { host: `127.0.0.1:${s.server.port}`, authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-length': String(size) } },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
+          req.on('error', () => resolve(413)); // the server may close the connection on a refusal mid-body
+          req.write(Buffer.alloc(16 * 1024, 1));
+          started.push(() => req.end(Buffer.alloc(size - 16 * 1024, 1)));
+        }),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    for (const go of started) go();
+    const statuses = await Promise.all(uploads);
+    expect(statuses.filter((x) => x === 200).length).toBeLessThanOrEqual(1);
+    expect(statuses).toContain(413);
   });
 
   it('passwords, session tokens and API keys never reach the log', async () => {
