@@ -92,7 +92,12 @@ async function readHistory(file: string, opts: ChatImportOptions): Promise<Parse
   const bytes = isZip ? await readZipEntry(abs, /(^|\/)conversations\.json$/, { maxBytes: max, signal: opts.signal }) : await fs.promises.readFile(abs);
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   const format = opts.format && opts.format !== 'auto' ? opts.format : isZip || /^\s*\[/.test(text) ? 'chatgpt' : 'transcript';
-  if (format === 'transcript') return parseTranscript(text, path.basename(abs).replace(/\.[^.]*$/, ''));
+  if (format === 'transcript') {
+    const parsed = parseTranscript(text, path.basename(abs).replace(/\.[^.]*$/, ''));
+    // As for a ChatGPT export: a file of which nothing could be read is not a successful import.
+    if (!parsed.conversations.length && parsed.problems.length) throw new EmilyError('BAD_INPUT', `no message could be read (${parsed.problems.length} line${parsed.problems.length > 1 ? 's' : ''} refused, the first: ${parsed.problems[0]!.where}: ${parsed.problems[0]!.message}); docs/transcript-format.md describes the format`);
+    return parsed;
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

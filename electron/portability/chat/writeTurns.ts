@@ -19,7 +19,7 @@ export async function writeConversation(c: pg.ClientBase, source: string, conv: 
     `INSERT INTO conversations (title, source, source_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
      ON CONFLICT (source, source_id) WHERE source_id IS NOT NULL DO UPDATE SET title = EXCLUDED.title
      RETURNING id`,
-    [conv.title.slice(0, 500), source, conv.sourceId, created],
+    [storable(conv.title).slice(0, 500), source, storable(conv.sourceId), created],
   );
   const conversationId = Number(r.rows[0]!.id);
   // Turns without a time of their own follow the conversation's time in order.
@@ -36,8 +36,8 @@ export async function writeConversation(c: pg.ClientBase, source: string, conv: 
       conversationId,
       source,
       conv.turns.map((t) => t.role),
-      conv.turns.map((t) => t.text),
-      conv.turns.map((t) => t.sourceId),
+      conv.turns.map((t) => storable(t.text)),
+      conv.turns.map((t) => storable(t.sourceId)),
       conv.turns.map((t) => JSON.stringify(t.meta ?? {})),
       times.map((ms) => new Date(ms)),
     ],
@@ -45,4 +45,9 @@ export async function writeConversation(c: pg.ClientBase, source: string, conv: 
   await c.query('UPDATE conversations SET updated_at = GREATEST(updated_at, $2) WHERE id = $1', [conversationId, new Date(Math.max(...times))]);
   const inserted = ins.rows.map((x) => Number(x.id)).sort((a, b) => a - b);
   return { conversationId, inserted, skipped: conv.turns.length - inserted.length };
+}
+
+/** PostgreSQL text cannot hold NUL: one in an imported message would fail its whole conversation. */
+function storable(s: string): string {
+  return s.includes('\u0000') ? s.replaceAll('\u0000', '') : s;
 }

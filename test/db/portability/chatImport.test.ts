@@ -108,6 +108,17 @@ describe('JSON-lines transcripts', () => {
     expect(again).toMatchObject({ turnsInserted: 0, turnsAlreadyThere: 6 });
   });
 
+  it('a NUL inside a message is dropped, not a failed import; a file of which nothing can be read is refused', async () => {
+    const file = path.join(dir, 'nul.jsonl');
+    fs.writeFileSync(file, '{"conversation":"n1","speaker":"user","text":"I live in Oslo"}\n{"conversation":"n2","title":"t\\u0000","speaker":"user","text":"bad\\u0000x","id":"i\\u0000d"}\n');
+    const r = await importChatHistory(t.emily, userId, file);
+    expect(r).toMatchObject({ conversations: 2, turnsInserted: 2, problems: [] });
+    expect((await turns('transcript')).filter((x) => x.conv === 'n2').map((x) => [x.content, x.source_id, x.title])).toEqual([['badx', 'n2/id', 't']]);
+    const junk = path.join(dir, 'junk.jsonl');
+    fs.writeFileSync(junk, 'not json\n{"speaker":"narrator","text":"x"}\n');
+    await expect(importChatHistory(t.emily, userId, junk)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/no message could be read \(2 lines refused, the first: line 1: not valid JSON\)/) });
+  });
+
   it('a failing learn hook is reported; the turns stay in L4, unconsolidated, for the engine backlog', async () => {
     const file = path.join(dir, 'more.jsonl');
     fs.writeFileSync(file, '{"conversation": "c9", "speaker": "user", "text": "I love climbing.", "id": 1}\n');
