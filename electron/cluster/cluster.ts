@@ -363,15 +363,37 @@ export class EmbeddedCluster {
 }
 
 function ensureHome(home: string): void {
+  const root = process.getuid?.() === 0;
+  // Checked before anything is made: a refused data folder leaves no folders behind.
+  if (root) assertServerCanPass(firstExisting(path.dirname(path.resolve(home))), home);
   try {
-    fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+    // As root, folders made on the way must let the server's own user pass (not read).
+    fs.mkdirSync(home, { recursive: true, mode: root ? 0o711 : 0o700 });
   } catch (e) {
     throw new EmilyError('DATA_DIR_INVALID', `cannot create the data folder ${home}: ${(e as Error).message}; set EMILY_HOME to a writable folder`, { cause: e });
   }
   const st = fs.statSync(home);
   if (!st.isDirectory()) throw new EmilyError('DATA_DIR_INVALID', `${home} is not a folder; set EMILY_HOME to a folder`);
   // The server user must traverse (not read) the home to reach pgdata.
-  fs.chmodSync(home, process.getuid?.() === 0 ? 0o711 : 0o700);
+  fs.chmodSync(home, root ? 0o711 : 0o700);
+}
+
+function firstExisting(dir: string): string {
+  return fs.existsSync(dir) || dir === path.dirname(dir) ? dir : firstExisting(path.dirname(dir));
+}
+
+/** Running as root, the server runs as "postgres": every folder above the data folder must let it pass. */
+export function assertServerCanPass(dir: string, home: string): void {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const st = fs.statSync(d);
+    if (!(st.mode & 0o001)) {
+      throw new EmilyError(
+        'DATA_DIR_INVALID',
+        `the database server runs as the "postgres" user (Emily runs as root) and cannot pass through ${d} (mode ${(st.mode & 0o777).toString(8)}), which holds the data folder ${home}; set EMILY_HOME to a folder it can reach, such as /var/lib/emily, or let others pass with "chmod o+x ${d}"`,
+      );
+    }
+    if (d === path.dirname(d)) return;
+  }
 }
 
 function stderrOf(e: unknown): string {
