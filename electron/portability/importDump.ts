@@ -73,7 +73,7 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
     progress({ phase: 'check', done: 1, total: 1, message: `${checked.facts.kept} statements allowed, ${checked.facts.dropped} left out` });
     throwIfAborted(opts.signal, 'the import');
 
-    const name = opts.name ?? path.basename(abs).replace(/\.(dump|sql|backup|pgdump)$/i, '');
+    const name = opts.name ?? nameFromFile(abs);
     const fresh = await createEmptyProfile(emily, name, { server: live?.server });
     let ready: ImportResult | undefined;
     let swapped: SwapResult<BackupInfo> | undefined;
@@ -116,6 +116,13 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
   } finally {
     work.dispose();
   }
+}
+
+/** A profile name from the file's name: without its control characters, at most 100 characters. */
+function nameFromFile(file: string): string {
+  // eslint-disable-next-line no-control-regex
+  const base = path.basename(file).replace(/\.(dump|sql|backup|pgdump)$/i, '').replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return [...base].slice(0, 100).join('').trim() || 'imported Emily';
 }
 
 interface Checked {

@@ -65,7 +65,7 @@ export function registerMaintenance(program: Command, run: Runner): void {
   program
     .command('stats')
     .description('memory counts, aggregated by iterating over user databases')
-    .option('--all-users', 'iterate over every user (required)')
+    .option('--all-users', 'over every user database (what stats always counts; the flag says so in scripts)')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean; allUsers?: boolean }) =>
       run(opts, () =>

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportUser } from '../../../electron/portability/exportDump.js';
 import { importDump } from '../../../electron/portability/importDump.js';
+import { deleteUser } from '../../../electron/operations/users.js';
 import { useTestEmily } from '../../support/testEmily.js';
 import { adminDump, adminSql, assertNoDebris, fingerprint, seedUser } from './helpers.js';
 
@@ -60,6 +61,13 @@ describe('bad files', () => {
   it('a folder', () => refused(dir, 'BAD_INPUT', /not a regular file/));
   it('a truncated custom archive', () => refused(write('trunc.dump', fs.readFileSync(goodCustom).subarray(0, Math.floor(fs.statSync(goodCustom).size * 0.6))), 'INVALID_DUMP'));
   it('a custom archive cut inside its header', () => refused(write('trunc-head.dump', fs.readFileSync(goodCustom).subarray(0, 40)), 'INVALID_DUMP'));
+  it('a good dump whose file name has a tab and 240 characters is imported under a name made from it', async () => {
+    const awkward = write(`my\temily ${'x'.repeat(230)}.dump`, fs.readFileSync(goodCustom));
+    const r = await importDump(t.emily, awkward);
+    expect(r.user.displayName).toBe(`my emily ${'x'.repeat(91)}`);
+    await deleteUser(t.emily, r.user.id);
+  });
+
   it('a plain dump cut inside table data', () => {
     const text = fs.readFileSync(goodPlain, 'utf8');
     return refused(write('trunc.sql', text.slice(0, text.indexOf('COPY public.memories') + 300)), 'INVALID_DUMP', /truncated/);
