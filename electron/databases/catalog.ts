@@ -9,6 +9,12 @@ import { inTransaction } from './transaction.js';
 
 export type UserStatus = 'provisioning' | 'ready' | 'deleting' | 'moving';
 
+/** Why a profile that is not ready cannot be used now, in words (a deleted one will not become ready). */
+export function notReady(user: { displayName: string; status: UserStatus }): EmilyError {
+  if (user.status === 'deleting') return new EmilyError('NOT_FOUND', `the profile "${user.displayName}" is being deleted`);
+  return new EmilyError('BUSY', `the profile "${user.displayName}" is ${user.status === 'moving' ? 'being moved or replaced' : 'still being set up'}; try again in a moment`);
+}
+
 export interface UserRecord {
   id: string;
   displayName: string;

@@ -154,8 +154,13 @@ export function findBackup(emily: Emily, id: string): BackupInfo {
   const m = /^([a-z][a-z0-9]{11})\/(\d{8}T\d{9}Z-(?:scheduled|manual))$/.exec(id);
   if (!m) throw new EmilyError('BAD_INPUT', `"${id.slice(0, 80)}" is not a backup id; "emily backups list" shows them (form <user>/<time>-<kind>)`);
   const hit = listBackups(emily, { userId: m[1]! }).find((b) => b.id === id);
-  if (!hit) throw new EmilyError('NOT_FOUND', `no backup ${id}; "emily backups list" shows the backups`);
-  return hit;
+  if (hit) return hit;
+  // Not listed because its description is damaged: the dump itself may be whole, and says so.
+  const dump = path.join(userDir(emily, m[1]!), `${m[2]!}.dump`);
+  if (fs.existsSync(dump) && fs.existsSync(dump.replace(/\.dump$/, '.json'))) {
+    throw new EmilyError('INVALID_DUMP', `the description of backup ${id} (${dump.replace(/\.dump$/, '.json')}) is damaged, so it is not listed; its dump is still there: "emily import ${dump}" checks it and brings it back as a new profile`);
+  }
+  throw new EmilyError('NOT_FOUND', `no backup ${id}; "emily backups list" shows the backups`);
 }
 
 export function removeBackup(b: BackupInfo): void {

@@ -1,3 +1,4 @@
+import { notReady } from '../databases/catalog.js';
 import fs from 'node:fs';
 import { EmilyError, toEmilyError } from '../core/errors.js';
 import type { ClientBase } from 'pg';
@@ -50,7 +51,7 @@ export async function exportUser(emily: Emily, userId: string, out: string, opts
   const format = opts.format ?? 'custom';
   if (format !== 'custom' && format !== 'plain') throw new EmilyError('BAD_INPUT', `unknown export format "${String(format)}"; use custom or plain`);
   const user = await emily.catalog.get(userId);
-  if (user.status !== 'ready' && !opts.frozen) throw new EmilyError('BUSY', `the profile "${user.displayName}" is ${user.status}; try again when it is ready`);
+  if (user.status !== 'ready' && !opts.frozen) throw notReady(user);
   const { final, temp } = prepareOutput(out, { overwrite: opts.overwrite ?? false, outsideOf: opts.outsideOf });
   const progress = reporter(opts.onProgress);
   throwIfAborted(opts.signal, 'the export');
@@ -92,6 +93,10 @@ function exportError(e: unknown, file: string): EmilyError {
   if (isDiskFull(e)) return new EmilyError('DISK_FULL', `the disk holding ${file} is full; free some space (or export to another disk) and try again. No file was written.`, { cause: e });
   if (e instanceof ToolFailure) {
     if (/could not open output file/i.test(e.stderr)) return new EmilyError('BAD_INPUT', `cannot write ${file}: ${errorLines(e.stderr)}; choose a folder you can write to`, { cause: e });
+    // The profile's sessions were ended under pg_dump: it is being deleted, moved or replaced.
+    if (/terminating connection due to administrator command|does not exist/i.test(e.stderr)) {
+      return new EmilyError('BUSY', 'the profile was deleted, moved or replaced while it was being exported; no file was written. Export it again once it is there', { cause: e });
+    }
     return new EmilyError('DATABASE_ERROR', `the export failed: ${errorLines(e.stderr) || e.message}`, { cause: e });
   }
   return toEmilyError(e, 'the export failed');

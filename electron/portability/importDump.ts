@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Emily } from '../core/emily.js';
 import { EmilyError, toEmilyError } from '../core/errors.js';
-import type { UserRecord } from '../databases/catalog.js';
+import { notReady, type UserRecord } from '../databases/catalog.js';
 import { loadMigrations } from '../databases/migrations.js';
 import { swapInto, type SwapResult } from '../databases/restoreSwap.js';
 import { createBackup, type BackupInfo } from './backups.js';
@@ -58,7 +58,7 @@ export interface ImportResult extends VerifyReport {
 export async function importDump(emily: Emily, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const started = performance.now();
   const live = opts.replace;
-  if (live && live.status !== 'ready') throw new EmilyError('BUSY', `the profile "${live.displayName}" is ${live.status}; try again when it is ready`);
+  if (live && live.status !== 'ready') throw notReady(live);
   const abs = checkInputFile(file);
   const format = detectFormat(abs);
   const progress = reporter(opts.onProgress);

@@ -104,6 +104,11 @@ describe('backups', () => {
     expect([await catalogSnapshot(emily), await databaseNames(emily)]).toEqual(before);
     await expect(restoreBackup(emily, 'nonsense')).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await expect(restoreBackup(emily, `${u.id}/20200101T000000000Z-manual`)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // A garbled description: not listed, and asking for it says where its dump is and what to do.
+    const other = await createBackup(emily, u.id, { now: new Date(Date.now() + 1000) });
+    fs.writeFileSync(other.file.replace(/\.dump$/, '.json'), '{"userId": garbled');
+    expect(listBackups(emily, { userId: u.id }).map((x) => x.id)).not.toContain(other.id);
+    await expect(restoreBackup(emily, other.id)).rejects.toMatchObject({ code: 'INVALID_DUMP', message: expect.stringContaining(`emily import ${other.file}`) });
   });
 
   it('delete with backups removes the profile and every backup in one action', async () => {
