@@ -27,6 +27,20 @@ let b: ServerClient;
 /** What account A held before it brought the desktop Emily in, and the backup kept of it. */
 let beforeReplace: Record<string, string>;
 let keptBackup = '';
+/** Runs fn while the server refuses the ownership hand-over of a swapped-in copy, every time it is tried. */
+async function withCleanUpRefused<T>(fn: () => Promise<T>): Promise<T> {
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    if (typeof args[0] === 'string' && args[0].startsWith('REASSIGN OWNED')) return Promise.reject(new Error('the server went away (simulated)'));
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  try {
+    return await fn();
+  } finally {
+    pg.Client.prototype.query = query;
+  }
+}
+
 const withoutModelRows = ({ embedding_models: _m, jobs: _j, ...rest }: Record<string, string>) => rest;
 
 beforeAll(async () => {
@@ -116,18 +130,7 @@ describe('server mode: bringing your Emily in as a pg_dump file', () => {
 
   it('a replace whose clean-up fails after the new Emily went in says so in its answer, and the next start finishes it', async () => {
     const file = await upload(b, dump);
-    // The server refuses the ownership hand-over of the copy, every time it is tried.
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      if (typeof args[0] === 'string' && args[0].startsWith('REASSIGN OWNED')) return Promise.reject(new Error('the server went away (simulated)'));
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
-    let r;
-    try {
-      r = await b.call<{ profile: { id: string }; unfinished?: string }>('portability.replace', { operationId: 'bring-unfinished-1', file, confirmName: 'bring-bruno' });
-    } finally {
-      pg.Client.prototype.query = query;
-    }
+    const r = await withCleanUpRefused(() => b.call<{ profile: { id: string }; unfinished?: string }>('portability.replace', { operationId: 'bring-unfinished-1', file, confirmName: 'bring-bruno' }));
     expect(r.error).toBeUndefined();
     expect(r.value!.unfinished).toMatch(/the new copy is in place, but clearing the old one failed .*"emily doctor --repair" finishes it/);
     expect((await b.call('memory.recall', { query: 'seed memory', k: 5 })).error?.code).toBe('BUSY');
@@ -139,17 +142,7 @@ describe('server mode: bringing your Emily in as a pg_dump file', () => {
   it('so does a restore in place whose clean-up fails, instead of failing after its backup went in', async () => {
     const kept = (await b.call<{ id: string }[]>('portability.backups', {})).value!;
     expect(kept.length).toBeGreaterThan(0);
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      if (typeof args[0] === 'string' && args[0].startsWith('REASSIGN OWNED')) return Promise.reject(new Error('the server went away (simulated)'));
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
-    let r;
-    try {
-      r = await b.call<{ id: string; unfinished?: string }>('portability.restore', { operationId: 'bring-unfinished-2', backupId: kept[0]!.id, inPlace: true, confirmName: 'bring-bruno' });
-    } finally {
-      pg.Client.prototype.query = query;
-    }
+    const r = await withCleanUpRefused(() => b.call<{ id: string; unfinished?: string }>('portability.restore', { operationId: 'bring-unfinished-2', backupId: kept[0]!.id, inPlace: true, confirmName: 'bring-bruno' }));
     expect(r.error).toBeUndefined();
     expect(r.value).toMatchObject({ id: b.profileId, unfinished: expect.stringMatching(/the new copy is in place, but clearing the old one failed/) });
     expect(await finishInterruptedRestores(s.t.emily)).toEqual([b.profileId]);
