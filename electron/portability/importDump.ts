@@ -142,9 +142,7 @@ async function checkCustom(copy: string, dir: string, signal?: AbortSignal): Pro
   fs.writeFileSync(list, plan.keep.map((e) => e.line).join('\n') + '\n', { mode: 0o600 });
   // The listing is the archive's own claim; the SQL pg_restore would run is what we judge,
   // and what we judged is what runs (runCheckedScript), not pg_restore's own connection.
-  const script = path.join(dir, 'restore.sql');
-  const fd = fs.openSync(script, 'w', 0o600);
-  const checker = new ScriptChecker((d) => void fs.writeSync(fd, typeof d === 'string' ? Buffer.from(d) : d));
+  const { script, checker, close } = sanitizedScript(dir);
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal?.addEventListener('abort', onAbort);
@@ -167,19 +165,17 @@ async function checkCustom(copy: string, dir: string, signal?: AbortSignal): Pro
     if (!refusal) throw signal?.aborted ? e : invalidArchive(e);
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    fs.closeSync(fd);
+    close();
   }
   if (refusal) throw refusal;
   return { facts: checker.facts, script };
 }
 
 async function checkPlain(copy: string, dir: string, progress: ProgressFn, signal?: AbortSignal): Promise<Checked> {
-  const script = path.join(dir, 'restore.sql');
-  const fd = fs.openSync(script, 'w', 0o600);
+  const { script, checker, close } = sanitizedScript(dir);
   const total = fs.statSync(copy).size;
   let done = 0;
   try {
-    const checker = new ScriptChecker((d) => void fs.writeSync(fd, typeof d === 'string' ? Buffer.from(d) : d));
     for await (const chunk of fs.createReadStream(copy, { highWaterMark: 1 << 20, signal })) {
       checker.push(chunk as Buffer);
       done += (chunk as Buffer).length;
@@ -188,8 +184,16 @@ async function checkPlain(copy: string, dir: string, progress: ProgressFn, signa
     checker.end();
     return { facts: checker.facts, script };
   } finally {
-    fs.closeSync(fd);
+    close();
   }
+}
+
+/** A checker that writes what it keeps (statements and their table data) to a private file: what runs. */
+function sanitizedScript(dir: string): { script: string; checker: ScriptChecker; close: () => void } {
+  const script = path.join(dir, 'restore.sql');
+  const fd = fs.openSync(script, 'w', 0o600);
+  const checker = new ScriptChecker((d) => void fs.writeSync(fd, typeof d === 'string' ? Buffer.from(d) : d));
+  return { script, checker, close: () => fs.closeSync(fd) };
 }
 
 function invalidArchive(e: unknown): EmilyError {
@@ -199,10 +203,6 @@ function invalidArchive(e: unknown): EmilyError {
 
 function restoreError(e: unknown, signal?: AbortSignal): EmilyError {
   if (signal?.aborted) return new EmilyError('CANCELLED', 'the import was cancelled; nothing was kept', { cause: e });
-  if (e instanceof ToolFailure) {
-    const detail = errorLines(e.stderr) || e.message;
-    if (/permission denied|must be (superuser|owner)/i.test(e.stderr)) return new EmilyError('UNSAFE_DUMP', `the dump tried something its profile may not do (${detail}); it was refused and nothing was kept`, { cause: e });
-    return new EmilyError('INVALID_DUMP', `the dump could not be restored (${detail}); nothing was kept`, { cause: e });
-  }
+  // (The script's own failures arrive as INVALID_DUMP / UNSAFE_DUMP from runCheckedScript.)
   return toEmilyError(e, 'the import failed; nothing was kept');
 }
