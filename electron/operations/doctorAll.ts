@@ -1,5 +1,5 @@
 import type { Emily } from '../core/emily.js';
-import { toEmilyError } from '../core/errors.js';
+import { EmilyError, toEmilyError } from '../core/errors.js';
 import { TEMPLATE_DATABASE } from '../core/ids.js';
 import { withAdminClient } from '../databases/adminClient.js';
 import { checkDatabase, type DatabaseCheck } from '../databases/doctor.js';
@@ -89,7 +89,18 @@ export async function doctorAll(emily: Emily, opts: ForEachOptions & { repair: b
   }
   const users = await forEachUser(
     all.filter((u) => u.status === 'ready'),
-    (u) => checkDatabase(emily.servers.admin(u.server), u.dbName, { repair: opts.repair, ownerRole: u.roleName }),
+    (u) =>
+      checkDatabase(emily.servers.admin(u.server), u.dbName, { repair: opts.repair, ownerRole: u.roleName }).catch((e: unknown) => {
+        // The catalog lists the profile but its server has no such database (its folder lost, dropped by hand).
+        if ((e as { code?: string }).code === '3D000' || /database ".*" does not exist/.test(toEmilyError(e).message)) {
+          throw new EmilyError(
+            'NOT_FOUND',
+            `the database of "${u.displayName}" (${u.dbName}) is missing from its server; "emily backups list --user ${u.id}" shows its backups and "emily restore <backup>" brings one back as a new profile, and "emily users delete ${u.id}" removes the broken one`,
+            { cause: e },
+          );
+        }
+        throw e;
+      }),
     { concurrency: opts.concurrency, onEach: opts.onEach },
   );
   const ok = servers.every((s) => s.ok) && users.every((u) => u.ok && u.value?.ok) && debris.every((d) => d.repaired) && moves.every((m) => m.repaired);

@@ -96,6 +96,16 @@ describe('doctor (Cold Start fragmentation)', () => {
     }
   });
 
+  it('says what to do about a profile whose database is gone from its server', async () => {
+    const u = await t.user('lost');
+    await t.emily.users.forget(u.id);
+    await withAdminClient(t.emily.cluster.admin(), 'postgres', (c) => c.query(`DROP DATABASE ${u.dbName} WITH (FORCE)`));
+    const mine = (await doctorAll(t.emily, { repair: true })).users.find((r) => r.userId === u.id)!;
+    expect(mine).toMatchObject({ ok: false, error: { code: 'NOT_FOUND', message: expect.stringContaining(`is missing from its server; "emily backups list --user ${u.id}"`) } });
+    await deleteUser(t.emily, u.id);
+    expect(await userFootprint(t.emily, u)).toEqual({ database: false, role: false, catalogRow: false });
+  });
+
   it('rebuilds an invalid index', async () => {
     const u = await t.user('bad index');
     await withAdminClient(t.emily.cluster.admin(), u.dbName, (c) => c.query("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'memories_tsv_idx'::regclass"));
