@@ -1,9 +1,9 @@
-import { notReady } from '../databases/catalog.js';
 import fs from 'node:fs';
 import { EmilyError, toEmilyError } from '../core/errors.js';
 import type { ClientBase } from 'pg';
 import type { Emily } from '../core/emily.js';
 import { withAdminClient } from '../databases/adminClient.js';
+import { notReady } from '../databases/catalog.js';
 import type { FrozenAccess } from '../databases/restoreSwap.js';
 import { placeNew, prepareOutput, type DumpFormat } from './dumpFile.js';
 import { connectionArgs, errorLines, isDiskFull, locateTool, runTool, ToolFailure } from './pgTools.js';

@@ -71,7 +71,7 @@ export class ScriptChecker {
         }
         const table = /^CREATE (?:UNLOGGED )?TABLE public\.([a-z_][a-z0-9_]*) /i.exec(e.code);
         if (table) this.facts.tables.add(table[1]!.toLowerCase());
-        const copy = /^COPY public\.([a-z_][a-z0-9_]*) \((.*)\) FROM stdin$/i.exec(e.code);
+        const copy = COPY_FROM_STDIN.exec(e.code);
         if (copy) this.copy = { table: copy[1]!.toLowerCase(), columns: copy[2]!.split(',').map((c) => c.trim().replace(/^"|"$/g, '')) };
         this.write?.(`${e.text}\n`);
         return;
@@ -108,6 +108,9 @@ function parseLedger(text: string, columns: string[]): LedgerEntry[] {
 function refused(line: number, text: string, why: string): EmilyError {
   return new EmilyError('UNSAFE_DUMP', `the dump was refused at line ${line}: "${excerpt(text)}" (${why}). Nothing was restored.`);
 }
+
+/** A kept COPY … FROM stdin (the policy admits no other shape): its table, then its columns. */
+export const COPY_FROM_STDIN = /^COPY public\.([a-z_][a-z0-9_]*) \((.*)\) FROM stdin$/i;
 
 const CORE_TABLES = ['emily_migrations', 'memories', 'turns', 'conversations'];
 

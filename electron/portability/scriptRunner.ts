@@ -4,10 +4,9 @@ import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import { EmilyError } from '../core/errors.js';
 import { pgSsl } from '../databases/tls.js';
 import type { ToolTarget } from './pgTools.js';
+import { COPY_FROM_STDIN } from './scriptCheck.js';
 import { SqlScriptScanner, type ScriptEvent } from './sqlScanner.js';
 import { classifyStatement } from './sqlPolicy.js';
-
-const COPY_FROM_STDIN = /^COPY public\.[a-z_][a-z0-9_]* \(.*\) FROM stdin$/i;
 
 /**
  * Runs a checked script (what ScriptChecker wrote) in one transaction, connected as the new
@@ -60,7 +59,7 @@ export async function runCheckedScript(script: string, target: ToolTarget, opts:
 }
 
 class EventRunner {
-  private copy: { stream: CopyStreamQuery; failed: Promise<never>; line: number } | undefined;
+  private copy: { stream: CopyStreamQuery; failed: Promise<never> } | undefined;
 
   constructor(private readonly client: pg.Client) {}
 
@@ -95,7 +94,7 @@ class EventRunner {
     const stream = this.client.query(copyFrom(code));
     const failed = new Promise<never>((_, reject) => stream.once('error', (err) => reject(restoreFailure(err, line))));
     failed.catch(() => undefined); // awaited through the races above
-    this.copy = { stream, failed, line };
+    this.copy = { stream, failed };
   }
 
   private copying(kind: string): NonNullable<EventRunner['copy']> {

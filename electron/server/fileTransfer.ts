@@ -38,6 +38,7 @@ export async function receiveUpload(req: FastifyRequest, reply: FastifyReply, fi
   const entry = files.scratchFile('read', name);
   let seen = 0;
   let unchecked = 0;
+  const checkEvery = Math.min(QUOTA_CHECK_BYTES, Math.max(64 * 1024, quota / 8));
   const overQuota = `your files waiting on the server (uploads not imported yet, exports not downloaded) would pass the ${mib(quota)} MiB each account has; they are removed a few hours after they were made`;
   try {
     await pipeline(
@@ -50,7 +51,7 @@ export async function receiveUpload(req: FastifyRequest, reply: FastifyReply, fi
           // Uploads running side by side each saw the room as it was when they began: the
           // account's folder (their partial files included) is weighed again as they grow.
           unchecked += n;
-          if (quota !== Infinity && unchecked >= Math.min(QUOTA_CHECK_BYTES, Math.max(64 * 1024, quota / 8))) {
+          if (quota !== Infinity && unchecked >= checkEvery) {
             unchecked = 0;
             if (bytesIn(files.scratchDir) + n > quota) throw new EmilyError('BAD_INPUT', overQuota);
           }
