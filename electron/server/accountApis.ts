@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createApi, type Api } from '../api/composition.js';
 import type { Services } from '../api/services.js';
 import type { Emily } from '../core/emily.js';
+import { assertUserId } from '../core/ids.js';
 import type { SecretStore } from '../secrets/secretStore.js';
 
 interface Entry {
@@ -42,6 +43,8 @@ export class AccountApis {
   }
 
   get(userId: string): Api {
+    // A route that forgot its session check must fail here, not build an API for no account.
+    assertUserId(userId);
     const hit = this.entries.get(userId);
     if (hit) {
       // Re-insert: Map order is the recency order.

@@ -85,7 +85,18 @@ declare module 'fastify' {
   }
 }
 
-const PUBLIC_PATHS = new Set(['/login', '/login.js', '/healthz', '/auth/login', '/auth/signup']);
+const PUBLIC_ROUTES = new Set(['/login', '/login.js', '/healthz', '/auth/login', '/auth/signup']);
+
+/** The app's page, however its address is spelled ("/", "/index.html", "/%69ndex.html"). */
+function isAppPage(rawPath: string): boolean {
+  let p: string;
+  try {
+    p = decodeURIComponent(rawPath);
+  } catch {
+    return true; // undecodable: treat it as the page, which only costs a redirect
+  }
+  return p === '/' || p === '/index.html';
+}
 
 /**
  * Server mode: the same API and renderer as browser mode, for many accounts. Every request
@@ -163,13 +174,17 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
       req.userId = userId;
       req.sessionToken = token;
     }
-    if (PUBLIC_PATHS.has(pathname)) return;
-    if (pathname === '/' || pathname === '/index.html') {
-      if (!userId) return reply.code(303).header('Cache-Control', 'no-store').redirect('/login');
+    // Decided on the route the router matched, not on the raw address: the router decodes
+    // %xx, so "/%61pi/…" reaches the API route while its raw text does not start with "/api/".
+    // Every route needs a session unless it is named public here.
+    const route = req.routeOptions.url;
+    if (route === undefined || PUBLIC_ROUTES.has(route)) return; // no route: the not-found handler answers
+    if (route === '/' || route === '/*') {
+      // The renderer's files are public; its page is for signed-in accounts only.
+      if (!userId && isAppPage(pathname)) return reply.code(303).header('Cache-Control', 'no-store').redirect('/login');
       return;
     }
-    const needsSession = pathname.startsWith('/api/') || pathname.startsWith('/files') || pathname.startsWith('/auth/');
-    if (needsSession && !userId) return refuse(reply, 401, 'UNAUTHORIZED', 'sign in first (your session ended or was never started)');
+    if (!userId) return refuse(reply, 401, 'UNAUTHORIZED', 'sign in first (your session ended or was never started)');
   });
 
   // A refused WebSocket upgrade leaves its socket outside the server's connection tracking: end it.

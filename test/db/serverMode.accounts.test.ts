@@ -108,6 +108,24 @@ describe('server mode: accounts and sessions', () => {
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
   });
 
+  it('every route but the public ones needs a session, however its address is spelled (%xx)', async () => {
+    const origin = s.origin();
+    const post = (p: string, body = '{}') => raw(s.server.port, { method: 'POST', path: p, headers: { 'content-type': 'application/json', origin }, body });
+    for (const p of ['/api/portability.backups', '/%61pi/portability.backups', '/%61%70%69/system.info', '/api/%73ystem.info', '/%61uth/logout']) {
+      const r = await post(p);
+      expect(r.status, p).toBe(401);
+      expect(r.json()).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
+    }
+    for (const p of ['/%61uth/me', '/%66iles/abc', '/%61pi/events']) expect((await raw(s.server.port, { path: p })).status, p).toBe(401);
+    const upload = await raw(s.server.port, { method: 'PUT', path: '/%66iles', headers: { 'content-type': 'application/octet-stream', origin }, body: Buffer.from('x') });
+    expect(upload.status).toBe(401);
+    const page = await raw(s.server.port, { path: '/%69ndex.html' });
+    expect(page.status).toBe(303);
+    expect(page.headers.location).toBe('/login');
+    // The public routes stay public, spelled either way.
+    expect((await raw(s.server.port, { path: '/%6cogin' })).status).toBe(200);
+  });
+
   it('a cookie request from another site is refused (Origin), a bearer header works without Origin', async () => {
     const r = await login('acct-alice', PASSWORD);
     const token = cookieToken(r);

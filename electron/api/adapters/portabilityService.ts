@@ -1,3 +1,4 @@
+import { assertUserId } from '../../core/ids.js';
 import type { Emily } from '../../core/emily.js';
 import { learnImported, queueLocalVectors } from '../../operations/learnImported.js';
 import { createBackup, listBackups, removeUserBackups, type BackupInfo } from '../../portability/backups.js';
@@ -42,7 +43,8 @@ export function portabilityService(emily: Emily): PortabilityService {
       const r = await importChatHistory(emily, userId, file, { onProgress: toProgress(progress), signal, learn: learnImported(emily) });
       return { counts: { conversations: r.conversations, turns: r.turnsInserted, alreadyThere: r.turnsAlreadyThere, learned: r.learned, skipped: r.problems.length } };
     },
-    listBackups: async (userId) => listBackups(emily, { userId }).map(backupView),
+    // One profile's, always: an empty id must not mean every profile's.
+    listBackups: async (userId) => listBackups(emily, { userId: assertUserId(userId) }).map(backupView),
     backupNow: async (userId, progress, signal) => backupView(await createBackup(emily, userId, { kind: 'manual', onProgress: toProgress(progress), signal })),
     async restore(backupId, asName, progress, signal) {
       const r = await restoreBackup(emily, backupId, { as: asName, onProgress: toProgress(progress), signal });
