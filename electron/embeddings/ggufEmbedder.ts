@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EmilyError } from '../core/errors.js';
+import { assertModelFilesAllowed } from '../providers/modelFiles.js';
 import { l2normalise, type Embedder } from './types.js';
 
 /** The slice of node-llama-cpp's API we use (it is an optional, lazily loaded dependency). */
@@ -28,6 +29,7 @@ export class GgufEmbedder implements Embedder {
     private readonly modelPath: string,
     private readonly importer: Importer = defaultImporter,
   ) {
+    assertModelFilesAllowed();
     if (!modelPath.toLowerCase().endsWith('.gguf')) throw new EmilyError('BAD_INPUT', `"${modelPath}" is not a .gguf model file`);
     this.id = `gguf:${path.basename(modelPath)}`;
   }
@@ -48,6 +50,7 @@ export class GgufEmbedder implements Embedder {
   }
 
   private async open() {
+    assertModelFilesAllowed();
     if (!fs.existsSync(this.modelPath)) throw new EmilyError('NOT_FOUND', `no model file at ${this.modelPath}; choose an existing .gguf file`);
     let mod: LlamaModule;
     try {

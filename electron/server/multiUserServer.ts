@@ -10,6 +10,7 @@ import Fastify, { type FastifyRequest } from 'fastify';
 import type { Services } from '../api/services.js';
 import type { Emily } from '../core/emily.js';
 import { EmilyError } from '../core/errors.js';
+import { refuseModelFiles } from '../providers/modelFiles.js';
 import { serverSecretStore, type SecretStore } from '../secrets/secretStore.js';
 import { AccountApis } from './accountApis.js';
 import { ScratchArea } from './scratchArea.js';
@@ -105,6 +106,7 @@ function isAppPage(rawPath: string): boolean {
  */
 export async function startMultiUserServer(opts: MultiUserServerOptions): Promise<MultiUserServer> {
   const { emily } = opts;
+  refuseModelFiles('in server mode a profile cannot use a model file on the server; choose an OpenAI-compatible or Anthropic server in Settings');
   const bodyLimit = opts.bodyLimit ?? 8 * 1024 * 1024;
   const uploadLimit = opts.uploadLimit ?? 256 * 1024 ** 2;
   const secrets = opts.secrets ?? serverSecretStore(emily.home);
@@ -283,6 +285,7 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
       await app.close();
       apis.closeAll();
       scratch.dispose();
+      refuseModelFiles(null);
     },
   };
 }

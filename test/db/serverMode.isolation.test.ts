@@ -123,6 +123,32 @@ describe("server mode: account A cannot reach account B's data", () => {
     expect((await a.call('settings.update', { embedding: { baseUrl: 'http://[::1]:8080/' } })).error?.code).toBe('FORBIDDEN');
   });
 
+  it('a model file named by settings that came in a dump is never opened, nor said to exist', async () => {
+    // Replace and restore bring a profile's settings table as it was: settings.update never saw them.
+    const set = (key: string, value: string) =>
+      s.t.emily.withUser(a.profileId, (c) => c.query('INSERT INTO settings (key, value) VALUES ($1, $2::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [key, JSON.stringify(value)]));
+    const answers: string[] = [];
+    try {
+      for (const file of ['/etc/passwd', '/etc/no-such-file.gguf']) {
+        await set('model.provider', 'local-gguf');
+        await set('model.name', file);
+        await set('embedding.provider', 'local-gguf');
+        await set('embedding.name', file);
+        for (const target of ['language', 'embedding']) {
+          const r = await a.call('settings.testConnection', { target });
+          const text = JSON.stringify(r);
+          expect(text, `${target} ${file}`).toMatch(/model file on the server/);
+          expect(text).not.toMatch(/exist|node-llama-cpp|loaded/i);
+          answers.push(text);
+        }
+      }
+      expect(answers[0]).toBe(answers[2]);
+      expect(answers[1]).toBe(answers[3]);
+    } finally {
+      await s.t.emily.withUser(a.profileId, (c) => c.query("DELETE FROM settings WHERE key IN ('model.provider', 'model.name', 'embedding.provider', 'embedding.name')"));
+    }
+  });
+
   it("A's event socket never carries B's events; B's does", async () => {
     const sa = await a.socket();
     const sb = await b.socket();

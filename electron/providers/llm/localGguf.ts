@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { EmilyError } from '../../core/errors.js';
+import { assertModelFilesAllowed } from '../modelFiles.js';
 import type { ChatRequest, LanguageModel } from './types.js';
 
 /**
@@ -19,6 +20,7 @@ export class LocalGgufModel implements LanguageModel {
   }
 
   private load() {
+    assertModelFilesAllowed();
     this.session ??= (async () => {
       if (!fs.existsSync(this.o.modelPath)) throw new EmilyError('NOT_FOUND', `the model file ${this.o.modelPath} does not exist; choose a .gguf file in Settings`);
       let mod: Record<string, unknown>;
