@@ -61,6 +61,15 @@ export class Accounts {
 
   /** The account for these credentials, or null; unknown names cost as much as wrong passwords. */
   async verify(rawUsername: unknown, rawPassword: unknown): Promise<Account | null> {
+    return (await this.attempt(rawUsername, rawPassword)).account;
+  }
+
+  /**
+   * A sign-in attempt: the account if the credentials are right, and the name of the account
+   * the attempt was for if one by that name exists (null when the name is no account's: it may
+   * be a password typed into the wrong box, which must not reach a log).
+   */
+  async attempt(rawUsername: unknown, rawPassword: unknown): Promise<{ account: Account | null; existing: string | null }> {
     const password = typeof rawPassword === 'string' && rawPassword.length <= PASSWORD_MAX ? rawPassword : '';
     let username: string | null;
     try {
@@ -70,7 +79,7 @@ export class Accounts {
     }
     const found = username ? await this.findByName(username) : null;
     const ok = await verifyPassword(password, found?.hash ?? (await decoyHash(this.cost)));
-    return ok && found && password ? found.account : null;
+    return { account: ok && found && password ? found.account : null, existing: found?.account.username ?? null };
   }
 
   async get(userId: string): Promise<Account | null> {

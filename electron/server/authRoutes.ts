@@ -12,6 +12,8 @@ export interface AuthRouteOptions {
   authPerMinute: number;
   secureCookies: boolean;
   onSignOutEverywhere(userId: string): void;
+  /** This one session ended (its sockets close). */
+  onSignOut(token: string | undefined): void;
 }
 
 const COOKIE = 'emily_session';
@@ -77,14 +79,15 @@ export function registerAuthRoutes(app: FastifyInstance, o: AuthRouteOptions): v
       else if (f && f.count >= FAILS_BEFORE_PAUSE && now - f.last < PAUSE_MS) {
         return refuse(reply.header('Retry-After', String(Math.ceil((PAUSE_MS - (now - f.last)) / 1000))), 429, 'BUSY', 'too many failed sign-ins for this username; wait a minute and try again');
       }
-      const account = await o.accounts.verify(username, password);
+      const { account, existing } = await o.accounts.attempt(username, password);
       if (!account) {
         const g = failures.get(key) ?? { count: 0, first: now, last: now };
         g.count += 1;
         g.last = now;
         if (failures.size > 100_000) failures.clear();
         failures.set(key, g);
-        req.log.info({ username: key }, 'sign-in failed');
+        // Only an existing account's name: what was typed may be a password in the wrong box.
+        req.log.info(existing ? { username: existing } : { unknownUsername: true }, 'sign-in failed');
         return refuse(reply, 401, 'UNAUTHORIZED', 'wrong username or password');
       }
       failures.delete(key);
@@ -101,7 +104,10 @@ export function registerAuthRoutes(app: FastifyInstance, o: AuthRouteOptions): v
     if (everywhere) {
       await o.sessions.revokeAll(req.userId!);
       o.onSignOutEverywhere(req.userId!);
-    } else await o.sessions.revoke(req.sessionToken);
+    } else {
+      await o.sessions.revoke(req.sessionToken);
+      o.onSignOut(req.sessionToken);
+    }
     return reply.header('Set-Cookie', cookie('', 0)).header('Cache-Control', 'no-store').send({ ok: true, value: { signedOut: true } });
   });
 

@@ -20,6 +20,7 @@ import { receiveUpload, refuse, sendDownload, statusOf } from './fileTransfer.js
 import { bearer, readCookie } from './guard.js';
 import { LOGIN_HTML, LOGIN_JS } from './loginPage.js';
 import type { ScryptCost } from './passwords.js';
+import { SessionSockets } from './sessionSockets.js';
 import { Sessions } from './sessions.js';
 import { useStrictJson } from './strictJson.js';
 
@@ -53,6 +54,8 @@ export interface MultiUserServerOptions {
   /** API calls per account per minute, and sign-in / sign-up attempts per address per minute. */
   rateLimit?: { apiPerMinute?: number; authPerMinute?: number; unknownSessionsPerMinute?: number };
   sessionTtlMs?: number;
+  /** How often open event sockets are checked against their session (default 1 minute). */
+  socketCheckMs?: number;
   passwordCost?: ScryptCost;
   /** Mark the cookie Secure (the server sits behind HTTPS). */
   secureCookies?: boolean;
@@ -112,6 +115,7 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
   const secrets = opts.secrets ?? serverSecretStore(emily.home);
   const accounts = new Accounts(emily, { cost: opts.passwordCost });
   const sessions = new Sessions(emily, { ttlMs: opts.sessionTtlMs });
+  const sockets = new SessionSockets();
   const uploadQuota = opts.uploadQuota ?? 1024 ** 3;
   const scratch = ScratchArea.open(emily.home, { maxAgeMs: opts.scratchMaxAgeMs });
   const scratchRoot = scratch.root;
@@ -219,7 +223,7 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
   app.get('/healthz', async () => ({ ok: true, value: { status: 'up' } }));
   app.get('/login', async (_req, reply) => reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(LOGIN_HTML));
   app.get('/login.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(LOGIN_JS));
-  registerAuthRoutes(app, { accounts, sessions, signup: opts.signup ?? true, authPerMinute: opts.rateLimit?.authPerMinute ?? 10, secureCookies: opts.secureCookies ?? false, onSignOutEverywhere: (id) => apis.drop(id) });
+  registerAuthRoutes(app, { accounts, sessions, signup: opts.signup ?? true, authPerMinute: opts.rateLimit?.authPerMinute ?? 10, secureCookies: opts.secureCookies ?? false, onSignOutEverywhere: (id) => apis.drop(id), onSignOut: (token) => sockets.close(token) });
 
   app.post('/api/:method', async (req, reply) => {
     const { method } = req.params as { method: string };
@@ -238,7 +242,9 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
     url: '/api/events',
     handler: async (_req, reply) => refuse(reply, 426, 'BAD_INPUT', 'this address is a WebSocket: connect to it with a WebSocket client'),
     wsHandler: (socket, req) => {
-      const { api, release } = apis.attach(req.userId!, socket);
+      const { api, release: detach } = apis.attach(req.userId!, socket);
+      const untrack = sockets.add(req.sessionToken!, socket);
+      const release = () => (detach(), untrack());
       const off = api.deps.events.subscribe((event) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
       });
@@ -263,6 +269,9 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
 
   const purge = setInterval(() => void sessions.purgeExpired().catch(() => undefined), 3600_000);
   purge.unref();
+  // An expired session's socket closes within a minute of its end.
+  const socketCheck = setInterval(() => void sockets.sweep(async (token) => (await sessions.resolve(token)) !== null), opts.socketCheckMs ?? 60_000);
+  socketCheck.unref();
   const sweep = setInterval(() => scratch.sweep(), 15 * 60_000);
   sweep.unref();
   // Node answers an unknown Expect header itself, with an empty body: answer in the API's shape.
@@ -281,6 +290,7 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
     apis,
     close: async () => {
       clearInterval(purge);
+      clearInterval(socketCheck);
       clearInterval(sweep);
       await app.close();
       apis.closeAll();

@@ -4,7 +4,7 @@ import { withAdminClient } from '../../electron/databases/adminClient.js';
 import { raw } from '../support/http.js';
 import { cookieToken, PASSWORD, useServerMode } from '../support/serverMode.js';
 
-const s = useServerMode({ sessionTtlMs: 60 * 60_000, rateLimit: { authPerMinute: 100 } });
+const s = useServerMode({ sessionTtlMs: 60 * 60_000, rateLimit: { authPerMinute: 100 }, socketCheckMs: 200 });
 const catalog = <T>(fn: (c: import('pg').ClientBase) => Promise<T>) => withAdminClient(s.t.emily.cluster.admin(), CATALOG_DATABASE, fn);
 const login = (username: string, password: string, headers: Record<string, string> = {}) =>
   raw(s.server.port, { method: 'POST', path: '/auth/login', headers: { 'content-type': 'application/json', origin: s.origin(), ...headers }, body: JSON.stringify({ username, password }) });
@@ -63,6 +63,12 @@ describe('server mode: accounts and sessions', () => {
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.json()).toEqual(unknown.json());
+    // A password typed into the name box is no account's name: it never reaches the log.
+    await login('hunter2-typed-in-the-name-box', 'x'.repeat(12));
+    expect(s.log).toContain('"username":"acct-alice","msg":"sign-in failed"');
+    expect(s.log).toContain('"unknownUsername":true');
+    expect(s.log).not.toContain('hunter2');
+    expect(s.log).not.toContain('acct-nobody');
     const ok = await login('ACCT-Alice ', PASSWORD);
     expect(ok.status).toBe(200);
     const token = cookieToken(ok);
@@ -84,6 +90,27 @@ describe('server mode: accounts and sessions', () => {
     expect(after.status).toBe(401);
     expect(after.json().error?.code).toBe('UNAUTHORIZED');
     expect((await b.call('system.info')).ok).toBe(true);
+  });
+
+  it("a session's event socket closes when that session ends (sign-out, expiry); other sessions' stay open", async () => {
+    const sessionOf = async () => {
+      const r = await login('acct-alice', PASSWORD);
+      return s.client('acct-alice', r.json<{ value: { profileId: string } }>().value.profileId, cookieToken(r));
+    };
+    const closed = (ws: import('ws').WebSocket) => new Promise<number>((res) => ws.once('close', (code) => res(code)));
+    const [one, two, three] = [await sessionOf(), await sessionOf(), await sessionOf()];
+    const [s1, s2, s3] = [await one.socket(), await two.socket(), await three.socket()];
+    const c1 = closed(s1.ws);
+    await one.request({ method: 'POST', path: '/auth/logout', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(await c1).toBe(1008);
+    const { createHash } = await import('node:crypto');
+    const c3 = closed(s3.ws);
+    await catalog((cl) => cl.query("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE token_hash = $1", [createHash('sha256').update(three.token).digest('hex')]));
+    (s.server.sessions as unknown as { cache: Map<string, unknown> }).cache.clear();
+    expect(await c3).toBe(1008);
+    await new Promise((res) => setTimeout(res, 500));
+    expect(s2.ws.readyState).toBe(s2.ws.OPEN);
+    s2.ws.close();
   });
 
   it('an expired session is refused', async () => {
