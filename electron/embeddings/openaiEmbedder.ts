@@ -1,5 +1,6 @@
 import { serverUrl } from '../core/serverUrl.js';
 import { EmilyError } from '../core/errors.js';
+import { withoutSecret } from '../core/redact.js';
 import { l2normalise, type Embedder } from './types.js';
 
 export interface OpenAIEmbedderOptions {
@@ -69,7 +70,8 @@ export class OpenAIEmbedder implements Embedder {
       body = undefined;
     }
     if (!res.ok) {
-      const detail = typeof body?.error === 'string' ? body.error : body?.error?.message ?? text.slice(0, 200);
+      const said = typeof body?.error === 'string' ? body.error : typeof body?.error?.message === 'string' ? body.error.message : text;
+      const detail = withoutSecret(said, this.o.apiKey).slice(0, 200);
       const hint = res.status === 401 || res.status === 403 ? ' (check the API key)' : res.status === 404 ? ` (is "${this.o.model}" available on that server?)` : '';
       throw new EmilyError('PROVIDER_ERROR', `the embedding server answered ${res.status}: ${detail}${hint}`);
     }
@@ -77,7 +79,7 @@ export class OpenAIEmbedder implements Embedder {
     if (!Array.isArray(data) || data.length !== input.length) {
       throw new EmilyError('PROVIDER_ERROR', `the embedding server sent ${Array.isArray(data) ? data.length : 'no'} vectors for ${input.length} texts`);
     }
-    const sorted = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+    const sorted = inInputOrder(data);
     return sorted.map((d) => {
       const e = d.embedding;
       if (!Array.isArray(e) || e.length === 0 || !e.every((x) => typeof x === 'number' && Number.isFinite(x))) {
@@ -88,4 +90,21 @@ export class OpenAIEmbedder implements Embedder {
       return l2normalise(Float32Array.from(e as number[]));
     });
   }
+}
+
+/**
+ * The vectors in the order of the texts. With `index` fields they must name each position
+ * exactly once: a repeated or missing index would put one text's vector on another's row.
+ */
+function inInputOrder<T extends { index?: unknown }>(data: T[]): T[] {
+  if (data.every((d) => d.index === undefined)) return data;
+  const out: (T | undefined)[] = new Array(data.length);
+  for (const d of data) {
+    const i = d.index;
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= data.length || out[i]) {
+      throw new EmilyError('PROVIDER_ERROR', `the embedding server numbered its vectors wrongly (index ${JSON.stringify(i)?.slice(0, 20)} for ${data.length} texts)`);
+    }
+    out[i] = d;
+  }
+  return out as T[];
 }

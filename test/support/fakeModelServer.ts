@@ -15,7 +15,13 @@ export type Behaviour =
   | { kind: 'hang' }
   | { kind: 'drop-after'; chunks: string[] }
   | { kind: 'malformed' }
-  | { kind: 'stall-after'; chunks: string[] };
+  | { kind: 'stall-after'; chunks: string[] }
+  /** OpenAI-style SSE events with these raw `data:` payloads, then the end of the body. */
+  | { kind: 'events'; data: string[] }
+  /** A reply that never ends: this piece every everyMs, until the client goes away. */
+  | { kind: 'endless'; piece: string; everyMs: number }
+  /** An error status whose body repeats the request's Authorization header. */
+  | { kind: 'echo-auth'; status: number };
 
 export interface FakeServer {
   url: string;
@@ -49,6 +55,21 @@ export async function startFakeModelServer(opts: { models?: string[] } = {}): Pr
           return;
         case 'hang':
           return; // never answer
+        case 'echo-auth':
+          res.writeHead(b.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `bad request with header ${req.headers.authorization ?? req.headers['x-api-key']}` } }));
+          return;
+        case 'events':
+          sse(res);
+          for (const d of b.data) res.write(`data: ${d}\n\n`);
+          res.end();
+          return;
+        case 'endless': {
+          sse(res);
+          const piece = JSON.stringify({ choices: [{ index: 0, delta: { content: b.piece }, finish_reason: null }] });
+          const timer = setInterval(() => res.write(`data: ${piece}\n\n`), b.everyMs);
+          res.on('close', () => clearInterval(timer));
+          return;
+        }
         case 'malformed':
           sse(res);
           res.write('data: {"choices": [{"delta": {"content": "ok"\n\n');

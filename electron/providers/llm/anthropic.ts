@@ -20,7 +20,7 @@ export class AnthropicModel implements LanguageModel {
     if (!o.apiKey) throw new EmilyError('UNAUTHORIZED', 'Anthropic needs an API key; add it in Settings');
     this.id = `anthropic:${o.model}`;
     this.baseUrl = o.baseUrl ?? 'https://api.anthropic.com';
-    this.ctx = { what: `Anthropic (${this.baseUrl})`, model: o.model };
+    this.ctx = { what: `Anthropic (${this.baseUrl})`, model: o.model, secret: o.apiKey };
   }
 
   get contextTokens(): number {

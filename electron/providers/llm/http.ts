@@ -1,17 +1,20 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { EmilyError } from '../../core/errors.js';
+import { withoutSecret } from '../../core/redact.js';
 import type { TimeoutPolicy } from './types.js';
 
 export interface HttpErrorContext {
   what: string; // "the model server at http://…"
   model: string;
+  /** The API key sent, taken out of anything the server says back. */
+  secret?: string;
 }
 
 /** Turns an HTTP error response into an EmilyError that says what to do. */
 export async function errorFromResponse(res: Response, ctx: HttpErrorContext): Promise<EmilyError> {
   let body = '';
   try {
-    body = (await res.text()).slice(0, 2000);
+    body = withoutSecret((await res.text()).slice(0, 4000), ctx.secret).slice(0, 2000);
   } catch {
     /* the body is only for the message */
   }

@@ -1,10 +1,11 @@
 import { EmilyError } from '../../core/errors.js';
+import { withoutSecret } from '../../core/redact.js';
 import { joinUrl, parseJsonEvent, postJson, readSse, errorFromResponse, type HttpErrorContext } from './http.js';
 import { DEFAULT_TIMEOUTS, type ChatRequest, type LanguageModel, type TimeoutPolicy } from './types.js';
 
 interface ChunkEvent {
-  choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
-  error?: { message?: string } | string;
+  choices?: ({ delta?: { content?: unknown; tool_calls?: unknown } | null; finish_reason?: string | null } | null)[] | null;
+  error?: { message?: string } | string | null;
 }
 
 /**
@@ -19,7 +20,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     private readonly o: { baseUrl: string; model: string; apiKey?: string; contextTokens?: number; timeouts?: TimeoutPolicy },
   ) {
     this.id = `openai-compatible:${o.model}`;
-    this.ctx = { what: `the model server at ${o.baseUrl}`, model: o.model };
+    this.ctx = { what: `the model server at ${o.baseUrl}`, model: o.model, secret: o.apiKey };
   }
 
   get contextTokens(): number {
@@ -46,10 +47,18 @@ export class OpenAICompatibleModel implements LanguageModel {
         finished = true;
         break;
       }
-      const chunk = parseJsonEvent<ChunkEvent>(ev.data, this.ctx);
-      if (chunk.error) throw new EmilyError('PROVIDER_ERROR', `${this.ctx.what} reported an error mid-reply: ${typeof chunk.error === 'string' ? chunk.error : chunk.error.message ?? 'unknown'}`);
-      const choice = chunk.choices?.[0];
+      const chunk = parseJsonEvent<ChunkEvent | null>(ev.data, this.ctx);
+      if (!chunk || typeof chunk !== 'object') throw new EmilyError('PROVIDER_ERROR', `${this.ctx.what} sent an event that is not a chat completion chunk`);
+      if (chunk.error) {
+        const said = typeof chunk.error === 'string' ? chunk.error : String(chunk.error.message ?? 'unknown');
+        throw new EmilyError('PROVIDER_ERROR', `${this.ctx.what} reported an error mid-reply: ${withoutSecret(said, this.o.apiKey).slice(0, 500)}`);
+      }
+      const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
       const text = choice?.delta?.content;
+      if (text !== undefined && text !== null && typeof text !== 'string') throw new EmilyError('PROVIDER_ERROR', `${this.ctx.what} sent reply text that is not a string`);
+      if (choice?.delta?.tool_calls && !text) {
+        throw new EmilyError('PROVIDER_ERROR', `${this.ctx.what} answered with a tool call, but Emily offers the model no tools; choose a chat model, or turn tool use off on that server`);
+      }
       if (text) yield text;
       if (choice?.finish_reason) finished = true;
     }

@@ -24,6 +24,8 @@ beforeAll(async () => {
       if (body.model === 'missing') return send(404, { error: { message: `model "missing" not found, try pulling it first`, type: 'invalid_request_error' } });
       if (body.model === 'locked' && req.headers.authorization !== 'Bearer sk-good') return send(401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
       if (body.model === 'short') return send(200, { object: 'list', data: [], model: body.model });
+      if (body.model === 'echo') return send(400, { error: { message: `bad request, header was ${req.headers.authorization}` } });
+      if (body.model === 'dup-index') return send(200, { object: 'list', data: body.input.map((t) => ({ object: 'embedding', index: 0, embedding: [t.length, 1, 1] })), model: body.model });
       const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: [text.length, 1, index + 1] }));
       // Servers may return items out of order; the index field says which is which.
       send(200, { object: 'list', data: data.reverse(), model: body.model, usage: { prompt_tokens: 3, total_tokens: 3 } });
@@ -56,6 +58,13 @@ describe('OpenAI-compatible embedder', () => {
     await expect(new OpenAIEmbedder({ baseUrl: base, model: 'short' }).embed(['x'])).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringMatching(/0 vectors for 1/) });
     await expect(new OpenAIEmbedder({ baseUrl: 'http://127.0.0.1:1/v1', model: 'm', timeoutMs: 2000 }).embed(['x'])).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringMatching(/cannot reach/) });
     expect(() => new OpenAIEmbedder({ baseUrl: 'file:///etc/passwd', model: 'm' })).toThrow(/http/);
+  });
+
+  it('refuses vectors numbered twice (they would land on the wrong rows), and never repeats an echoed API key', async () => {
+    await expect(new OpenAIEmbedder({ baseUrl: base, model: 'dup-index' }).embed(['a', 'bb'])).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringMatching(/numbered its vectors wrongly/) });
+    const err = await new OpenAIEmbedder({ baseUrl: base, model: 'echo', apiKey: 'sk-SECRET-canary' }).embed(['x']).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/400.*\[your API key\]/);
+    expect((err as Error).message).not.toContain('SECRET');
   });
 
   it('refuses vectors whose size changes', async () => {

@@ -86,6 +86,30 @@ describe.each(kinds)('%s provider', (_name, make) => {
   });
 });
 
+describe('OpenAI-compatible: what a broken server sends', () => {
+  const make = () => new OpenAICompatibleModel({ baseUrl: `${fake.url}/v1`, model: 'test-model', apiKey: 'sk-test-SECRET-42', timeouts: fast });
+  const chunk = (delta: unknown) => JSON.stringify({ choices: [{ index: 0, delta, finish_reason: null }] });
+
+  it('refuses events that are not completion chunks, and reply text that is not a string', async () => {
+    for (const data of ['null', '42', chunk({ content: { text: 'x' } }), chunk({ content: 7 }), chunk({ content: ['a'] })]) {
+      fake.script({ kind: 'events', data: [data, '[DONE]'] });
+      await expect(collect(make()), data).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringMatching(/not a chat completion chunk|not a string/) });
+    }
+  });
+
+  it('says so when the model answers with a tool call', async () => {
+    fake.script({ kind: 'events', data: [chunk({ tool_calls: [{ index: 0, function: { name: 'f', arguments: '{}' } }] }), '[DONE]'] });
+    await expect(collect(make())).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringMatching(/tool call/) });
+  });
+
+  it('never repeats the API key a server echoes back in an error', async () => {
+    fake.script({ kind: 'echo-auth', status: 400 });
+    const err = await collect(make()).catch((e: Error) => e);
+    expect(String((err as Error).message)).toMatch(/\[your API key\]/);
+    expect(String((err as Error).message)).not.toContain('SECRET-42');
+  });
+});
+
 describe('wire details', () => {
   it('sends the OpenAI request with the bearer key and stream: true', async () => {
     fake.script({ kind: 'reply', chunks: ['x'] });
