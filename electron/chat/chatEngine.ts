@@ -71,6 +71,15 @@ export interface ChatEngineOptions {
   historyTurns?: number;
   /** Every this many turns of a user, drift is measured (and self-correction queued) in the background. */
   driftEvery?: number;
+  /** How long a model may go on replying before Emily stops it (default 15 minutes). */
+  replyDeadlineMs?: number;
+}
+
+/** Long enough for a slow local model's longest answer; a reply still running then is stuck. */
+const REPLY_DEADLINE_MS = 15 * 60_000;
+
+function hasVisibleText(text: string): boolean {
+  return /[^\s\p{Cc}\p{Cf}]/u.test(text);
 }
 
 /**
@@ -122,14 +131,29 @@ export class ChatEngine {
     if (!model) reason = 'no-model';
     else {
       events.status?.({ mode: 'model' });
+      // A model server may never end its reply (a loop, a stream of keep-alives): a reply is
+      // stopped at the size a turn can hold, or after a deadline, keeping what was said.
+      const deadlineMs = this.o.replyDeadlineMs ?? REPLY_DEADLINE_MS;
+      const stop = new AbortController();
+      const onCancel = () => stop.abort(signal?.reason);
+      signal?.addEventListener('abort', onCancel, { once: true });
+      let limit: 'length' | 'time' | undefined;
+      const timer = setTimeout(() => ((limit = 'time'), stop.abort()), deadlineMs);
       try {
-        for await (const piece of model.stream({ messages: pkg.messages, temperature: input.temperature, signal })) {
-          reply += piece;
-          events.token?.(piece);
+        for await (const piece of model.stream({ messages: pkg.messages, temperature: input.temperature, signal: stop.signal })) {
+          const part = piece.slice(0, MAX_TURN_CHARS - reply.length);
+          reply += part;
+          events.token?.(part);
+          if (reply.length >= MAX_TURN_CHARS) {
+            limit = 'length';
+            break;
+          }
         }
       } catch (e) {
         const err = toEmilyError(e);
-        if (err.code === 'CANCELLED' || signal?.aborted) cut = true;
+        if (limit) {
+          /* stopped by Emily: said below */
+        } else if (err.code === 'CANCELLED' || signal?.aborted) cut = true;
         else if (reply) {
           cut = true;
           error = toWireError(err);
@@ -137,6 +161,19 @@ export class ChatEngine {
           error = toWireError(err);
           reason = err.code === 'MODEL_UNREACHABLE' ? 'model-unreachable' : 'model-failed';
         }
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onCancel);
+      }
+      if (limit) {
+        const why = limit === 'time' ? `the model was still replying after ${deadlineMs >= 60_000 ? `${Math.round(deadlineMs / 60_000)} minutes` : `${Math.round(deadlineMs / 1000)} s`}` : `the model's reply reached ${MAX_TURN_CHARS.toLocaleString('en')} characters, as much as a turn holds`;
+        error = toWireError(new EmilyError('PROVIDER_ERROR', `${why}; Emily stopped it${reply ? ' and kept what it had said' : ''}`));
+        if (reply) cut = true;
+        else reason = 'model-failed';
+      } else if (!reason && !cut && !error && !hasVisibleText(reply)) {
+        // A finished reply with nothing to read (only spaces or control characters) is a failure, not an answer.
+        error = toWireError(new EmilyError('PROVIDER_ERROR', `${model.id} finished its reply without any text`));
+        reason = 'model-failed';
       }
     }
     if (reason && !(signal?.aborted)) {

@@ -154,6 +154,38 @@ describe('a chat turn', () => {
     ]);
   });
 
+  it('stops a reply that never ends (deadline) or outgrows a turn (size), keeping what was said, marked as cut', async () => {
+    const u = await t.user();
+    const engine = new ChatEngine(t.emily, { replyDeadlineMs: 1500 });
+    fake.script({ kind: 'endless', piece: 'la ', everyMs: 20 });
+    const endless = await engine.send(u.id, openai(), { text: 'Sing me something' });
+    expect(endless).toMatchObject({ mode: 'model', cut: true, error: { code: 'PROVIDER_ERROR', message: expect.stringMatching(/still replying after 2 s; Emily stopped it and kept/) } });
+    expect(endless.reply).toMatch(/^(la )+/);
+    const big = 'y'.repeat(400_000);
+    fake.script({ kind: 'reply', chunks: [big, big, big] });
+    const huge = await engine.send(u.id, openai(), { conversationId: endless.conversationId, text: 'And a long one' });
+    expect(huge).toMatchObject({ mode: 'model', cut: true, error: { message: expect.stringMatching(/1,048,576 characters/) } });
+    expect(huge.reply.length).toBe(1_048_576);
+    const stored = await turns(u.id, endless.conversationId);
+    expect(stored.map((r) => [r.role, r.cut, r.content.length])).toEqual([
+      ['user', false, 17],
+      ['assistant', true, endless.reply.trimEnd().length],
+      ['user', false, 14],
+      ['assistant', true, 1_048_576],
+    ]);
+  });
+
+  it('treats a finished reply with no text in it as a failed model, answering from memory', async () => {
+    const u = await t.user();
+    const engine = new ChatEngine(t.emily);
+    for (const chunks of [[], ['  ', '\n'], ['\u0000\u0000']]) {
+      fake.script({ kind: 'reply', chunks });
+      const out = await engine.send(u.id, openai(), { text: 'Hello?' });
+      expect(out, JSON.stringify(chunks)).toMatchObject({ mode: 'memory', error: { code: 'PROVIDER_ERROR', message: expect.stringMatching(/without any text/) } });
+      expect((await turns(u.id, out.conversationId)).map((r) => r.role)).toEqual(['user', 'assistant']);
+    }
+  });
+
   it('refuses an empty message and writes nothing; keeps a 1 MB message whole and fits the model context', async () => {
     const u = await t.user();
     const engine = new ChatEngine(t.emily);
