@@ -27,6 +27,12 @@ export interface CognitionOptions {
    */
   reader?: TurnReader;
   /**
+   * When the embedder fails, keep the exchange without vectors instead of failing it, and
+   * leave the user's turn unconsolidated so that the backlog consolidation learns from it
+   * later (a chat's reply has already been shown: it must not be lost).
+   */
+  keepWithoutVectors?: boolean;
+  /**
    * What the caller already looked up in this turn (a chat turn's recall): the embedder's
    * model (ignored if it is another model's), the active framework, and a text this
    * embedder already embedded (used only where exactly that text needs a vector again).

@@ -1,5 +1,7 @@
 import type pg from 'pg';
-import { EmilyError, toEmilyError } from '../core/errors.js';
+import { EmilyError, isModelFailure, toEmilyError } from '../core/errors.js';
+import type { EmbeddingModel } from '../embeddings/registry.js';
+import { enqueueJob } from '../jobs/queue.js';
 import type { Embedder } from '../embeddings/types.js';
 import { defaultEmbedder, defaultExtractor, modelFor, type CognitionOptions, type UserDoor } from './context.js';
 import type { Candidate, MemorySource } from './extractor.js';
@@ -74,13 +76,21 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
   const candidates: Candidate[] = reading.candidates;
   // The caller's model and vector count only if they are this embedder's.
   const ofEmbedder = opts.known?.model?.id === embedder.id ? opts.known : undefined;
-  const model = ofEmbedder?.model ?? (await modelFor(door, userId, embedder));
   const userEmbedText = userText.slice(0, TURN_EMBED_CHARS);
-  const reuse = ofEmbedder?.embedded?.text === userEmbedText && ofEmbedder.embedded.vector.length === model.dimensions ? ofEmbedder.embedded.vector : undefined;
-  const embedded = await embedTurn(embedder, userEmbedText, assistantText ? assistantText.slice(0, TURN_EMBED_CHARS) : undefined, candidates, reuse);
-  const userVector = vectorParam(model, embedded.user, "the embedding of the user's message");
-  const assistantVector = embedded.assistant ? vectorParam(model, embedded.assistant, "the embedding of Emily's reply") : null;
-  const vectorOf = (vector: string | null) => ({ modelIdx: model.idx, vector });
+  let model: EmbeddingModel | null = null;
+  let embedded: { user?: ArrayLike<number>; assistant?: ArrayLike<number>; candidates: ArrayLike<number>[] } = { candidates: [] };
+  try {
+    model = ofEmbedder?.model ?? (await modelFor(door, userId, embedder));
+    const reuse = ofEmbedder?.embedded?.text === userEmbedText && ofEmbedder.embedded.vector.length === model.dimensions ? ofEmbedder.embedded.vector : undefined;
+    embedded = await embedTurn(embedder, userEmbedText, assistantText ? assistantText.slice(0, TURN_EMBED_CHARS) : undefined, candidates, reuse);
+  } catch (e) {
+    if (!opts.keepWithoutVectors || !isModelFailure(e)) throw e;
+    model = null; // the exchange is kept without vectors; its memories wait for the backlog consolidation
+  }
+  const deferred = model === null;
+  const userVector = model && embedded.user ? vectorParam(model, embedded.user, "the embedding of the user's message") : null;
+  const assistantVector = model && embedded.assistant ? vectorParam(model, embedded.assistant, "the embedding of Emily's reply") : null;
+  const vectorOf = (vector: string | null): TurnVector => ({ modelIdx: model?.idx ?? 0, vector });
 
   try {
     return await door.withUserTransaction(userId, async (client) => {
@@ -91,16 +101,21 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
       let userTurnId: number;
       if (input.userTurnId === undefined) {
         await touchConversation(client, conversationId);
-        userTurnId = await insertTurn(client, convId, 'user', userText, source, input.userSourceId, { embedding: vectorOf(userVector) });
+        userTurnId = await insertTurn(client, convId, 'user', userText, source, input.userSourceId, { embedding: vectorOf(userVector), consolidated: !deferred });
       } else {
-        userTurnId = await claimUserTurn(client, convId, input.userTurnId, vectorOf(userVector));
+        userTurnId = await claimUserTurn(client, convId, input.userTurnId, vectorOf(userVector), !deferred);
       }
       const followUp = await processFollowUp(client, { conversationId: convId, userTurnId, userText, userVector, model, params, reaction: reading.reaction });
       const assistantTurnId = assistantText
         ? await insertTurn(client, convId, 'assistant', assistantText, source, input.assistantSourceId, { cut: input.assistantCut, meta: input.assistantMeta, embedding: vectorOf(assistantVector) })
         : null;
+      if (deferred) {
+        // Background jobs fill in what the embedder could not do now, retried until it answers.
+        await enqueueJob(client, 'consolidate', { reason: 'the embedder failed during a chat turn' }, { dedupeKey: 'consolidate:backlog' });
+        await enqueueJob(client, 'reembed', { current: true, reason: 'the embedder failed during a chat turn' }, { dedupeKey: 'reembed:current' });
+      }
       const usesRecorded = assistantTurnId && input.usedMemories?.length ? await recordUses(client, assistantTurnId, input.usedMemories) : 0;
-      const decisions = await promoteCandidates(client, {
+      const decisions = !model ? [] : await promoteCandidates(client, {
         model,
         params,
         items: candidates.map((candidate, i) => ({ candidate, vector: embedded.candidates[i]! })),
@@ -168,14 +183,14 @@ async function insertTurn(
   content: string,
   source: string,
   sourceId?: string,
-  extra: { cut?: boolean; meta?: Record<string, unknown>; embedding?: TurnVector } = {},
+  extra: { cut?: boolean; meta?: Record<string, unknown>; embedding?: TurnVector; consolidated?: boolean } = {},
 ): Promise<number> {
   // The turn and its vector in one statement: a cold backend plans each statement afresh.
   const r = await client.query<{ id: string }>(
-    `WITH t AS (INSERT INTO turns (conversation_id, role, content, source, source_id, cut, meta, consolidated) VALUES ($1, $2, $3, $4, $5, $6, $7, true) RETURNING id),
+    `WITH t AS (INSERT INTO turns (conversation_id, role, content, source, source_id, cut, meta, consolidated) VALUES ($1, $2, $3, $4, $5, $6, $7, $10) RETURNING id),
           e AS (INSERT INTO turn_embeddings (turn_id, model_idx, embedding) SELECT id, $8, $9::vector FROM t WHERE $9::text IS NOT NULL)
      SELECT id FROM t`,
-    [conversationId, role, content, source, sourceId ?? null, extra.cut ?? false, JSON.stringify(extra.meta ?? {}), extra.embedding?.modelIdx ?? null, extra.embedding?.vector ?? null],
+    [conversationId, role, content, source, sourceId ?? null, extra.cut ?? false, JSON.stringify(extra.meta ?? {}), extra.embedding?.modelIdx ?? null, extra.embedding?.vector ?? null, extra.consolidated ?? true],
   );
   return Number(r.rows[0]!.id);
 }
@@ -193,15 +208,15 @@ async function touchConversation(client: pg.ClientBase, conversationId: number |
 }
 
 /** The chat's user turn, stored before the reply: touches its conversation and marks the turn, in one statement. */
-async function claimUserTurn(client: pg.ClientBase, conversationId: number, turnId: unknown, embedding: TurnVector): Promise<number> {
+async function claimUserTurn(client: pg.ClientBase, conversationId: number, turnId: unknown, embedding: TurnVector, consolidated: boolean): Promise<number> {
   const id = positiveId(turnId, 'userTurnId');
   const r = await client.query<{ conv: number; turn: number }>(
     `WITH conv AS (UPDATE conversations SET updated_at = now() WHERE id = $1 RETURNING id),
-          turn AS (UPDATE turns SET consolidated = true WHERE id = $2 AND conversation_id = $1 AND role = 'user' RETURNING id),
+          turn AS (UPDATE turns SET consolidated = $5 WHERE id = $2 AND conversation_id = $1 AND role = 'user' RETURNING id),
           e AS (INSERT INTO turn_embeddings (turn_id, model_idx, embedding) SELECT id, $3, $4::vector FROM turn WHERE $4::text IS NOT NULL
                 ON CONFLICT (turn_id, model_idx) DO NOTHING)
      SELECT (SELECT count(*) FROM conv)::int AS conv, (SELECT count(*) FROM turn)::int AS turn`,
-    [conversationId, id, embedding.modelIdx, embedding.vector],
+    [conversationId, id, embedding.modelIdx, embedding.vector, consolidated],
   );
   if (!r.rows[0]!.conv) throw new EmilyError('NOT_FOUND', `there is no conversation ${conversationId}; start a new one by leaving the id out`);
   if (!r.rows[0]!.turn) throw new EmilyError('NOT_FOUND', `turn ${id} is not a user turn of conversation ${conversationId} (was the conversation deleted?)`);

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { EmilyError, toEmilyError } from '../core/errors.js';
+import { EmilyError, isModelFailure, toEmilyError } from '../core/errors.js';
 import { tokenize } from '../embeddings/hashEmbedder.js';
 import { STOPWORDS } from '../embeddings/lexicon.js';
 import type { EmbeddingModel } from '../embeddings/registry.js';
@@ -67,6 +67,11 @@ export interface RecallOptions {
   workingMemory?: WorkingMemory;
   /** Record the L3 results as uses (of reply `turnId`, or null for a bare recall). Off by default. */
   record?: { turnId: number | null };
+  /**
+   * When the embedder fails (its server is down, say), recall by text alone instead of
+   * failing: in a chat the reply matters more than the vector part of its recall.
+   */
+  textOnlyIfEmbedderFails?: boolean;
   /** Leave L4 turns out of the results (they still lift the memories they fed). */
   memoriesOnly?: boolean;
 }
@@ -93,17 +98,26 @@ export async function recallInContext(
   userId: string,
   query: unknown,
   opts: RecallOptions = {},
-): Promise<{ response: RecallResponse; model: EmbeddingModel; framework: Framework; embedded: EmbeddedText }> {
+): Promise<{ response: RecallResponse; model: EmbeddingModel | null; framework: Framework; embedded: EmbeddedText | null; embedderFailed?: EmilyError }> {
   const q = cleanText(query, 'the query', MAX_QUERY_CHARS);
   const k = opts.k ?? 8;
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new EmilyError('BAD_INPUT', 'k must be a whole number from 1 to 100');
   const embedder = opts.embedder ?? defaultEmbedder;
-  const model = opts.known?.model?.id === embedder.id ? opts.known.model : await modelFor(door, userId, embedder);
-  const raw = opts.queryVector ?? (await embedder.embed([q]))[0]!;
+  let model: EmbeddingModel | null = null;
+  let raw: ArrayLike<number> | null = null;
+  let embedderFailed: EmilyError | undefined;
+  try {
+    model = opts.known?.model?.id === embedder.id ? opts.known.model : await modelFor(door, userId, embedder);
+    raw = opts.queryVector ?? (await embedder.embed([q]))[0]!;
+  } catch (e) {
+    // Only the model server's failures: a database error or a bad vector still fails the recall.
+    if (!opts.textOnlyIfEmbedderFails || !isModelFailure(e)) throw e;
+    [model, raw, embedderFailed] = [null, null, e as EmilyError];
+  }
   // A text with no words embeds to the zero vector, whose cosine is undefined (NaN): such a
   // query has no direction, so it goes by text alone instead of pulling up arbitrary neighbours.
-  const checked = vectorParam(model, raw);
-  const vector = hasDirection(raw) ? checked : null;
+  const checked = model && raw ? vectorParam(model, raw) : null;
+  const vector = raw && hasDirection(raw) ? checked : null;
   try {
     return await door.withUserTransaction(userId, async (client) => {
       const fw = await loadFramework(client);
@@ -113,7 +127,13 @@ export async function recallInContext(
         await recordUses(client, opts.record.turnId, l3.map((r) => ({ memoryId: r.id, score: { ...r.components, total: r.score } })));
       }
       opts.workingMemory?.activate(results.filter((r) => r.tier === 'L3').map((r) => ({ memoryId: r.id, content: r.content })));
-      return { response: { query: q, model: model.id, framework: fw.version, results }, model, framework: fw, embedded: { text: q, vector: raw } };
+      return {
+        response: { query: q, model: model?.id ?? 'text only', framework: fw.version, results },
+        model,
+        framework: fw,
+        embedded: raw ? { text: q, vector: raw } : null,
+        ...(embedderFailed ? { embedderFailed } : {}),
+      };
     });
   } catch (e) {
     throw toEmilyError(e, 'recall failed');

@@ -39,6 +39,11 @@ export class EmilyError extends Error {
   }
 }
 
+/** A failure of a model or embedding server (or of a local model's package), not of Emily's own data. */
+export function isModelFailure(e: unknown): boolean {
+  return e instanceof EmilyError && (e.code === 'PROVIDER_ERROR' || e.code === 'MODEL_UNREACHABLE' || e.code === 'TOOL_MISSING');
+}
+
 export function isEmilyError(e: unknown): e is EmilyError {
   return e instanceof EmilyError;
 }

@@ -110,6 +110,29 @@ describe('a chat turn', () => {
     }
   });
 
+  it('keeps the exchange when the embedding server is down: recalls by text, saves both turns, leaves the learning to background jobs', async () => {
+    const u = await t.user();
+    await new ChatEngine(t.emily).send(u.id, undefined, { text: 'My sister is Ana. Remember that she loves green tea.' });
+    const down = new OpenAIEmbedder({ baseUrl: 'http://127.0.0.1:9/v1', model: 'down-embed', dimensions: 8, timeoutMs: 2000 });
+    const engine = new ChatEngine(t.emily, { embedderFor: async () => down });
+    fake.script({ kind: 'reply', chunks: ['Ana loves', ' green tea.'] });
+    const out = await engine.send(u.id, openai(), { text: 'What does Ana love? Remember that my brother is called Tom.' });
+    expect(out).toMatchObject({ mode: 'model', reply: 'Ana loves green tea.', cut: false });
+    expect(out.memories.some((m) => m.tier === 'L3' && /Ana/.test(m.content))).toBe(true);
+    const stored = await t.emily.withUser(u.id, async (c) => (await c.query('SELECT role, content, consolidated FROM turns WHERE conversation_id = $1 ORDER BY id', [out.conversationId])).rows);
+    expect(stored).toEqual([
+      { role: 'user', content: 'What does Ana love? Remember that my brother is called Tom.', consolidated: false },
+      { role: 'assistant', content: 'Ana loves green tea.', consolidated: true },
+    ]);
+    const jobs = await t.emily.withUser(u.id, async (c) => (await c.query("SELECT kind FROM jobs WHERE status = 'queued' ORDER BY kind")).rows.map((r) => r.kind));
+    expect(jobs).toEqual(expect.arrayContaining(['consolidate', 'reembed']));
+    // Once the backlog is consolidated (the embedder is back), what was said becomes a memory.
+    const { consolidateBacklog } = await import('../../../electron/cognition/index.js');
+    await consolidateBacklog(t.emily, u.id, {});
+    const tom = await t.emily.withUser(u.id, async (c) => (await c.query("SELECT count(*)::int AS n FROM memories WHERE content ILIKE '%Tom%'")).rows[0].n);
+    expect(tom).toBeGreaterThan(0);
+  });
+
   it('keeps who she is when the model is swapped', async () => {
     const u = await t.user();
     await t.emily.withUser(u.id, (c) => c.query("UPDATE identity SET name = 'Nova', persona = 'Calm and precise.'"));
