@@ -60,4 +60,20 @@ describe('emily chat (one-shot)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'model', model: 'openai-compatible:test-model', reply: 'Hello from the model' });
     expect(fake.requests.filter((x) => x.path === '/v1/chat/completions').pop()!.headers.authorization).toBe('Bearer sk-saved');
   });
+
+  it('says on stderr, and by its exit code, that a reply was cut or the model failed', async () => {
+    const u = await t.user('cli chat cut');
+    const flags = ['--user', u.id, '--provider', 'openai-compatible', '--model', 'test-model', '--base-url', `${fake.url}/v1`];
+    fake.script({ kind: 'drop-after', chunks: ['Half a re', 'ply'] });
+    const cut = await chat(flags, 'Tell me a story');
+    expect(cut.code).toBe(1);
+    expect(cut.stdout).toMatch(/Half a reply/);
+    expect(cut.stderr).toMatch(/the reply above was cut short: .*dropped the connection/);
+    // Three answers: the first try and its two retries.
+    const oom = { kind: 'status' as const, status: 500, body: { error: { message: 'out of memory' } } };
+    fake.script(oom, oom, oom);
+    const failed = await chat([...flags, '--json'], 'Hello?');
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ mode: 'memory', error: { code: 'PROVIDER_ERROR', message: expect.stringMatching(/500: out of memory/) } });
+  });
 });

@@ -75,7 +75,13 @@ async function oneShot(engine: ChatEngine, userId: string, model: LanguageModel 
   for await (const chunk of process.stdin) text += chunk;
   const out = await engine.send(userId, model, { text, conversationId }, opts.json ? {} : { token: (t) => process.stdout.write(t) });
   if (opts.json) emit(opts, summary(out), () => '');
-  else process.stdout.write('\n');
+  else {
+    process.stdout.write('\n');
+    // The reply is on stdout as it came; what went wrong with it goes to stderr.
+    if (out.error) process.stderr.write(`emily: ${out.cut ? 'the reply above was cut short' : 'the language model failed, so Emily answered from memory'}: ${out.error.message}\n`);
+  }
+  // A script must be able to tell a cut or failed reply from a whole one (the reply and the turn are kept either way).
+  if (out.error) process.exitCode = 1;
 }
 
 function summary(out: TurnOutcome) {
