@@ -15,6 +15,7 @@ import { serverSecretStore, type SecretStore } from '../secrets/secretStore.js';
 import { AccountApis } from './accountApis.js';
 import { ScratchArea } from './scratchArea.js';
 import { Accounts } from './accounts.js';
+import { HostNames } from './hostNames.js';
 import { registerAuthRoutes } from './authRoutes.js';
 import { receiveUpload, refuse, sendDownload, statusOf } from './fileTransfer.js';
 import { bearer, readCookie } from './guard.js';
@@ -37,6 +38,8 @@ export interface MultiUserServerOptions {
   /** The built renderer (renderer/dist). */
   rendererDir: string;
   host?: string;
+  /** Names the server is reached under besides its own addresses (a reverse proxy's public name). */
+  publicHosts?: string[];
   /** 0 = any free port. */
   port?: number;
   /** Anyone may create an account (default); off: the operator makes them ("emily accounts create"). */
@@ -155,7 +158,11 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
   const badTokens = new WindowCounter(opts.rateLimit?.unknownSessionsPerMinute ?? 60, 60_000);
   const tokenOf = (req: FastifyRequest) => bearer(req.headers.authorization) ?? readCookie(req.headers.cookie, SESSION_COOKIE);
 
+  const known: { hosts?: HostNames } = {}; // the server's names, known once it listens (the port)
   app.addHook('onRequest', async (req, reply) => {
+    if (known.hosts && !known.hosts.allows(req.headers.host) && req.url !== '/healthz') {
+      return refuse(reply, 421, 'FORBIDDEN', 'this server does not answer to that name (Host header); open it at its own address, or, behind a reverse proxy, start it with --public-host <the name the proxy passes on>');
+    }
     reply.header('X-Frame-Options', 'DENY').header('X-Content-Type-Options', 'nosniff').header('Referrer-Policy', 'no-referrer');
     reply.header('Cross-Origin-Opener-Policy', 'same-origin').header('Cross-Origin-Resource-Policy', 'same-origin');
     reply.header('Content-Security-Policy', "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
@@ -281,6 +288,7 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
   });
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const port = (app.server.address() as AddressInfo).port;
+  known.hosts = new HostNames({ listen: opts.host ?? '127.0.0.1', port, publicHosts: opts.publicHosts });
   const shownHost = (opts.host ?? '127.0.0.1').includes(':') ? `[${opts.host}]` : (opts.host ?? '127.0.0.1');
   return {
     port,

@@ -153,6 +153,19 @@ describe('server mode: accounts and sessions', () => {
     expect((await raw(s.server.port, { path: '/%6cogin' })).status).toBe(200);
   });
 
+  it('answers only to its own names (Host), so a site whose name was pointed at 127.0.0.1 cannot drive it', async () => {
+    const evil = `rebind.attacker.example:${s.server.port}`;
+    const r = await raw(s.server.port, { method: 'POST', path: '/auth/signup', headers: { 'content-type': 'application/json', host: evil, origin: `http://${evil}` }, body: JSON.stringify({ username: 'acct-rebind', password: PASSWORD }) });
+    expect(r.status).toBe(421);
+    expect(r.json().error?.message).toMatch(/--public-host/);
+    expect(await catalog(async (c) => (await c.query("SELECT count(*)::int AS n FROM accounts WHERE username = 'acct-rebind'")).rows[0].n)).toBe(0);
+    for (const host of [`localhost:${s.server.port}`, `127.0.0.1:${s.server.port}`]) expect((await raw(s.server.port, { path: '/login', headers: { host } })).status, host).toBe(200);
+    const { HostNames } = await import('../../electron/server/hostNames.js');
+    const named = new HostNames({ listen: '127.0.0.1', port: 8080, publicHosts: ['Emily.Example.com'] });
+    expect(['emily.example.com', 'emily.example.com:443', '127.0.0.1:8080', '[::1]:8080'].map((h) => named.allows(h))).toEqual([true, true, true, true]);
+    expect(['evil.example', '127.0.0.1:8081', '10.0.0.5:8080', undefined].map((h) => named.allows(h))).toEqual([false, false, false, false]);
+  });
+
   it('a cookie request from another site is refused (Origin), a bearer header works without Origin', async () => {
     const r = await login('acct-alice', PASSWORD);
     const token = cookieToken(r);

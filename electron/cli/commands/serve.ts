@@ -22,6 +22,7 @@ interface ServeOptions {
   allowPrivateModelUrls?: boolean;
   secureCookies?: boolean;
   trustProxy?: string;
+  publicHost?: string;
 }
 
 const untilStopped = () =>
@@ -45,6 +46,7 @@ export function registerServe(program: Command, run: Runner): void {
     .option('--no-signup', 'server mode: no sign-ups from the web; make accounts with "emily accounts create" (or EMILY_SIGNUP=0)')
     .option('--allow-private-model-urls', 'server mode: let profiles use model servers on this machine or its private network')
     .option('--secure-cookies', 'server mode: mark the session cookie Secure (serve behind HTTPS)')
+    .option('--public-host <names>', 'server mode: comma-separated names the server is reached under besides its own addresses (the name a reverse proxy passes on in Host)')
     .option('--trust-proxy <addresses>', 'server mode: comma-separated addresses or ranges of the reverse proxies in front of Emily, whose X-Forwarded-For names the client (sign-in limits are per client then)')
     .option('--json', 'print the address as JSON')
     .action((opts: ServeOptions) =>
@@ -52,7 +54,7 @@ export function registerServe(program: Command, run: Runner): void {
         if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 0 && opts.port < 65536)) {
           throw new EmilyError('BAD_INPUT', '--port must be a number between 0 and 65535');
         }
-        if (!opts.multiUser && (opts.host !== undefined || opts.signup === false || opts.trustProxy !== undefined)) throw new EmilyError('BAD_INPUT', '--host, --no-signup and --trust-proxy belong to server mode: add --multi-user');
+        if (!opts.multiUser && (opts.host !== undefined || opts.signup === false || opts.trustProxy !== undefined || opts.publicHost !== undefined)) throw new EmilyError('BAD_INPUT', '--host, --no-signup, --trust-proxy and --public-host belong to server mode: add --multi-user');
         const trustProxy = opts.trustProxy === undefined ? undefined : checkedProxies(opts.trustProxy.split(','));
         const dir = rendererDist();
         if (!fs.existsSync(path.join(dir, 'index.html'))) {
@@ -95,7 +97,7 @@ async function serveMultiUser(opts: ServeOptions, rendererDir: string, trustProx
   const services = await defaultServices(emily, secrets);
   let server;
   try {
-    server = await startMultiUserServer({ emily, services, secrets, rendererDir, host: opts.host, port: opts.port, signup, allowPrivateUrls: opts.allowPrivateModelUrls, secureCookies: opts.secureCookies, trustProxy });
+    server = await startMultiUserServer({ emily, services, secrets, rendererDir, host: opts.host, port: opts.port, signup, allowPrivateUrls: opts.allowPrivateModelUrls, secureCookies: opts.secureCookies, trustProxy, publicHosts: opts.publicHost?.split(',').map((h) => h.trim()).filter(Boolean) });
   } catch (e) {
     await services.shutdown?.();
     await emily.close();
