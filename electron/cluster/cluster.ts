@@ -362,13 +362,29 @@ export class EmbeddedCluster {
   }
 }
 
+/**
+ * mkdir -p, one folder at a time. Node's recursive mkdir loops for ever where mkdir answers
+ * ENOENT under a folder that exists (EMILY_HOME=/proc/x hung every command).
+ */
+function makeFolders(dir: string, mode: number): void {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !fs.existsSync(d) && d !== path.dirname(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d, { mode });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
 function ensureHome(home: string): void {
   const root = process.getuid?.() === 0;
   // Checked before anything is made: a refused data folder leaves no folders behind.
   if (root) assertServerCanPass(firstExisting(path.dirname(path.resolve(home))), home);
   try {
     // As root, folders made on the way must let the server's own user pass (not read).
-    fs.mkdirSync(home, { recursive: true, mode: root ? 0o711 : 0o700 });
+    makeFolders(home, root ? 0o711 : 0o700);
   } catch (e) {
     throw new EmilyError('DATA_DIR_INVALID', `cannot create the data folder ${home}: ${(e as Error).message}; set EMILY_HOME to a writable folder`, { cause: e });
   }

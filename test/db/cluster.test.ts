@@ -103,6 +103,17 @@ describe('the embedded cluster', () => {
     expect(() => new EmbeddedCluster({ home: other })).toThrow(/secrets file .* corrupt/);
   });
 
+  it('refuses a data folder that cannot be made (under /proc) with DATA_DIR_INVALID instead of hanging', async () => {
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(process.execPath, ['bin/emily.mjs', 'users', 'list', '--json'], { env: { ...process.env, EMILY_HOME: '/proc/emily-test/home' }, timeout: 60_000 });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.on('close', (code) => resolve({ code, out }));
+    });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).error).toMatchObject({ code: 'DATA_DIR_INVALID', message: expect.stringMatching(/cannot create the data folder .*set EMILY_HOME/) });
+  });
+
   it('two first starts in one empty data folder at once: one cluster, one server, the same secrets, both work', async () => {
     const home = newHome();
     const run = () =>
