@@ -24,7 +24,9 @@ export function createMainWindow(): BrowserWindow {
   win.webContents.on('will-navigate', (e, url) => {
     if (!url.startsWith(`${APP_ORIGIN}/`)) e.preventDefault();
   });
+  // Emily's page needs no permission: requests are refused, and checks (which never ask) answer no too.
   win.webContents.session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  win.webContents.session.setPermissionCheckHandler(() => false);
   void win.loadURL(`${APP_ORIGIN}/index.html`);
   return win;
 }
