@@ -91,7 +91,8 @@ describe('the emily command', () => {
     expect((await emily('migrate', '--concurrency', 'many', '--json')).code).toBe(2);
   });
 
-  it('imports a dump whose vectors are of another model, queues their re-embedding, and shows its progress in "emily jobs"', async () => {
+  // Nine "emily" processes in a row (see below).
+  it('imports a dump whose vectors are of another model, queues their re-embedding, and shows its progress in "emily jobs"', { timeout: 150_000 }, async () => {
     const made = JSON.parse((await emily('users', 'create', 'hosted', '--json')).stdout) as { id: string };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-cli-import-'));
     let imported: { user: { id: string }; reembedJob: number | null } | undefined;
