@@ -11,7 +11,7 @@ import { READER_SYSTEM_PROMPT } from '../../electron/cognition/modelReader.js';
  */
 export type Behaviour =
   | { kind: 'reply'; chunks: string[] }
-  | { kind: 'status'; status: number; body: unknown }
+  | { kind: 'status'; status: number; body: unknown; headers?: Record<string, string> }
   | { kind: 'hang' }
   | { kind: 'drop-after'; chunks: string[] }
   | { kind: 'malformed' }
@@ -51,7 +51,7 @@ export async function startFakeModelServer(opts: { models?: string[] } = {}): Pr
       const b = (reading ? readingQueue.shift() : queue.shift()) ?? { kind: 'reply', chunks: reading ? ['Sure, here are', ' the memories.'] : ['Hello', ' there', '!'] };
       switch (b.kind) {
         case 'status':
-          res.writeHead(b.status, { 'content-type': 'application/json' }).end(JSON.stringify(b.body));
+          res.writeHead(b.status, { 'content-type': 'application/json', ...b.headers }).end(JSON.stringify(b.body));
           return;
         case 'hang':
           return; // never answer

@@ -23,9 +23,28 @@ export async function errorFromResponse(res: Response, ctx: HttpErrorContext): P
   if (res.status === 401 || res.status === 403) return new EmilyError('UNAUTHORIZED', `${ctx.what} refused the API key (${res.status}${detail ? `: ${detail}` : ''}); check the key in Settings`);
   if (res.status === 404 || /model.*not.*found|no such model|does not exist/.test(lower)) return new EmilyError('NOT_FOUND', `${ctx.what} does not know the model "${ctx.model}"${detail ? ` (${detail})` : ''}; pick a model it serves`);
   if (/context.length|context_length|maximum context|too many tokens|prompt is too long/.test(lower)) return new EmilyError('BAD_INPUT', `the conversation is too long for "${ctx.model}"${detail ? ` (${detail})` : ''}; start a new conversation or choose a model with a larger context`);
-  if (res.status === 429) return new EmilyError('BUSY', `${ctx.what} is rate-limiting requests (429); wait a moment and try again`);
-  return new EmilyError('PROVIDER_ERROR', `${ctx.what} answered ${res.status}${detail ? `: ${detail}` : ''}`);
+  const wait = retryAfterSeconds(res.headers.get('retry-after'));
+  const waitText = wait !== undefined && wait > MAX_RETRY_WAIT_S ? `; it asks to wait ${wait} s before trying again` : '';
+  const err =
+    res.status === 429
+      ? new EmilyError('BUSY', `${ctx.what} is rate-limiting requests (429)${waitText || '; wait a moment and try again'}`)
+      : new EmilyError('PROVIDER_ERROR', `${ctx.what} answered ${res.status}${detail ? `: ${detail}` : ''}${waitText}`);
+  if (wait !== undefined) retryAfter.set(err, wait);
+  return err;
 }
+
+/** Retry-After (seconds or an HTTP date) as seconds from now. */
+function retryAfterSeconds(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const s = /^\d+$/.test(header.trim()) ? Number(header.trim()) : (Date.parse(header) - Date.now()) / 1000;
+  return Number.isFinite(s) ? Math.max(0, Math.ceil(s)) : undefined;
+}
+
+/** A server asking for a longer pause than this is not retried: the caller hears how long. */
+const MAX_RETRY_WAIT_S = 10;
+const retryAfter = new WeakMap<EmilyError, number>();
+/** Connect timeouts are not retried: a server that sent no headers in connectMs will not in the next try. */
+const timedOut = new WeakSet<EmilyError>();
 
 function extractMessage(body: string): string {
   try {
@@ -38,7 +57,8 @@ function extractMessage(body: string): string {
 }
 
 export function isRetryable(e: unknown): boolean {
-  return e instanceof EmilyError && (e.code === 'MODEL_UNREACHABLE' || e.code === 'BUSY' || (e.code === 'PROVIDER_ERROR' && /answered 5\d\d/.test(e.message)));
+  if (!(e instanceof EmilyError) || timedOut.has(e) || (retryAfter.get(e) ?? 0) > MAX_RETRY_WAIT_S) return false;
+  return e.code === 'MODEL_UNREACHABLE' || e.code === 'BUSY' || (e.code === 'PROVIDER_ERROR' && /answered 5\d\d/.test(e.message));
 }
 
 /**
@@ -51,7 +71,7 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
       return await postOnce(url, body, headers, ctx, policy, signal);
     } catch (e) {
       if (attempt >= policy.retries || !isRetryable(e) || signal?.aborted) throw e;
-      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+      await new Promise((r) => setTimeout(r, Math.max(250 * 2 ** attempt, (retryAfter.get(e as EmilyError) ?? 0) * 1000)));
     }
   }
 }
@@ -68,7 +88,11 @@ async function postOnce(url: string, body: unknown, headers: Record<string, stri
   } catch (e) {
     if (e instanceof EmilyError) throw e;
     if (signal?.aborted) throw new EmilyError('CANCELLED', 'cancelled');
-    if (controller.signal.aborted) throw new EmilyError('MODEL_UNREACHABLE', `${ctx.what} did not answer within ${policy.connectMs / 1000} s; check that it is running`, { cause: e });
+    if (controller.signal.aborted) {
+      const err = new EmilyError('MODEL_UNREACHABLE', `${ctx.what} did not answer within ${policy.connectMs / 1000} s; check that it is running`, { cause: e });
+      timedOut.add(err);
+      throw err;
+    }
     throw new EmilyError('MODEL_UNREACHABLE', `${ctx.what} is unreachable (${(e as Error).cause ? String(((e as Error).cause as Error).message ?? '') : (e as Error).message}); check that it is running and the address in Settings`, { cause: e });
   } finally {
     clearTimeout(timer);

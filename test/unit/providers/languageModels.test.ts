@@ -51,7 +51,8 @@ describe.each(kinds)('%s provider', (_name, make) => {
   });
 
   it('gives up on a server that hangs, with MODEL_UNREACHABLE', async () => {
-    fake.script({ kind: 'hang' }, { kind: 'hang' });
+    // Not retried: a server that sent no headers within the connect timeout would not in a second try.
+    fake.script({ kind: 'hang' });
     await expect(collect(make())).rejects.toMatchObject({ code: 'MODEL_UNREACHABLE', message: expect.stringMatching(/did not answer/) });
   });
 
@@ -100,6 +101,24 @@ describe('OpenAI-compatible: what a broken server sends', () => {
   it('says so when the model answers with a tool call', async () => {
     fake.script({ kind: 'events', data: [chunk({ tool_calls: [{ index: 0, function: { name: 'f', arguments: '{}' } }] }), '[DONE]'] });
     await expect(collect(make())).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringMatching(/tool call/) });
+  });
+
+  it('waits as a short Retry-After asks, gives up at once on a long one (saying how long), and does not retry a server that sent nothing', async () => {
+    const asked = () => fake.requests.filter((r) => r.path === '/v1/chat/completions').length;
+    let before = asked();
+    fake.script({ kind: 'status', status: 429, body: {}, headers: { 'retry-after': '3600' } });
+    await expect(collect(make())).rejects.toMatchObject({ code: 'BUSY', message: expect.stringMatching(/asks to wait 3600 s/) });
+    expect(asked() - before).toBe(1);
+    before = asked();
+    fake.script({ kind: 'status', status: 503, body: {}, headers: { 'retry-after': '1' } }, { kind: 'reply', chunks: ['back'] });
+    const t0 = Date.now();
+    expect(await collect(make())).toBe('back');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(asked() - before).toBe(2);
+    before = asked();
+    fake.script({ kind: 'hang' });
+    await expect(collect(make())).rejects.toMatchObject({ code: 'MODEL_UNREACHABLE', message: expect.stringMatching(/did not answer within/) });
+    expect(asked() - before).toBe(1);
   });
 
   it('never repeats the API key a server echoes back in an error', async () => {
