@@ -21,7 +21,9 @@ export type Behaviour =
   /** A reply that never ends: this piece every everyMs, until the client goes away. */
   | { kind: 'endless'; piece: string; everyMs: number }
   /** An error status whose body repeats the request's Authorization header. */
-  | { kind: 'echo-auth'; status: number };
+  | { kind: 'echo-auth'; status: number }
+  /** A 200 that is not a stream: a whole body of this type. */
+  | { kind: 'whole'; contentType: string; body: string };
 
 export interface FakeServer {
   url: string;
@@ -57,6 +59,9 @@ export async function startFakeModelServer(opts: { models?: string[] } = {}): Pr
           return; // never answer
         case 'echo-auth':
           res.writeHead(b.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `bad request with header ${req.headers.authorization ?? req.headers['x-api-key']}` } }));
+          return;
+        case 'whole':
+          res.writeHead(200, { 'content-type': b.contentType }).end(b.body);
           return;
         case 'events':
           sse(res);

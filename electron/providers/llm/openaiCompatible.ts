@@ -8,6 +8,9 @@ interface ChunkEvent {
   error?: { message?: string } | string | null;
 }
 
+/** A reply sent whole instead of streamed is read into memory: this much at most (a turn holds 1 MiB of text). */
+const MAX_WHOLE_REPLY_BYTES = 8 * 1024 * 1024;
+
 /**
  * Any server speaking OpenAI's chat completions API: Ollama, LM Studio, llama.cpp server,
  * vLLM, OpenAI itself. baseUrl ends in /v1.
@@ -41,6 +44,16 @@ export class OpenAICompatibleModel implements LanguageModel {
       policy,
       req.signal,
     );
+    const type = (res.headers.get('content-type') ?? '').toLowerCase();
+    if (type.includes('text/html')) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new EmilyError('PROVIDER_ERROR', `${this.ctx.what} answered with a web page, not a reply; check that the address is its API (it usually ends in /v1)`);
+    }
+    if (type.includes('application/json')) {
+      // A server that ignores stream: true answers with one whole completion.
+      yield await this.wholeReply(res);
+      return;
+    }
     let finished = false;
     for await (const ev of readSse(res, this.ctx, policy.idleMs, req.signal)) {
       if (ev.data === '[DONE]') {
@@ -63,6 +76,18 @@ export class OpenAICompatibleModel implements LanguageModel {
       if (choice?.finish_reason) finished = true;
     }
     if (!finished) throw new EmilyError('PROVIDER_ERROR', `${this.ctx.what} ended the reply stream before it was complete`);
+  }
+
+  private async wholeReply(res: Response): Promise<string> {
+    const size = Number(res.headers.get('content-length') ?? 0);
+    if (size > MAX_WHOLE_REPLY_BYTES) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new EmilyError('PROVIDER_ERROR', `${this.ctx.what} sent a reply of ${size} bytes in one piece; Emily takes at most ${MAX_WHOLE_REPLY_BYTES} this way`);
+    }
+    const body = parseJsonEvent<{ choices?: { message?: { content?: unknown } | null }[] | null; error?: unknown } | null>((await res.text()).slice(0, MAX_WHOLE_REPLY_BYTES), this.ctx);
+    const text = Array.isArray(body?.choices) ? body.choices[0]?.message?.content : undefined;
+    if (typeof text !== 'string' || !text) throw new EmilyError('PROVIDER_ERROR', `${this.ctx.what} answered with JSON that holds no reply text`);
+    return text;
   }
 
   async test(signal?: AbortSignal): Promise<{ ok: true; detail: string }> {

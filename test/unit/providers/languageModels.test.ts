@@ -98,6 +98,15 @@ describe('OpenAI-compatible: what a broken server sends', () => {
     }
   });
 
+  it('takes a whole (not streamed) completion, and says so when the address answers with a web page', async () => {
+    fake.script({ kind: 'whole', contentType: 'application/json', body: JSON.stringify({ id: 'c1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Whole reply.' }, finish_reason: 'stop' }] }) });
+    expect(await collect(make())).toBe('Whole reply.');
+    fake.script({ kind: 'whole', contentType: 'application/json', body: JSON.stringify({ choices: [{ message: { content: null } }] }) });
+    await expect(collect(make())).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringMatching(/holds no reply text/) });
+    fake.script({ kind: 'whole', contentType: 'text/html; charset=utf-8', body: '<!doctype html><title>Router login</title>' });
+    await expect(collect(make())).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringMatching(/web page.*ends in \/v1/) });
+  });
+
   it('says so when the model answers with a tool call', async () => {
     fake.script({ kind: 'events', data: [chunk({ tool_calls: [{ index: 0, function: { name: 'f', arguments: '{}' } }] }), '[DONE]'] });
     await expect(collect(make())).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringMatching(/tool call/) });
