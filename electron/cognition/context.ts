@@ -6,6 +6,7 @@ import type { Embedder } from '../embeddings/types.js';
 import { RulesExtractor, type CandidateExtractor } from './extractor.js';
 import type { Framework } from './framework.js';
 import type { TurnReader } from './modelReader.js';
+import { embedderSizeChanged } from './vectors.js';
 
 /** What cognition needs of the core: the one door to a user's data. */
 export type UserDoor = Pick<Emily, 'withUser' | 'withUserTransaction'>;
@@ -61,5 +62,6 @@ export async function modelFor(door: UserDoor, userId: string, embedder: Embedde
   const row = known.rows[0];
   if (row?.ready && (embedder.dimensions === 0 || embedder.dimensions === row.dimensions)) return { idx: row.idx, id: row.id, dimensions: row.dimensions };
   const dims = await embedderDimensions(embedder);
+  if (row && row.dimensions !== dims) throw embedderSizeChanged(row, dims);
   return door.withUserTransaction(userId, (c) => ensureModel(c, embedder.id, dims));
 }

@@ -10,7 +10,7 @@ import { rulesReader } from './modelReader.js';
 import { processFollowUp, type FollowUpResult } from './outcomes.js';
 import { promoteCandidates, type CandidateDecision } from './promotion.js';
 import { recordUses, type UseInput } from './uses.js';
-import { TURN_EMBED_CHARS, vectorParam } from './vectors.js';
+import { assertEmbedderFits, TURN_EMBED_CHARS, vectorParam } from './vectors.js';
 import { cleanText, MAX_TURN_CHARS, positiveId } from './text.js';
 
 export interface ExchangeInput {
@@ -83,6 +83,7 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
     model = ofEmbedder?.model ?? (await modelFor(door, userId, embedder));
     const reuse = ofEmbedder?.embedded?.text === userEmbedText && ofEmbedder.embedded.vector.length === model.dimensions ? ofEmbedder.embedded.vector : undefined;
     embedded = await embedTurn(embedder, userEmbedText, assistantText ? assistantText.slice(0, TURN_EMBED_CHARS) : undefined, candidates, reuse);
+    assertEmbedderFits(model, [embedded.user, embedded.assistant, ...embedded.candidates]);
   } catch (e) {
     if (!opts.keepWithoutVectors || !isModelFailure(e)) throw e;
     model = null; // the exchange is kept without vectors; its memories wait for the backlog consolidation

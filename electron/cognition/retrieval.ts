@@ -9,7 +9,7 @@ import { ecgl, loadFramework, recencyOf, type Framework, type FrameworkParams } 
 import { fetchCandidates, fetchProvenance, type CandidateRow } from './retrievalSql.js';
 import { cleanText, MAX_QUERY_CHARS } from './text.js';
 import { recordUses } from './uses.js';
-import { vectorParam } from './vectors.js';
+import { assertEmbedderFits, vectorParam } from './vectors.js';
 import type { WorkingMemory } from './workingMemory.js';
 
 export interface ScoreComponents {
@@ -109,6 +109,7 @@ export async function recallInContext(
   try {
     model = opts.known?.model?.id === embedder.id ? opts.known.model : await modelFor(door, userId, embedder);
     raw = opts.queryVector ?? (await embedder.embed([q]))[0]!;
+    if (!opts.queryVector) assertEmbedderFits(model, [raw]);
   } catch (e) {
     // Only the model server's failures: a database error or a bad vector still fails the recall.
     if (!opts.textOnlyIfEmbedderFails || !isModelFailure(e)) throw e;

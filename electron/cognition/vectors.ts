@@ -20,6 +20,23 @@ export function vectorParam(model: EmbeddingModel, v: ArrayLike<number>, what = 
   return toVectorLiteral(v);
 }
 
+/**
+ * The embedder's own vectors against the size recorded for its model: a server that now
+ * serves another model under the same name sends vectors of another size. That is the
+ * server's doing (a provider error), not the caller's input.
+ */
+export function assertEmbedderFits(model: EmbeddingModel, vectors: (ArrayLike<number> | undefined)[]): void {
+  const off = vectors.find((v) => v && v.length !== model.dimensions);
+  if (off) throw embedderSizeChanged(model, off.length);
+}
+
+export function embedderSizeChanged(model: EmbeddingModel, now: number): EmilyError {
+  return new EmilyError(
+    'PROVIDER_ERROR',
+    `the embedding model "${model.id}" now gives ${now}-dimensional vectors, but Emily's memories hold ${model.dimensions}-dimensional ones for that name; if the server's model changed, give it a new name in Settings (her memories are then re-embedded)`,
+  );
+}
+
 export interface Neighbour {
   id: number;
   sim: number;

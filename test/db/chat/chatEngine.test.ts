@@ -133,6 +133,23 @@ describe('a chat turn', () => {
     expect(tom).toBeGreaterThan(0);
   });
 
+  it("names a model whose server now sends vectors of another size, and a chat still answers by text", async () => {
+    const [s8, s12] = [await startFakeEmbeddingServer({ dimensions: 8 }), await startFakeEmbeddingServer({ dimensions: 12 })];
+    try {
+      const u = await t.user();
+      await new ChatEngine(t.emily, { embedderFor: async () => new OpenAIEmbedder({ baseUrl: s8.base, model: 'same-name' }) }).send(u.id, undefined, { text: 'My cat is called Miso.' });
+      const grown = new OpenAIEmbedder({ baseUrl: s12.base, model: 'same-name' });
+      const { recall } = await import('../../../electron/cognition/index.js');
+      await expect(recall(t.emily, u.id, 'my cat', { embedder: grown })).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringMatching(/"same-name" now gives 12-dimensional vectors.*8-dimensional.*new name in Settings/) });
+      const out = await new ChatEngine(t.emily, { embedderFor: async () => grown }).send(u.id, undefined, { text: 'What is my cat called?' });
+      expect(out.mode).toBe('memory');
+      expect(out.reply).toMatch(/Miso/);
+    } finally {
+      await s8.close();
+      await s12.close();
+    }
+  });
+
   it('keeps who she is when the model is swapped', async () => {
     const u = await t.user();
     await t.emily.withUser(u.id, (c) => c.query("UPDATE identity SET name = 'Nova', persona = 'Calm and precise.'"));
