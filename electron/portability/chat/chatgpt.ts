@@ -27,6 +27,7 @@ export function parseChatGpt(json: unknown): ParsedHistory {
   const problems: ChatProblem[] = [];
   if (!Array.isArray(json)) return { source: 'chatgpt', conversations: [], problems: [{ where: 'conversations.json', message: 'expected a list of conversations' }] };
   const conversations: ChatConversation[] = [];
+  const messageIds = new Set<string>();
   json.forEach((raw, i) => {
     const where = `conversation ${i + 1}`;
     const parsed = Conversation.safeParse(raw);
@@ -35,12 +36,23 @@ export function parseChatGpt(json: unknown): ParsedHistory {
     const id = c.conversation_id ?? c.id;
     if (!id) return problems.push({ where, message: 'the conversation has no id' });
     const turns: ChatTurn[] = [];
+    let unreadable = 0;
     for (const nodeId of branch(c.mapping, c.current_node ?? undefined)) {
-      const m = Message.safeParse(c.mapping[nodeId]?.message);
-      if (!m.success) continue; // the root and empty placeholder nodes carry no message
+      const raw = c.mapping[nodeId]?.message;
+      const m = Message.safeParse(raw);
+      if (!m.success) {
+        if (raw != null) unreadable++; // the root and empty placeholder nodes carry no message at all
+        continue;
+      }
       const turn = toTurn(m.data);
-      if (turn) turns.push(turn);
+      if (!turn) continue;
+      // Message ids are the turns' keys across every import: one seen in another conversation
+      // of this file (a hand-made or hostile export) is kept under its conversation's id too.
+      if (messageIds.has(turn.sourceId)) turn.sourceId = `${id}/${turn.sourceId}`;
+      messageIds.add(turn.sourceId);
+      turns.push(turn);
     }
+    if (unreadable) problems.push({ where: `${where} (${c.title ?? id})`, message: `${unreadable} message${unreadable === 1 ? '' : 's'} not in ChatGPT's format (skipped)` });
     if (!turns.length) return problems.push({ where: `${where} (${c.title ?? id})`, message: 'no text messages; skipped' });
     conversations.push({ sourceId: id, title: (c.title ?? '').trim() || 'Imported conversation', createdAt: seconds(c.create_time), turns });
   });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Emily } from '../../core/emily.js';
 import { EmilyError, toWireError, type WireError } from '../../core/errors.js';
-import { reporter, throwIfAborted, type LongRunning } from '../progress.js';
+import { reporter, type LongRunning } from '../progress.js';
 import { parseChatGpt } from './chatgpt.js';
 import { parseTranscript } from './transcript.js';
 import type { ChatProblem, ParsedHistory } from './types.js';
@@ -21,7 +21,7 @@ export type LearnHook = (userId: string, turnIds: number[]) => Promise<void>;
 export interface ChatImportOptions extends LongRunning {
   format?: 'auto' | 'chatgpt' | 'transcript';
   learn?: LearnHook;
-  /** Largest conversations.json / transcript we read (default 512 MiB). */
+  /** Largest conversations.json / transcript we read (default 500 MiB: under Node's longest string, which the file becomes). */
   maxBytes?: number;
   /** Turns handed to the learn hook at a time (default 2,000). */
   learnBatch?: number;
@@ -66,12 +66,15 @@ export async function importChatHistory(emily: Emily, userId: string, file: stri
   };
   progress({ phase: 'import', done, total, message: `${history.conversations.length} conversations` });
   for (const conv of history.conversations) {
-    throwIfAborted(opts.signal, 'the chat import');
+    if (opts.signal?.aborted) {
+      // Each conversation commits on its own: say what stays.
+      throw new EmilyError('CANCELLED', `the chat import was cancelled; the ${result.conversations} conversation${result.conversations === 1 ? '' : 's'} imported before it are kept, and importing the file again adds the rest`);
+    }
     const w = await emily.withUserTransaction(user.id, (c) => writeConversation(c, history.source, conv));
     result.conversations++;
     result.turnsInserted += w.inserted.length;
     result.turnsAlreadyThere += w.skipped;
-    pending.push(...w.inserted);
+    pending = pending.concat(w.inserted); // not push(...): a conversation may hold more turns than a call has arguments
     done += conv.turns.length;
     progress({ phase: 'import', done, total, message: conv.title.slice(0, 80) });
     if (pending.length >= (opts.learnBatch ?? 2000)) await flush();
@@ -82,7 +85,7 @@ export async function importChatHistory(emily: Emily, userId: string, file: stri
 
 async function readHistory(file: string, opts: ChatImportOptions): Promise<ParsedHistory> {
   const { abs, st } = regularInputFile(file, 'a chat-history file');
-  const max = opts.maxBytes ?? 512 * 1048576;
+  const max = opts.maxBytes ?? 500 * 1048576;
   const head = Buffer.alloc(4);
   const fd = fs.openSync(abs, 'r');
   fs.readSync(fd, head, 0, 4, 0);

@@ -42,7 +42,9 @@ export function parseTranscript(text: string, fileLabel: string): ParsedHistory 
     let time: Date | undefined;
     if (l.time !== undefined) {
       time = new Date(l.time);
-      if (Number.isNaN(time.getTime())) return problems.push({ where, message: `time "${l.time.slice(0, 40)}" is not an ISO-8601 date` });
+      // A date PostgreSQL can store (years 1–9999 here), written as ISO-8601 starts: "1" is not the year 2001.
+      const year = time.getUTCFullYear();
+      if (!/^\d{4}-\d{2}-\d{2}/.test(l.time) || Number.isNaN(time.getTime()) || year < 1 || year > 9999) return problems.push({ where, message: `time "${l.time.slice(0, 40)}" is not an ISO-8601 date` });
     }
     const convId = l.conversation !== undefined ? String(l.conversation) : fileLabel;
     let conv = byId.get(convId);

@@ -38,13 +38,21 @@ export async function writeConversation(c: pg.ClientBase, source: string, conv: 
       conv.turns.map((t) => t.role),
       conv.turns.map((t) => storable(t.text)),
       conv.turns.map((t) => storable(t.sourceId)),
-      conv.turns.map((t) => JSON.stringify(t.meta ?? {})),
+      // JSON writes a NUL as \u0000, which jsonb refuses like text does.
+      conv.turns.map((t) => JSON.stringify(t.meta ?? {}, (_k, v: unknown) => (typeof v === 'string' ? storable(v) : v))),
       times.map((ms) => new Date(ms)),
     ],
   );
-  await c.query('UPDATE conversations SET updated_at = GREATEST(updated_at, $2) WHERE id = $1', [conversationId, new Date(Math.max(...times))]);
+  await c.query('UPDATE conversations SET updated_at = GREATEST(updated_at, $2) WHERE id = $1', [conversationId, new Date(latest(times))]);
   const inserted = ins.rows.map((x) => Number(x.id)).sort((a, b) => a - b);
   return { conversationId, inserted, skipped: conv.turns.length - inserted.length };
+}
+
+/** The largest time (not Math.max(...times): a spread of 150,000 turns overflows the call stack). */
+function latest(times: number[]): number {
+  let max = -Infinity;
+  for (const t of times) if (t > max) max = t;
+  return max;
 }
 
 /** PostgreSQL text cannot hold NUL: one in an imported message would fail its whole conversation. */

@@ -43,7 +43,9 @@ export async function readZipEntry(file: string, match: RegExp, opts: { maxBytes
   });
   unzip.register(UnzipInflate);
   try {
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20, signal: opts.signal })) {
+    // Small reads: the inflated size is counted per input chunk, and 1 KiB of deflate can
+    // inflate to about 1 MiB, so a 1 MiB read of a bomb whose header lies is ~1 GiB at once.
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: 64 << 10, signal: opts.signal })) {
       unzip.push(chunk as Uint8Array);
       if (failure || done) break;
     }

@@ -65,6 +65,26 @@ describe('ChatGPT export', () => {
     expect(await turns('chatgpt')).toHaveLength(6);
   });
 
+  it('keeps a message whose id another conversation used, drops NULs from its metadata, and reports messages not in the format', async () => {
+    const node = (id: string, parent: string | null, text: unknown, extra: object = {}) => ({ id, parent, children: [], message: { id, author: { role: 'user' }, create_time: 1_700_000_000, content: { content_type: 'text', parts: [text] }, ...extra } });
+    const conv = (cid: string, nodes: object[]) => ({ id: cid, title: cid, create_time: 1_700_000_000, current_node: (nodes.at(-1) as { id: string }).id, mapping: Object.fromEntries(nodes.map((n) => [(n as { id: string }).id, n])) });
+    const file = path.join(dir, 'odd.json');
+    fs.writeFileSync(file, JSON.stringify([
+      conv('odd-one', [node('same-id', null, 'I play the cello.', { metadata: { model_slug: 'gpt\u0000x' } })]),
+      conv('odd-two', [node('same-id', null, 'I live in Porto.'), { ...node('bad-time', 'same-id', 'x'), message: { id: 'bad-time', author: { role: 'user' }, create_time: 'yesterday', content: { content_type: 'text', parts: ['x'] } } }]),
+    ]));
+    const r = await importChatHistory(t.emily, userId, file);
+    expect(r).toMatchObject({ conversations: 2, turnsInserted: 2 });
+    expect(r.problems).toEqual([{ where: 'conversation 2 (odd-two)', message: '1 message not in ChatGPT\'s format (skipped)' }]);
+    const rows = (await turns('chatgpt')).filter((x) => x.conv.startsWith('odd-'));
+    expect(rows.map((x) => [x.conv, x.source_id, x.content])).toEqual([
+      ['odd-one', 'same-id', 'I play the cello.'],
+      ['odd-two', 'odd-two/same-id', 'I live in Porto.'],
+    ]);
+    expect(JSON.stringify(rows[0]!.meta)).not.toContain('\\u0000');
+    expect((await importChatHistory(t.emily, userId, file)).turnsInserted).toBe(0);
+  });
+
   it('refuses a zip bomb, a zip whose header lies about sizes, and a zip without conversations.json', async () => {
     const before = (await turns('chatgpt')).length;
     const big = new Uint8Array(8 * 1048576); // 8 MiB of zeros compress to a few KiB
@@ -119,6 +139,26 @@ describe('JSON-lines transcripts', () => {
     await expect(importChatHistory(t.emily, userId, junk)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/no message could be read \(2 lines refused, the first: line 1: not valid JSON\)/) });
   });
 
+  it('one conversation of 150,000 messages imports whole; a time PostgreSQL cannot hold, or not written as a date, is a reported line', async () => {
+    const long = path.join(dir, 'long.jsonl');
+    const lines: string[] = [];
+    for (let i = 0; i < 150_000; i++) lines.push(JSON.stringify({ conversation: 'marathon', speaker: i % 2 ? 'assistant' : 'user', text: `m${i}`, id: i }));
+    fs.writeFileSync(long, lines.join('\n'));
+    const r = await importChatHistory(t.emily, userId, long);
+    expect(r).toMatchObject({ conversations: 1, turnsInserted: 150_000 });
+    const times = path.join(dir, 'times.jsonl');
+    fs.writeFileSync(times, [
+      { conversation: 't-ok', speaker: 'user', text: 'fine', time: '2024-05-01T10:00:00Z' },
+      { conversation: 't-bad', speaker: 'user', text: 'too old', time: '-010000-01-01T00:00:00Z' },
+      { conversation: 't-bad', speaker: 'user', text: 'not a date', time: '1' },
+      { conversation: 't-later', speaker: 'user', text: 'still imported' },
+    ].map((x) => JSON.stringify(x)).join('\n'));
+    const t2 = await importChatHistory(t.emily, userId, times);
+    expect(t2).toMatchObject({ conversations: 2, turnsInserted: 2 });
+    expect(t2.problems.map((p) => p.where)).toEqual(['line 2', 'line 3']);
+    expect(t2.problems[0]!.message).toMatch(/is not an ISO-8601 date/);
+  });
+
   it('a failing learn hook is reported; the turns stay in L4, unconsolidated, for the engine backlog', async () => {
     const file = path.join(dir, 'more.jsonl');
     fs.writeFileSync(file, '{"conversation": "c9", "speaker": "user", "text": "I love climbing.", "id": 1}\n');
@@ -137,7 +177,10 @@ describe('JSON-lines transcripts', () => {
     fs.writeFileSync(file, lines.join('\n'));
     const ac = new AbortController();
     let seen = 0;
-    await expect(importChatHistory(t.emily, userId, file, { signal: ac.signal, onProgress: (p) => p.phase === 'import' && ++seen === 4 && ac.abort() })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(importChatHistory(t.emily, userId, file, { signal: ac.signal, onProgress: (p) => p.phase === 'import' && ++seen === 4 && ac.abort() })).rejects.toMatchObject({
+      code: 'CANCELLED',
+      message: expect.stringMatching(/the 3 conversations imported before it are kept, and importing the file again adds the rest/),
+    });
     const counts = await t.emily.withUser(userId, async (c) => (await c.query(`SELECT c.source_id, count(t.id)::int AS n FROM conversations c JOIN turns t ON t.conversation_id = c.id WHERE c.source_id LIKE 'bulk-%' GROUP BY 1`)).rows);
     expect(counts.length).toBe(3);
     expect(counts.every((x) => x.n === 5)).toBe(true);
