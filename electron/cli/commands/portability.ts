@@ -21,7 +21,8 @@ interface Json {
 
 /**
  * Opens the core for one long command. Ctrl-C cancels the operation (which cleans up after
- * itself) instead of exiting mid-way, so an interrupted import leaves nothing behind.
+ * itself) instead of exiting mid-way: an interrupted dump import leaves nothing behind, an
+ * interrupted chat import keeps the conversations it finished (each commits whole).
  */
 async function withCancellable<T>(fn: (emily: Emily, signal: AbortSignal) => Promise<T>): Promise<T> {
   const emily = await Emily.open();
