@@ -46,8 +46,9 @@ export async function loadFramework(client: pg.ClientBase): Promise<Framework> {
 const DAY_MS = 86_400_000;
 
 /** Recency at read time: halves every recencyHalfLifeDays since the last use (or creation). */
-export function recencyOf(p: FrameworkParams, lastUsedOrCreated: Date, now = Date.now()): number {
-  return 0.5 ** (Math.max(0, now - lastUsedOrCreated.getTime()) / (p.recencyHalfLifeDays * DAY_MS));
+export function recencyOf(p: FrameworkParams, lastUsedOrCreated: Date | number, now = Date.now()): number {
+  const at = typeof lastUsedOrCreated === 'number' ? lastUsedOrCreated : lastUsedOrCreated.getTime();
+  return 0.5 ** (Math.max(0, now - at) / (p.recencyHalfLifeDays * DAY_MS));
 }
 
 /** ECGL score [published weights]. */

@@ -154,7 +154,7 @@ export async function retrieve(
     if (r.tier === 'L3') {
       r.provenance = prov
         .filter((p) => Number(p.memory_id) === r.id)
-        .map((p) => ({ turnId: Number(p.turn_id), conversationId: Number(p.conversation_id), role: p.role, source: p.source, sourceId: p.source_id, createdAt: p.created_at.toISOString() }));
+        .map((p) => ({ turnId: Number(p.turn_id), conversationId: Number(p.conversation_id), role: p.role, source: p.source, sourceId: p.source_id, createdAt: iso(p.created_at) }));
     }
   }
   return top;
@@ -183,7 +183,7 @@ export function rerank(rows: CandidateRow[], params: FrameworkParams, wm?: Worki
     if (r.hop_weight !== null && !r.by_vector && !r.by_text && !r.by_turn) via.push('edge');
     const provenance: Provenance[] = l3
       ? []
-      : [{ turnId: id, conversationId: Number(r.conversation_id), role: r.role ?? 'user', source: r.source ?? 'chat', sourceId: r.source_id, createdAt: r.created_at.toISOString() }];
+      : [{ turnId: id, conversationId: Number(r.conversation_id), role: r.role ?? 'user', source: r.source ?? 'chat', sourceId: r.source_id, createdAt: iso(r.created_at) }];
     return {
       tier: r.tier,
       id,
@@ -194,11 +194,15 @@ export function rerank(rows: CandidateRow[], params: FrameworkParams, wm?: Worki
       components,
       via,
       provenance,
-      createdAt: r.created_at.toISOString(),
-      lastUsedAt: r.last_used_at ? r.last_used_at.toISOString() : null,
+      createdAt: iso(r.created_at),
+      lastUsedAt: r.last_used_at === null ? null : iso(r.last_used_at),
     };
   });
   return out.sort((a, b) => b.score - a.score || a.id - b.id);
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
 }
 
 function hasDirection(v: ArrayLike<number>): boolean {
