@@ -46,7 +46,8 @@ export async function giveFeedback(door: UserDoor, userId: string, turnId: unkno
   const result: FeedbackResult = { turnId: id, signal, memoryIds };
   if (correctionText) {
     const text = /^(actually|no|correction)\b/i.test(correctionText) ? correctionText : `Actually, ${correctionText}`;
-    result.correction = await learnFromExchange(door, userId, { conversationId, userText: text, source: 'feedback' }, opts);
+    // The correction is about the reply given feedback on, which may not be the latest one.
+    result.correction = await learnFromExchange(door, userId, { conversationId, userText: text, source: 'feedback', notAFollowUp: true }, opts);
   }
   return result;
 }

@@ -39,6 +39,12 @@ export interface ExchangeInput {
   memorySource?: MemorySource;
   /** Emily's reply before this user turn, for a model reader to judge the reaction to it. */
   previousReply?: string;
+  /**
+   * Leave the open uses of the conversation's latest reply alone: the text is not a reaction
+   * to that reply (a correction given as feedback on an older one, whose outcome the feedback
+   * itself has set).
+   */
+  notAFollowUp?: boolean;
 }
 
 export interface LearnResult {
@@ -106,7 +112,9 @@ export async function learnFromExchange(door: UserDoor, userId: string, input: E
       } else {
         userTurnId = await claimUserTurn(client, convId, input.userTurnId, vectorOf(userVector), !deferred);
       }
-      const followUp = await processFollowUp(client, { conversationId: convId, userTurnId, userText, userVector, model, params, reaction: reading.reaction });
+      const followUp = input.notAFollowUp
+        ? { signal: null, events: 0, resolved: 0 }
+        : await processFollowUp(client, { conversationId: convId, userTurnId, userText, userVector, model, params, reaction: reading.reaction });
       const assistantTurnId = assistantText
         ? await insertTurn(client, convId, 'assistant', assistantText, source, input.assistantSourceId, { cut: input.assistantCut, meta: input.assistantMeta, embedding: vectorOf(assistantVector) })
         : null;

@@ -80,6 +80,20 @@ describe('EARL outcome learning', () => {
     expect((await q<{ outcome: number }>(u.id, 'SELECT outcome FROM memories WHERE id = $1', [a.promoted[0]]))[0]!.outcome).toBeCloseTo(0.4, 5);
   });
 
+  it("a correction on an older reply is not charged to the memories of a later one", async () => {
+    const u = await t.user('earl-older');
+    const a = await learnFromExchange(t.emily, u.id, { userText: 'My sister is called Ana.', assistantText: 'Noted.' });
+    const b = await learnFromExchange(t.emily, u.id, { conversationId: a.conversationId, userText: 'I love green curry.', assistantText: 'Yum.' });
+    const r1 = await learnFromExchange(t.emily, u.id, { conversationId: a.conversationId, userText: 'Who is my sister?', assistantText: 'Ana.', usedMemories: [{ memoryId: a.promoted[0]! }] });
+    const r2 = await learnFromExchange(t.emily, u.id, { conversationId: a.conversationId, userText: 'What should I cook?', assistantText: 'Green curry.', usedMemories: [{ memoryId: b.promoted[0]! }] });
+    expect(r2.assistantTurnId).toBeGreaterThan(r1.assistantTurnId!);
+    await giveFeedback(t.emily, u.id, r1.assistantTurnId, { correction: 'my sister is called Maria' });
+    const curry = await q<{ signal: string }>(u.id, 'SELECT signal FROM outcome_events WHERE memory_id = $1', [b.promoted[0]]);
+    expect(curry).toEqual([]);
+    expect((await q<{ outcome: number }>(u.id, 'SELECT outcome FROM memories WHERE id = $1', [b.promoted[0]]))[0]!.outcome).toBeCloseTo(0.5, 5);
+    expect((await q<{ signal: string }>(u.id, 'SELECT signal FROM outcome_events WHERE memory_id = $1', [a.promoted[0]])).map((e) => e.signal)).toContain('wrong');
+  });
+
   it('a use stays open for the 5-turn window, then closes; stability follows agreeing outcomes', async () => {
     const { u, memoryId, conversationId } = await setup('earl-window');
     const texts = ['Sounds good, curry it is.', 'Yes, and rice on the side.', 'Okay, thanks.', 'Great, I will buy basil.', 'Sure.'];
