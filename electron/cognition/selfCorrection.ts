@@ -1,3 +1,4 @@
+import { toEmilyError } from '../core/errors.js';
 import { enqueueJob, type Job } from '../jobs/queue.js';
 import { consolidateBacklog, relinkOrphans } from './consolidation.js';
 import type { CognitionOptions, UserDoor } from './context.js';
@@ -40,18 +41,31 @@ export async function selfCorrect(
     const r = await c.query<{ id: string }>('INSERT INTO self_corrections (reason, before) VALUES ($1, $2) RETURNING id', [reason.slice(0, 500), JSON.stringify(before)]);
     return { id: Number(r.rows[0]!.id), before, baseline };
   });
-  await progress(0.05, 'consolidating the archive');
-  const consolidated = await consolidateBacklog(door, userId, { ...opts, onBatch: () => progress(0.3, 'consolidating the archive') });
-  await progress(0.4, 'linking orphans');
-  const relinked = await relinkOrphans(door, userId, opts);
-  await progress(0.6, 're-weighting by outcomes');
-  const reweighted = await reweightAll(door, userId);
-  await progress(0.9, 're-baselining');
+  let consolidated: Awaited<ReturnType<typeof consolidateBacklog>>;
+  let relinked: Awaited<ReturnType<typeof relinkOrphans>>;
+  let reweighted: number;
+  try {
+    await progress(0.05, 'consolidating the archive');
+    consolidated = await consolidateBacklog(door, userId, { ...opts, onBatch: () => progress(0.3, 'consolidating the archive') });
+    await progress(0.4, 'linking orphans');
+    relinked = await relinkOrphans(door, userId, opts);
+    await progress(0.6, 're-weighting by outcomes');
+    reweighted = await reweightAll(door, userId);
+    await progress(0.9, 're-baselining');
+  } catch (e) {
+    // Paused or failed midway: the record says so and ends, rather than staying "running" for ever.
+    const why = toEmilyError(e).message.slice(0, 200);
+    await door.withUser(userId, (c) => c.query("UPDATE self_corrections SET finished_at = now(), reason = left(reason || ' (interrupted: ' || $2 || ')', 500) WHERE id = $1", [id, why])).catch(() => undefined);
+    throw e;
+  }
   return door.withUserTransaction(userId, async (c) => {
     const params = (await loadFramework(c)).params;
     const after = await measureDrift(c, params, baseline);
-    const corrected = after.level === 'ok' || after.level === 'no-baseline';
-    const newBaseline = corrected ? await snapshotBaseline(c) : null;
+    // Re-baselining is the job's last step (cognition.md), whatever the steps achieved: the
+    // record keeps the drift before and after against the old baseline. Keeping the old one
+    // when drift stayed high queued this job again at every drift check, for ever, while the
+    // profile merely grew (integration rises with every link).
+    const newBaseline = await snapshotBaseline(c);
     const steps = { consolidated, relinked, reweighted };
     await c.query('UPDATE self_corrections SET after = $2, finished_at = now() WHERE id = $1', [id, JSON.stringify({ ...after, steps, newBaselineId: newBaseline?.id ?? null })]);
     return { id, reason, before, after, steps, newBaseline };

@@ -1,3 +1,4 @@
+import { EmilyError } from '../../../electron/core/errors.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,7 +78,7 @@ describe('drift and self-correction', () => {
 });
 
 describe('self-correction that cannot correct', () => {
-  it('keeps the baseline when drift comes from the outcome history itself, so the monitor still sees it', async () => {
+  it('records that drift stayed high, re-baselines, and so does not queue itself again at the next check', async () => {
     const u = await t.user('soured');
     for (const f of FACTS) await learnFromExchange(t.emily, u.id, { userText: f });
     const first = await checkDrift(t.emily, u.id);
@@ -95,10 +96,26 @@ describe('self-correction that cannot correct', () => {
     const [sc] = await listSelfCorrections(t.emily, u.id);
     const after = sc!.after as { level: string; newBaselineId: number | null };
     expect(['warning', 'critical']).toContain(after.level);
-    expect(after.newBaselineId).toBeNull();
+    expect(after.newBaselineId).not.toBeNull();
     const now = await driftReport(t.emily, u.id);
-    expect(now.baseline!.id).toBe(first.report.baseline!.id);
-    expect(now.level).toBe(drifted.report.level);
+    expect(now.baseline!.id).toBe(after.newBaselineId);
+    expect(now.level).toBe('ok');
+    const again = await checkDrift(t.emily, u.id);
+    expect(again.job).toBeNull();
+  });
+});
+
+describe('self-correction stopped midway', () => {
+  it('ends its record, saying it was interrupted, instead of leaving it running for ever', async () => {
+    const u = await t.user('interrupted');
+    for (const f of FACTS) await learnFromExchange(t.emily, u.id, { userText: f });
+    await checkDrift(t.emily, u.id);
+    const { selfCorrect } = await import('../../../electron/cognition/selfCorrection.js');
+    const paused = () => Promise.reject(new EmilyError('BUSY', 'background work is paused'));
+    await expect(selfCorrect(t.emily, u.id, 'test', { progress: paused })).rejects.toMatchObject({ code: 'BUSY' });
+    const [sc] = await listSelfCorrections(t.emily, u.id);
+    expect(sc).toMatchObject({ reason: 'test (interrupted: background work is paused)', after: null });
+    expect(sc!.finishedAt).not.toBeNull();
   });
 });
 
