@@ -112,7 +112,7 @@ export class ChatEngine {
 
       const wm = await this.workingMemories.get(door, userId);
       const embedder = this.o.embedderFor ? await this.o.embedderFor(userId, door) : await resolveEmbedder(door, userId);
-      const recalled = await recallInContext(door, userId, text.slice(0, MAX_QUERY_CHARS), { k: 8, embedder, workingMemory: wm, textOnlyIfEmbedderFails: true });
+      const recalled = await recallInContext(door, userId, text.slice(0, MAX_QUERY_CHARS), { embedder, workingMemory: wm, textOnlyIfEmbedderFails: true });
       return { ...stored, tStored, wm, embedder, recalled };
     });
     const { conversationId, userTurnId, identity, history, tStored, wm, embedder, recalled } = before;

@@ -100,8 +100,9 @@ export async function recallInContext(
   opts: RecallOptions = {},
 ): Promise<{ response: RecallResponse; model: EmbeddingModel | null; framework: Framework; embedded: EmbeddedText | null; embedderFailed?: EmilyError }> {
   const q = cleanText(query, 'the query', MAX_QUERY_CHARS);
-  const k = opts.k ?? 8;
-  if (!Number.isInteger(k) || k < 1 || k > 100) throw new EmilyError('BAD_INPUT', 'k must be a whole number from 1 to 100');
+  // Without k, the active framework's retrieval.k decides (parameters are data).
+  const given = opts.k;
+  if (given !== undefined && (!Number.isInteger(given) || given < 1 || given > 100)) throw new EmilyError('BAD_INPUT', 'k must be a whole number from 1 to 100');
   const embedder = opts.embedder ?? defaultEmbedder;
   let model: EmbeddingModel | null = null;
   let raw: ArrayLike<number> | null = null;
@@ -122,6 +123,7 @@ export async function recallInContext(
   try {
     return await door.withUserTransaction(userId, async (client) => {
       const fw = await loadFramework(client);
+      const k = given ?? Math.min(100, Math.max(1, Math.round(fw.params.retrieval.k)));
       const results = await retrieve(client, { model, vector, words: queryWords(q), params: fw.params, k, workingMemory: opts.workingMemory, memoriesOnly: opts.memoriesOnly });
       if (opts.record) {
         const l3 = results.filter((r) => r.tier === 'L3');

@@ -63,14 +63,14 @@ export function registerMemory(program: Command, run: Runner): void {
     .command('recall <query>')
     .description('ask Emily what she remembers (results with score components and provenance)')
     .requiredOption('--user <id>', 'user id (see "emily users list")')
-    .option('--k <n>', 'how many results', '8')
+    .option('--k <n>', "how many results (default: the active framework's, 8 as shipped)")
     .option('--json', 'print JSON')
     .action((query: string, opts: { user: string; k: string; json?: boolean }) =>
       run(opts, () =>
         withEmily(async (emily) => {
           const userId = assertUserId(opts.user);
           const embedder = await resolveEmbedder(emily, userId, { apiKey: apiKey() });
-          const r = await recall(emily, userId, query, { k: Number(opts.k), embedder, record: { turnId: null } });
+          const r = await recall(emily, userId, query, { k: opts.k === undefined ? undefined : Number(opts.k), embedder, record: { turnId: null } });
           emit(opts, r, () =>
             r.results.length
               ? table([

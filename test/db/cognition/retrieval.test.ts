@@ -35,6 +35,19 @@ describe('retrieval', () => {
     expect(who.results[0]!.content).toMatch(/Ana/);
   });
 
+  it("returns as many results as the active framework's retrieval.k says when the caller names none", async () => {
+    const u = await seed('framework-k');
+    expect((await recall(t.emily, u.id, 'tell me about my life')).results).toHaveLength(6);
+    await t.emily.withUserTransaction(u.id, async (c) => {
+      await c.query("UPDATE frameworks SET active = false WHERE name = 'emily'");
+      await c.query("INSERT INTO frameworks (name, version, params, active) SELECT 'emily', version + 1, jsonb_set(params, '{retrieval,k}', '3'), true FROM frameworks WHERE name = 'emily' ORDER BY version DESC LIMIT 1");
+    });
+    const r = await recall(t.emily, u.id, 'tell me about my life');
+    expect(r.framework).toBe(2);
+    expect(r.results).toHaveLength(3);
+    expect((await recall(t.emily, u.id, 'tell me about my life', { k: 5 })).results).toHaveLength(5);
+  });
+
   it('records uses in one batched write only when asked', async () => {
     const u = await seed('user-of-uses');
     await recall(t.emily, u.id, 'peanuts allergy', { k: 2 });
