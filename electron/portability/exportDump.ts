@@ -68,6 +68,9 @@ export async function exportUser(emily: Emily, userId: string, out: string, opts
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new EmilyError('BAD_INPUT', 'the compression level must be a whole number from 0 to 9');
   if (format === 'custom') args.push('--compress', String(level));
   try {
+    // Made before pg_dump opens it, which would create it with the default mask (0644):
+    // readable by anyone while a whole profile is written into it, and after a kill.
+    fs.closeSync(fs.openSync(temp, 'wx', 0o600));
     await runTool(pgDump, args, {
       password: target.password,
       tls: target.tls,

@@ -35,7 +35,14 @@ describe.each(['custom', 'plain'] as const)('export and import (%s format)', (fo
 
   it('writes a complete dump atomically, privately, with progress', async () => {
     const events: Progress[] = [];
-    const r = await exportUser(t.emily, source, file, { format, onProgress: (p) => events.push(p) });
+    // While pg_dump writes, the half-written file is private too (a kill would leave it).
+    const partialModes = new Set<number>();
+    const onProgress = (p: Progress) => {
+      events.push(p);
+      for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.partial'))) partialModes.add(fs.statSync(path.join(dir, f)).mode & 0o777);
+    };
+    const r = await exportUser(t.emily, source, file, { format, onProgress });
+    expect([...partialModes]).toEqual([0o600]);
     expect(r.bytes).toBe(fs.statSync(file).size);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
