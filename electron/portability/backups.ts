@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import type { Emily } from '../core/emily.js';
 import { EmilyError } from '../core/errors.js';
 import { assertUserId } from '../core/ids.js';
@@ -7,6 +8,7 @@ import { forEachUser, type PerUserResult } from '../databases/forEachUser.js';
 import type { FrozenAccess } from '../databases/restoreSwap.js';
 import { fileSha256 } from './dumpFile.js';
 import { exportUser } from './exportDump.js';
+import { isDiskFull } from './pgTools.js';
 import type { LongRunning } from './progress.js';
 
 export type BackupKind = 'scheduled' | 'manual';
@@ -24,15 +26,17 @@ export interface BackupInfo {
   sha256: string;
 }
 
-interface Meta {
-  userId: string;
-  displayName: string;
-  kind: BackupKind;
-  createdAt: string;
-  bytes: number;
-  schemaVersion: number;
-  sha256: string;
-}
+/** A backup's description, as written next to its dump; anything else there is damaged. */
+const MetaSchema = z.object({
+  userId: z.string().regex(/^[a-z][a-z0-9]{11}$/),
+  displayName: z.string().max(1000),
+  kind: z.enum(['scheduled', 'manual']),
+  createdAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date'),
+  bytes: z.number().int().nonnegative(),
+  schemaVersion: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+type Meta = z.infer<typeof MetaSchema>;
 
 const NAME = /^(\d{8}T\d{9}Z)-(scheduled|manual)\.dump$/;
 
@@ -79,8 +83,21 @@ export async function createBackup(emily: Emily, userId: string, opts: LongRunni
   const r = await exportUser(emily, user.id, file, { format: 'custom', compress: 1, onProgress: opts.onProgress, signal: opts.signal, frozen: opts.frozen });
   const meta: Meta = { userId: user.id, displayName: user.displayName, kind, createdAt: now.toISOString(), bytes: r.bytes, schemaVersion: user.schemaVersion, sha256: await fileSha256(file) };
   const metaFile = path.join(dir, `${base}.json`);
-  fs.writeFileSync(`${metaFile}.tmp`, JSON.stringify(meta, null, 2), { mode: 0o600 });
-  fs.renameSync(`${metaFile}.tmp`, metaFile);
+  try {
+    fs.writeFileSync(`${metaFile}.tmp`, JSON.stringify(meta, null, 2), { mode: 0o600 });
+    fs.renameSync(`${metaFile}.tmp`, metaFile);
+  } catch (e) {
+    // A dump without its description is no backup: nothing is left half-made.
+    for (const f of [`${metaFile}.tmp`, file]) {
+      try {
+        fs.rmSync(f, { force: true });
+      } catch {
+        // not a file we made
+      }
+    }
+    const full = (e as NodeJS.ErrnoException).code === 'ENOSPC' || isDiskFull(e);
+    throw new EmilyError(full ? 'DISK_FULL' : 'INTERNAL', `no backup was made: its description could not be written (${(e as Error).message})${full ? '; free some space and try again' : ''}`, { cause: e });
+  }
   return toInfo(dir, base, meta);
 }
 
@@ -127,9 +144,11 @@ export function listBackups(emily: Emily, opts: { userId?: string } = {}): Backu
       const metaFile = path.join(dir, `${base}.json`);
       if (!fs.existsSync(metaFile)) continue;
       try {
-        out.push(toInfo(dir, base, JSON.parse(fs.readFileSync(metaFile, 'utf8')) as Meta));
+        const meta = MetaSchema.parse(JSON.parse(fs.readFileSync(metaFile, 'utf8')));
+        // A description naming another profile than its folder is not believed.
+        if (meta.userId === u) out.push(toInfo(dir, base, meta));
       } catch {
-        // an unreadable description: the backup is not listed (and not deleted)
+        // an unreadable or damaged description: the backup is not listed (and not deleted)
       }
     }
   }

@@ -109,6 +109,25 @@ describe('backups', () => {
     fs.writeFileSync(other.file.replace(/\.dump$/, '.json'), '{"userId": garbled');
     expect(listBackups(emily, { userId: u.id }).map((x) => x.id)).not.toContain(other.id);
     await expect(restoreBackup(emily, other.id)).rejects.toMatchObject({ code: 'INVALID_DUMP', message: expect.stringContaining(`emily import ${other.file}`) });
+    // Valid JSON that is no description (empty, a bad date, another profile's id): the same, and the list still works.
+    const meta = JSON.parse(fs.readFileSync(b.file.replace(/\.dump$/, '.json'), 'utf8')) as Record<string, unknown>;
+    for (const damaged of [{}, { ...meta, createdAt: 'soon' }, { ...meta, userId: 'zzzzzzzzzzzz' }]) {
+      fs.writeFileSync(other.file.replace(/\.dump$/, '.json'), JSON.stringify(damaged));
+      const listed = listBackups(emily);
+      expect(listed.map((x) => x.id)).not.toContain(other.id);
+      expect(listed.every((x) => x.id.startsWith(`${x.userId}/`) && !Number.isNaN(x.createdAt.getTime()))).toBe(true);
+      await expect(restoreBackup(emily, other.id)).rejects.toMatchObject({ code: 'INVALID_DUMP' });
+    }
+  });
+
+  it('a description that cannot be written leaves no backup half-made and says so', async () => {
+    const u = await createUser(emily, 'Unwritable');
+    // Its temporary description's name is taken by a folder: the write fails as a full disk's would.
+    const dir = path.join(backupsRoot(emily), u.id);
+    fs.mkdirSync(path.join(dir, '20300102T030405678Z-manual.json.tmp'), { recursive: true });
+    await expect(createBackup(emily, u.id, { now: new Date('2030-01-02T03:04:05.678Z') })).rejects.toMatchObject({ message: expect.stringMatching(/^no backup was made: its description could not be written/) });
+    expect(fs.readdirSync(dir)).toEqual(['20300102T030405678Z-manual.json.tmp']); // the dump is gone
+    expect(listBackups(emily, { userId: u.id })).toEqual([]);
   });
 
   it('delete with backups removes the profile and every backup in one action', async () => {
