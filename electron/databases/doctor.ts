@@ -5,6 +5,7 @@ import type { UserRecord } from './catalog.js';
 import { withAdminClient } from './adminClient.js';
 import { loadMigrations, migrateDatabase, schemaState } from './migrations.js';
 import { countMisfitVectors, dropMisfitVectors } from './misfitVectors.js';
+import { missingTables } from './schemaTables.js';
 import { installVector } from './template.js';
 import { buildMissingIndexes, repairVectorColumns, VECTOR_COLUMNS, VECTOR_COLUMNS_FROM, vectorSchema } from './vectorColumns.js';
 
@@ -55,6 +56,14 @@ export async function checkDatabase(admin: AdminConnection, database: string, op
         report.schemaVersion = r.to;
         report.repaired.push(`migrated from ${r.from} to ${r.to}`);
       } else report.unrepaired.push('schema not up to date: run "emily migrate" or "emily doctor --repair"');
+    }
+    const lost = report.schemaVersion === migrations.length ? await missingTables(c, migrations) : [];
+    if (lost.length) {
+      const what = `tables missing although the schema is up to date: ${lost.join(', ')} (the database was damaged; nothing can rebuild their rows)`;
+      report.problems.push(what);
+      report.unrepaired.push(`${what}: put a backup in its place ("emily backups list", then "emily restore <backup> --replace")`);
+      report.ok = false;
+      return;
     }
     const current = (await hasVector(c)) && report.schemaVersion === migrations.length;
     const vs = current ? await vectorSchema(c) : undefined;

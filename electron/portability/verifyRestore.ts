@@ -6,6 +6,7 @@ import type { UserRecord } from '../databases/catalog.js';
 import { hasVector } from '../databases/doctor.js';
 import { dropMisfitVectors } from '../databases/misfitVectors.js';
 import { loadMigrations, migrateDatabase, schemaState } from '../databases/migrations.js';
+import { missingTables } from '../databases/schemaTables.js';
 import { assertOnlyData } from './restoredObjects.js';
 
 export interface VerifyReport {
@@ -35,6 +36,9 @@ export async function verifyRestored(emily: Emily, user: UserRecord, expectedRow
     const state = await schemaState(c, migrations, 'the imported Emily');
     const migratedFrom = state.version;
     const schemaVersion = state.pending.length ? (await migrateDatabase(c, migrations, { ownerRole: user.roleName, label: 'the imported Emily' })).to : state.version;
+    // A copy of a damaged profile is damaged too: its ledger says nothing of a dropped table.
+    const lost = await missingTables(c, migrations);
+    if (lost.length) throw new EmilyError('INVALID_DUMP', `the dump lacks tables every Emily has (${lost.join(', ')}): it was made of a damaged profile; the import was abandoned`);
     const rows: Record<string, number> = {};
     for (const [table, expected] of expectedRows) {
       const actual = await countRows(c, table);

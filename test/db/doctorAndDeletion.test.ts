@@ -106,6 +106,27 @@ describe('doctor (Cold Start fragmentation)', () => {
     expect(await userFootprint(t.emily, u)).toEqual({ database: false, role: false, catalogRow: false });
   });
 
+  it('finds a table dropped from an up-to-date database, which repair cannot bring back, and an export of it is refused on import', async () => {
+    const u = await t.user('dropped table');
+    await withAdminClient(t.emily.cluster.admin(), u.dbName, (c) => c.query('DROP TABLE memory_edges'));
+    for (const repair of [false, true]) {
+      const report = await checkDatabase(t.emily.cluster.admin(), u.dbName, { repair });
+      expect(report.ok).toBe(false);
+      expect(report.problems.join(' ')).toMatch(/tables missing although the schema is up to date: memory_edges/);
+      expect(report.unrepaired.join(' ')).toMatch(/emily restore <backup> --replace/);
+    }
+    const { exportUser } = await import('../../electron/portability/exportDump.js');
+    const { importDump } = await import('../../electron/portability/importDump.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-damaged-'));
+    try {
+      await exportUser(t.emily, u.id, path.join(dir, 'damaged.dump'));
+      await expect(importDump(t.emily, path.join(dir, 'damaged.dump'), { name: 'copy of damaged' })).rejects.toMatchObject({ code: 'INVALID_DUMP', message: expect.stringMatching(/lacks tables every Emily has \(memory_edges\)/) });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    await deleteUser(t.emily, u.id);
+  });
+
   it('rebuilds an invalid index', async () => {
     const u = await t.user('bad index');
     await withAdminClient(t.emily.cluster.admin(), u.dbName, (c) => c.query("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'memories_tsv_idx'::regclass"));
