@@ -160,6 +160,11 @@ export class Catalog {
   }
 
   /** Rows stuck in provisioning/deleting for longer than an operation takes: debris of a crash. */
+  /** A process still working on a 'provisioning' profile says so, so that doctor does not take it for debris. */
+  async stillWorking(id: string): Promise<void> {
+    await this.with((c) => c.query("UPDATE users SET status_changed_at = now() WHERE id = $1 AND status = 'provisioning'", [id]));
+  }
+
   async debris(olderThanSeconds = 120): Promise<UserRecord[]> {
     return this.with(async (c) =>
       (await c.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE status IN ('provisioning', 'deleting') AND status_changed_at < now() - make_interval(secs => $1) ORDER BY id`, [olderThanSeconds])).rows.map(toRecord),

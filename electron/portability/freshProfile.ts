@@ -13,7 +13,16 @@ export interface FreshProfile {
   user: UserRecord;
   /** Drops the database, the role and the catalog row again (tolerates each being gone). */
   discard: () => Promise<void>;
+  /** Stops the heartbeat that tells doctor the profile is still being filled (call when done). */
+  release: () => void;
 }
+
+/**
+ * How often a profile being filled refreshes its row. doctor --repair takes a 'provisioning'
+ * row untouched for 2 minutes for a crash's debris; a long import touched nothing, so doctor
+ * dropped a live import's database under it.
+ */
+export const PROVISIONING_HEARTBEAT_MS = 30_000;
 
 /**
  * A profile with an EMPTY database (no schema: the dump brings it), owned by its own
@@ -21,12 +30,16 @@ export interface FreshProfile {
  * stays 'provisioning' until the caller has verified the contents, so a crash leaves
  * debris that doctor recognises, never a half profile that looks live.
  */
-export async function createEmptyProfile(emily: Emily, displayName: unknown, opts: { server?: string } = {}): Promise<FreshProfile> {
+export async function createEmptyProfile(emily: Emily, displayName: unknown, opts: { server?: string; heartbeatMs?: number } = {}): Promise<FreshProfile> {
   const name = validateDisplayName(displayName);
-  return placeAndCreate(emily.catalog, emily.servers, opts.server, (server) => createEmptyProfileOn(emily, name, server));
+  const fresh = await placeAndCreate(emily.catalog, emily.servers, opts.server, (server) => createEmptyProfileOn(emily, name, server));
+  const beat = setInterval(() => void emily.catalog.stillWorking(fresh.user.id).catch(() => undefined), opts.heartbeatMs ?? PROVISIONING_HEARTBEAT_MS);
+  beat.unref();
+  const release = () => clearInterval(beat);
+  return { user: fresh.user, release, discard: () => (release(), fresh.discard()) };
 }
 
-async function createEmptyProfileOn(emily: Emily, name: string, server: string): Promise<FreshProfile> {
+async function createEmptyProfileOn(emily: Emily, name: string, server: string): Promise<Omit<FreshProfile, 'release'>> {
   const id = newUserId();
   const dbName = userDatabaseName(id);
   const roleName = userRoleName(id);

@@ -106,6 +106,8 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
       // Once swapped in, the copy is the profile's database: nothing to discard.
       if (!swapped) await fresh.discard().catch(() => undefined);
       throw restoreError(e, opts.signal);
+    } finally {
+      fresh.release();
     }
     // The profile is live (retrieval works by exact search meanwhile); now the vector indexes.
     const built = await buildVectorIndexes(emily, ready.user.id, checked.facts.vectorIndexes, progress);

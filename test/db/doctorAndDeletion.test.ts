@@ -127,6 +127,27 @@ describe('doctor (Cold Start fragmentation)', () => {
     await deleteUser(t.emily, u.id);
   });
 
+  it('a profile still being filled (a long import) keeps telling doctor it is alive, so --repair leaves it alone', async () => {
+    const { createEmptyProfile } = await import('../../electron/portability/freshProfile.js');
+    const { CATALOG_DATABASE } = await import('../../electron/core/ids.js');
+    const fresh = await createEmptyProfile(t.emily, 'being filled', { heartbeatMs: 100 });
+    const age = () => withAdminClient(t.emily.cluster.admin(), CATALOG_DATABASE, (c) => c.query("UPDATE users SET status_changed_at = now() - interval '10 minutes' WHERE id = $1", [fresh.user.id]));
+    const isDebris = async () => (await t.emily.catalog.debris()).some((u) => u.id === fresh.user.id);
+    const pause = () => new Promise((r) => setTimeout(r, 400));
+    try {
+      await age();
+      expect(await isDebris()).toBe(true);
+      await pause();
+      expect(await isDebris()).toBe(false);
+      fresh.release(); // what a crashed import no longer does
+      await age();
+      await pause();
+      expect(await isDebris()).toBe(true);
+    } finally {
+      await fresh.discard();
+    }
+  });
+
   it('rebuilds an invalid index', async () => {
     const u = await t.user('bad index');
     await withAdminClient(t.emily.cluster.admin(), u.dbName, (c) => c.query("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'memories_tsv_idx'::regclass"));
