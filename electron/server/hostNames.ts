@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { allowedHosts } from './guard.js';
 
 /**
  * The names a server-mode request may carry in its Host header. A page on another site can
@@ -8,11 +9,13 @@ import os from 'node:os';
  * names it (--public-host).
  */
 export class HostNames {
-  private readonly exact = new Set<string>();
+  private readonly exact: Set<string>;
   private readonly anyPort = new Set<string>();
 
   constructor(opts: { listen: string; port: number; publicHosts?: string[] }) {
-    const addresses = ['127.0.0.1', 'localhost', '[::1]'];
+    // Browser mode's names (127.0.0.1, localhost), IPv6 loopback, and the address listened on.
+    this.exact = new Set(allowedHosts(opts.port));
+    const addresses = ['[::1]'];
     const listen = opts.listen.replace(/^\[|\]$/g, '');
     if (listen === '0.0.0.0' || listen === '::') {
       for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) addresses.push(a.family === 'IPv6' ? `[${a.address.split('%')[0]}]` : a.address);
