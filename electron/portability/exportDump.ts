@@ -29,6 +29,12 @@ export interface ExportOptions extends LongRunning {
    * role with the password the freeze gave it.
    */
   frozen?: FrozenAccess;
+  /**
+   * How long pg_dump waits for its shared lock on each table (default 60 s). A task holding
+   * a table exclusively (an index rebuilt by doctor --repair, a migration) must not leave an
+   * export, or a scheduled backup, hanging without a word.
+   */
+  lockWaitMs?: number;
 }
 
 export interface ExportResult {
@@ -63,7 +69,7 @@ export async function exportUser(emily: Emily, userId: string, out: string, opts
   let done = 0;
   const args = [...connectionArgs(target), '--format', format === 'custom' ? 'c' : 'p', '--file', temp, '--verbose', '--no-owner', '--no-acl', '--encoding', 'UTF8',
     // A move in progress keeps a publication in the database; it is scaffolding, not the user's data.
-    '--no-publications', '--no-subscriptions'];
+    '--no-publications', '--no-subscriptions', `--lock-wait-timeout=${lockWait(opts.lockWaitMs)}`];
   const level = opts.compress ?? 0;
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new EmilyError('BAD_INPUT', 'the compression level must be a whole number from 0 to 9');
   if (format === 'custom') args.push('--compress', String(level));
@@ -100,7 +106,15 @@ function exportError(e: unknown, file: string): EmilyError {
     if (/terminating connection due to administrator command|does not exist/i.test(e.stderr)) {
       return new EmilyError('BUSY', 'the profile was deleted, moved or replaced while it was being exported; no file was written. Export it again once it is there', { cause: e });
     }
+    if (/canceling statement due to (lock|statement) timeout|could not obtain lock/i.test(e.stderr)) {
+      return new EmilyError('BUSY', 'another task holds a table of the profile locked (an upgrade or a repair?); no file was written. Try the export again in a few minutes', { cause: e });
+    }
     return new EmilyError('DATABASE_ERROR', `the export failed: ${errorLines(e.stderr) || e.message}`, { cause: e });
   }
   return toEmilyError(e, 'the export failed');
+}
+
+function lockWait(ms = 60_000): number {
+  if (!Number.isInteger(ms) || ms < 1) throw new EmilyError('BAD_INPUT', 'the lock wait must be a whole number of milliseconds');
+  return ms;
 }

@@ -118,6 +118,21 @@ describe('cancellation', () => {
     await assertNoDebris(t.emily, 'cancelled import');
   });
 
+  it('an export that cannot lock a table in time says the profile is busy and leaves no file', async () => {
+    const file = path.join(dir, 'locked-export.dump');
+    const db = (await t.emily.catalog.get(source)).dbName;
+    await withAdminClient(t.emily.cluster.admin(), db, async (c) => {
+      await c.query('BEGIN');
+      await c.query('LOCK TABLE memories IN ACCESS EXCLUSIVE MODE');
+      try {
+        await expect(exportUser(t.emily, source, file, { lockWaitMs: 300 })).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('locked') });
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+    expect(fs.readdirSync(dir).filter((f) => f.includes('locked-export'))).toEqual([]);
+  });
+
   it('cancelling an export leaves no file', async () => {
     const file = path.join(dir, 'cancelled-export.dump');
     const ac = new AbortController();
