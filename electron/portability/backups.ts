@@ -169,13 +169,20 @@ function toInfo(dir: string, base: string, meta: Meta): BackupInfo {
   };
 }
 
-export function findBackup(emily: Emily, id: string): BackupInfo {
-  const m = /^([a-z][a-z0-9]{11})\/(\d{8}T\d{9}Z-(?:scheduled|manual))$/.exec(id);
+const BACKUP_ID = /^([a-z][a-z0-9]{11})\/(\d{8}T\d{9}Z-(?:scheduled|manual))$/;
+
+function parseBackupId(id: string): { userId: string; base: string } {
+  const m = BACKUP_ID.exec(id);
   if (!m) throw new EmilyError('BAD_INPUT', `"${id.slice(0, 80)}" is not a backup id; "emily backups list" shows them (form <user>/<time>-<kind>)`);
-  const hit = listBackups(emily, { userId: m[1]! }).find((b) => b.id === id);
+  return { userId: m[1]!, base: m[2]! };
+}
+
+export function findBackup(emily: Emily, id: string): BackupInfo {
+  const { userId, base } = parseBackupId(id);
+  const hit = listBackups(emily, { userId }).find((b) => b.id === id);
   if (hit) return hit;
   // Not listed because its description is damaged: the dump itself may be whole, and says so.
-  const dump = path.join(userDir(emily, m[1]!), `${m[2]!}.dump`);
+  const dump = path.join(userDir(emily, userId), `${base}.dump`);
   if (fs.existsSync(dump) && fs.existsSync(dump.replace(/\.dump$/, '.json'))) {
     throw new EmilyError('INVALID_DUMP', `the description of backup ${id} (${dump.replace(/\.dump$/, '.json')}) is damaged, so it is not listed; its dump is still there: "emily import ${dump}" checks it and brings it back as a new profile`);
   }
@@ -185,6 +192,30 @@ export function findBackup(emily: Emily, id: string): BackupInfo {
 export function removeBackup(b: BackupInfo): void {
   fs.rmSync(b.file, { force: true });
   fs.rmSync(b.file.replace(/\.dump$/, '.json'), { force: true });
+}
+
+/**
+ * Deletes one backup, its dump and its description, also when the description is damaged
+ * (such a backup is not listed, but it is still the user's data on disk). Works for the
+ * backups of a deleted profile, which stay unless it was deleted with its backups.
+ */
+export function deleteBackup(emily: Emily, id: string): void {
+  const { userId, base } = parseBackupId(id);
+  const dump = path.join(userDir(emily, userId), `${base}.dump`);
+  const meta = path.join(userDir(emily, userId), `${base}.json`);
+  if (!fs.existsSync(dump) && !fs.existsSync(meta)) throw new EmilyError('NOT_FOUND', `no backup ${id}; "emily backups list" shows the backups`);
+  // The description goes first: a dump without one is an interrupted backup, swept later.
+  fs.rmSync(meta, { force: true });
+  fs.rmSync(dump, { force: true });
+  removeFolderIfEmpty(userDir(emily, userId));
+}
+
+function removeFolderIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // not empty, or already gone
+  }
 }
 
 /** Removes every backup of a user (their folder). */

@@ -71,6 +71,20 @@ describe('the emily command', () => {
     expect((await emily('--help')).code).toBe(0);
   });
 
+  it("delete-profile says its backups stay, and backups delete removes a deleted profile's backups", { timeout: 150_000 }, async () => {
+    const user = JSON.parse((await emily('users', 'create', 'Backed up', '--json')).stdout);
+    expect((await emily('backup', '--user', user.id, '--json')).code).toBe(0);
+    const deleted = await emily('delete-profile', user.id);
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toContain(`its 1 backup(s) stay ("emily backups delete --user ${user.id}" removes them)`);
+    expect(JSON.parse((await emily('backups', 'list', '--user', user.id, '--json')).stdout)).toHaveLength(1);
+    const neither = await emily('backups', 'delete', '--json');
+    expect(neither.code).toBe(2);
+    expect(JSON.parse(neither.stdout).error.message).toMatch(/give either a backup id/);
+    expect(JSON.parse((await emily('backups', 'delete', '--user', user.id, '--json')).stdout)).toEqual({ ok: true, removed: 1 });
+    expect(JSON.parse((await emily('backups', 'list', '--user', user.id, '--json')).stdout)).toEqual([]);
+  });
+
   it('runs migrate and doctor over every database with a per-database report', async () => {
     // Other test files leave deliberately broken databases around, so the exit code may be 1.
     const migrate = await emilyWith({ EMILY_PROGRESS: '1' }, 'migrate', '--json');

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { benchPortability } from '../../bench/portabilityBench.js';
 import { Emily } from '../../core/emily.js';
 import { EmilyError } from '../../core/errors.js';
-import { backupAll, createBackup, listBackups } from '../../portability/backups.js';
+import { backupAll, createBackup, deleteBackup, listBackups, removeUserBackups } from '../../portability/backups.js';
 import { importChatHistory } from '../../portability/chat/importChat.js';
 import { deleteProfile } from '../../portability/deleteProfile.js';
 import { exportUser } from '../../portability/exportDump.js';
@@ -147,6 +147,22 @@ export function registerPortability(program: Command, run: Runner): void {
       ),
     );
   backups
+    .command('delete [backup]')
+    .description('delete one backup, or with --user every backup of a profile (a deleted profile\'s too)')
+    .option('--user <id>', 'every backup of this user')
+    .option('--json', 'print JSON')
+    .action((backup: string | undefined, opts: Json & { user?: string }) =>
+      run(opts, () =>
+        withCancellable(async (emily) => {
+          if (!backup === !opts.user) throw new EmilyError('BAD_INPUT', 'give either a backup id ("emily backups list" shows them) or --user <id>');
+          let removed = 1;
+          if (backup) deleteBackup(emily, backup);
+          else removed = removeUserBackups(emily, opts.user!);
+          emit(opts, { ok: true, removed }, () => `removed ${removed} backup(s)`);
+        }),
+      ),
+    );
+  backups
     .command('run-due')
     .description('run the daily schedule once: back up profiles whose last scheduled backup is a day old, prune by retention (7 daily, 4 weekly)')
     .option('--json', 'print JSON')
@@ -184,7 +200,9 @@ export function registerPortability(program: Command, run: Runner): void {
       run(opts, () =>
         withCancellable(async (emily) => {
           const r = await deleteProfile(emily, id, { withBackups: opts.withBackups });
-          emit(opts, { ok: true, ...r }, () => `deleted ${r.id}: dropped ${r.dropped.database} and ${r.dropped.role}${opts.withBackups ? `, removed ${r.backupsRemoved} backup(s)` : ''}`);
+          const kept = opts.withBackups ? 0 : listBackups(emily, { userId: r.id }).length;
+          const backupsNote = opts.withBackups ? `, removed ${r.backupsRemoved} backup(s)` : kept ? `; its ${kept} backup(s) stay ("emily backups delete --user ${r.id}" removes them)` : '';
+          emit(opts, { ok: true, ...r, backupsKept: kept }, () => `deleted ${r.id}: dropped ${r.dropped.database} and ${r.dropped.role}${backupsNote}`);
         }),
       ),
     );

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emily } from '../../../electron/core/emily.js';
 import { createUser, userFootprint } from '../../../electron/operations/users.js';
-import { backupAll, backupsRoot, createBackup, listBackups } from '../../../electron/portability/backups.js';
+import { backupAll, backupsRoot, createBackup, deleteBackup, listBackups } from '../../../electron/portability/backups.js';
 import { deleteProfile } from '../../../electron/portability/deleteProfile.js';
 import { restoreBackup } from '../../../electron/portability/restoreBackup.js';
 import { finishInterruptedRestores } from '../../../electron/databases/restoreSwap.js';
@@ -138,6 +138,23 @@ describe('backups', () => {
     const r = await deleteProfile(emily, u.id, { withBackups: true });
     expect(r.backupsRemoved).toBe(2);
     expect(await userFootprint(emily, u)).toEqual({ database: false, role: false, catalogRow: false });
+    expect(fs.existsSync(path.join(backupsRoot(emily), u.id))).toBe(false);
+  });
+
+  it("a deleted profile's backups stay, restorable, until they are deleted one by one, a damaged one too", async () => {
+    const u = await createUser(emily, 'Kept');
+    const a = await createBackup(emily, u.id);
+    const b = await createBackup(emily, u.id, { now: new Date(Date.now() + 1000) });
+    await deleteProfile(emily, u.id);
+    expect(listBackups(emily, { userId: u.id }).map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
+    fs.writeFileSync(b.file.replace(/\.dump$/, '.json'), '{"not": "a description"}');
+    expect(listBackups(emily, { userId: u.id }).map((x) => x.id)).toEqual([a.id]);
+    deleteBackup(emily, b.id);
+    expect(fs.existsSync(b.file)).toBe(false);
+    expect(() => deleteBackup(emily, b.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(() => deleteBackup(emily, `${u.id}/../../x`)).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
+    deleteBackup(emily, a.id);
+    expect(listBackups(emily, { userId: u.id })).toEqual([]);
     expect(fs.existsSync(path.join(backupsRoot(emily), u.id))).toBe(false);
   });
 });
