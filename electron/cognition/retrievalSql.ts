@@ -84,7 +84,9 @@ export async function fetchCandidates(
         UNION ALL
         SELECT e.src, e.weight FROM memory_edges e WHERE e.dst = ANY (ARRAY(SELECT id FROM seeds)) AND e.weight >= ${lim.edge} AND e.kind IN ('related', 'supports')) h
       GROUP BY id),
-    cand AS (SELECT id FROM seeds UNION SELECT id FROM hop)
+    cand AS (SELECT id FROM seeds UNION SELECT id FROM hop),
+    -- L4 matches that fed no memory (those that did lift their memories instead).
+    l4own AS MATERIALIZED (SELECT l4.id, l4.rank FROM l4 WHERE NOT EXISTS (SELECT 1 FROM memory_sources s WHERE s.turn_id = l4.id))
     SELECT 'L3' AS tier, m.id, m.content, m.kind, m.pinned, ${epochMs('m.created_at')} AS created_at, ${epochMs('m.last_used_at')} AS last_used_at, m.epsilon, m.outcome, m.novelty, m.stability,
            coalesce(v.sim, ${simOf}) AS sim, coalesce(t.rank, ${ownText}) AS text_rank, coalesce(v4.rank, 0) AS turn_rank, hop.w AS hop_weight,
            v.id IS NOT NULL AS by_vector, t.id IS NOT NULL AS by_text, v4.id IS NOT NULL AS by_turn,
@@ -95,8 +97,7 @@ export async function fetchCandidates(
     UNION ALL
     SELECT 'L4', tt.id, left(tt.content, 1000), NULL, NULL, ${epochMs('tt.created_at')}, NULL, NULL, NULL, NULL, NULL,
            ${turnSim}, l4.rank, 0, NULL, false, true, false, tt.conversation_id, tt.role, tt.source, tt.source_id
-      FROM l4 JOIN turns tt ON tt.id = l4.id ${turnJoin}
-     WHERE NOT EXISTS (SELECT 1 FROM memory_sources s WHERE s.turn_id = l4.id)`;
+      FROM l4own l4 JOIN turns tt ON tt.id = l4.id ${turnJoin}`;
   const words = orQuery(a.words);
   const l4 = await fetchTurnMatchesAndSettle(client, words, lim.l4, String(Math.max(r.efSearch, r.vectorCandidates)));
   const name = `emily.retrieve.${a.model && a.vector ? `${a.model.idx}.${a.model.dimensions}` : 'text'}.${lim.vec}.${lim.txt}.${lim.l4}.${lim.edge}`;
@@ -118,12 +119,16 @@ export async function fetchCandidates(
  * design (HNSW, GIN, edge keys): on a small table the planner may prefer a sequential scan
  * that costs far more once tsvectors are read. Planning the main statement costs about a
  * third of running it, so it is a named statement with a forced generic plan: each
- * connection plans it once per model and framework.
+ * connection plans it once per model and framework. Its joins are written in the order
+ * they should run, so the planner is told not to search for another (join_collapse_limit
+ * 1): on a new connection, which is most requests in server mode, that search was a sixth
+ * of the statement's planning, and it found the written order anyway.
  */
 async function fetchTurnMatchesAndSettle(client: pg.ClientBase, words: string | null, limit: number, efSearch: string): Promise<{ id: string; rank: number }[]> {
   const res = await client.query<{ id: string | null; rank: number }>(
     `SELECT m.id, m.rank
-       FROM (SELECT set_config('hnsw.ef_search', $2, true), set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)) settings
+       FROM (SELECT set_config('hnsw.ef_search', $2, true), set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true),
+                    set_config('join_collapse_limit', '1', true), set_config('from_collapse_limit', '1', true)) settings
        LEFT JOIN LATERAL (
          SELECT t.id, ts_rank(t.tsv, to_tsquery('simple', $1), 32) AS rank
            FROM (SELECT id, tsv FROM turns WHERE tsv @@ to_tsquery('simple', $1) ORDER BY id DESC LIMIT 120) t
