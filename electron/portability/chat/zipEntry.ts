@@ -6,6 +6,7 @@ import { EmilyError } from '../../core/errors.js';
  * Reads one file out of a zip (a ChatGPT export holds conversations.json among images and
  * HTML) with fflate's streaming unzip. Only that entry is inflated, and its inflated bytes
  * are counted as they come: a zip bomb (or a header that lies about sizes) stops at maxBytes.
+ * A zip holding two matching files is refused rather than one of them taken silently.
  */
 export async function readZipEntry(file: string, match: RegExp, opts: { maxBytes: number; signal?: AbortSignal }): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
@@ -13,8 +14,13 @@ export async function readZipEntry(file: string, match: RegExp, opts: { maxBytes
   let found: UnzipFile | undefined;
   let done = false;
   let failure: Error | undefined;
+  let another: string | undefined;
   const unzip = new Unzip((f) => {
-    if (found || !match.test(f.name)) return;
+    if (!match.test(f.name)) return;
+    if (found) {
+      another ??= f.name;
+      return;
+    }
     found = f;
     if (f.originalSize !== undefined && f.originalSize > opts.maxBytes) {
       failure = tooBig(f.name, opts.maxBytes);
@@ -47,14 +53,16 @@ export async function readZipEntry(file: string, match: RegExp, opts: { maxBytes
     // inflate to about 1 MiB, so a 1 MiB read of a bomb whose header lies is ~1 GiB at once.
     for await (const chunk of fs.createReadStream(file, { highWaterMark: 64 << 10, signal: opts.signal })) {
       unzip.push(chunk as Uint8Array);
-      if (failure || done) break;
+      // The rest is read (not inflated) for a second match: which one is meant is not ours to guess.
+      if (failure || another) break;
     }
-    if (!failure && !done) unzip.push(new Uint8Array(0), true);
+    if (!failure && !another) unzip.push(new Uint8Array(0), true);
   } catch (e) {
     if (opts.signal?.aborted) throw new EmilyError('CANCELLED', 'the chat import was cancelled', { cause: e });
     throw new EmilyError('BAD_INPUT', `${file} is not a readable zip file: ${(e as Error).message}`, { cause: e });
   }
   if (failure) throw failure;
+  if (another) throw new EmilyError('BAD_INPUT', `the zip holds more than one file named like that (${found!.name} and ${another}); unzip it and import the one you mean`);
   if (!found) throw new EmilyError('BAD_INPUT', `the zip holds no file matching ${match.source}; is it a ChatGPT data export?`);
   if (!done) throw new EmilyError('BAD_INPUT', `${found.name} in the zip is truncated; download the export again`);
   return Buffer.concat(chunks);

@@ -98,6 +98,9 @@ describe('ChatGPT export', () => {
     liar.writeUInt32LE(100, cd + 24); // central directory: uncompressed size
     fs.writeFileSync(path.join(dir, 'liar.zip'), liar);
     await expect(importChatHistory(t.emily, userId, path.join(dir, 'liar.zip'), { maxBytes: 1048576 })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    const conversations = fs.readFileSync(path.join(fixtures, 'chatgpt-conversations.json'));
+    fs.writeFileSync(path.join(dir, 'two.zip'), zipSync({ 'conversations.json': conversations, 'old/conversations.json': new TextEncoder().encode('[]') }));
+    await expect(importChatHistory(t.emily, userId, path.join(dir, 'two.zip'))).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('(conversations.json and old/conversations.json); unzip it') });
     fs.writeFileSync(path.join(dir, 'other.zip'), zipSync({ 'notes.txt': new TextEncoder().encode('hi') }));
     await expect(importChatHistory(t.emily, userId, path.join(dir, 'other.zip'))).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/ChatGPT/) });
     await expect(importChatHistory(t.emily, userId, path.join(dir, 'missing.zip'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
