@@ -85,6 +85,16 @@ export async function reportProgress(client: pg.ClientBase, jobId: number, worke
   return (r.rowCount ?? 0) > 0;
 }
 
+/** Renews the lease of a job this worker still runs; false when it no longer holds it. */
+export async function renewLease(client: pg.ClientBase, jobId: number, workerId: string, leaseMs: number): Promise<boolean> {
+  const r = await client.query(
+    `UPDATE jobs SET locked_until = now() + make_interval(secs => $3::float8 / 1000), updated_at = now()
+      WHERE id = $1 AND locked_by = $2 AND status = 'running'`,
+    [jobId, workerId, leaseMs],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
 export async function finishJob(client: pg.ClientBase, jobId: number, workerId: string, detail: Record<string, unknown>): Promise<void> {
   await client.query(
     `UPDATE jobs SET status = 'done', progress = 1, detail = $3, locked_by = NULL, locked_until = NULL, updated_at = now()

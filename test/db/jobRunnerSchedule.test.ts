@@ -72,3 +72,45 @@ describe('the job runner looks less often at users with nothing to do', () => {
     expect(await runner.tick()).toBe(0);
   });
 });
+
+describe('the job runner with long jobs', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const freshSwitch = () => new BackgroundSwitch(fs.mkdtempSync(path.join(os.tmpdir(), 'emily-jobs-')));
+
+  it("one user's long job does not hold up another user's job", async () => {
+    const [slow, quick] = [await t.user('slow jobs'), await t.user('quick jobs')];
+    const events: string[] = [];
+    const runner = new JobRunner({
+      door: t.emily,
+      handlers: {
+        long: async () => (events.push('long started'), await sleep(1500), events.push('long done'), {}),
+        short: async () => (events.push('short done'), {}),
+      },
+      switch: freshSwitch(),
+      listUsers: async () => [slow.id, quick.id],
+      pollMs: 60_000,
+    });
+    await t.emily.withUser(slow.id, (c) => enqueueJob(c, 'long', {}));
+    await t.emily.withUser(quick.id, (c) => enqueueJob(c, 'short', {}));
+    expect(await runner.tick()).toBe(2);
+    expect(events).toEqual(['long started', 'short done', 'long done']);
+  });
+
+  it('a step longer than the lease keeps its job: a second runner does not run it again', async () => {
+    const u = await t.user('lease');
+    let runs = 0;
+    const handlers = { step: async () => (runs++, await sleep(1200), {}) };
+    const sw = freshSwitch();
+    const a = new JobRunner({ door: t.emily, handlers, switch: sw, leaseMs: 300, workerId: 'a' });
+    const b = new JobRunner({ door: t.emily, handlers, switch: sw, leaseMs: 300, workerId: 'b' });
+    const { job } = await t.emily.withUser(u.id, (c) => enqueueJob(c, 'step', {}));
+    const first = a.runOne(u.id);
+    // b keeps looking while a's only step runs, well past a's 300 ms lease.
+    for (let i = 0; i < 8; i++) {
+      await sleep(150);
+      expect(await b.runOne(u.id)).toBeNull();
+    }
+    expect(await first).toMatchObject({ id: job.id, status: 'done', attempts: 1 });
+    expect(runs).toBe(1);
+  });
+});
