@@ -52,7 +52,8 @@ export function loadMigrations(set: MigrationSet, root = migrationsRoot()): Migr
       if (!m) throw new EmilyError('INTERNAL', `migration file name ${file} does not match NNNN_name.sql`);
       const id = Number(m[1]);
       if (id !== i + 1) throw new EmilyError('INTERNAL', `migrations must be numbered without gaps; ${file} should be ${String(i + 1).padStart(4, '0')}`);
-      const sql = fs.readFileSync(path.join(dir, file), 'utf8');
+      // Line endings are not content: a checkout with CRLF (Git for Windows) must match the ledgers.
+      const sql = fs.readFileSync(path.join(dir, file), 'utf8').replace(/\r\n/g, '\n');
       return { id, name: m[2]!, sql, checksum: createHash('sha256').update(sql).digest('hex') };
     });
   cache.set(dir, list);
@@ -104,11 +105,20 @@ export interface MigrateResult {
   applied: number[];
 }
 
+/** How long a migration waits for a table that a chat turn or a job holds, per attempt. */
+const LOCK_WAIT_MS = 5_000;
+const LOCK_ATTEMPTS = 3;
+
 /**
  * Brings one database up to date. ownerRole: objects are created as that role, so that
  * a user database belongs to the user's own role.
+ *
+ * A schema change waits for every open transaction on its table, and everything after it
+ * waits for the change: a migration stuck behind a long transaction would stall the whole
+ * profile without a word. So each waits at most lockWaitMs for its locks, is tried again a
+ * few times, and then fails for this database with a message that says what to do.
  */
-export async function migrateDatabase(client: pg.ClientBase, migrations: Migration[], opts: { ownerRole?: string; label?: string } = {}): Promise<MigrateResult> {
+export async function migrateDatabase(client: pg.ClientBase, migrations: Migration[], opts: { ownerRole?: string; label?: string; lockWaitMs?: number } = {}): Promise<MigrateResult> {
   const label = opts.label ?? 'database';
   const setRole = opts.ownerRole ? `SET LOCAL ROLE ${quoteIdent(opts.ownerRole)}` : undefined;
   await client.query('BEGIN');
@@ -123,18 +133,24 @@ export async function migrateDatabase(client: pg.ClientBase, migrations: Migrati
     throw e;
   }
   const { version: from } = await schemaState(client, migrations, label);
+  const lockWait = String(Math.max(1, Math.round(opts.lockWaitMs ?? LOCK_WAIT_MS)));
   const applied: number[] = [];
+  let to = from;
+  let busy = 0;
   for (;;) {
     await client.query('BEGIN');
     try {
-      // Serialises concurrent migrators of the same database.
+      // Serialises concurrent migrators of the same database (one may wait for another's file).
       await client.query(`LOCK TABLE ${LEDGER} IN EXCLUSIVE MODE`);
-      const { pending } = await schemaState(client, migrations, label);
-      const next = pending[0];
+      const state = await schemaState(client, migrations, label);
+      // Read under the lock: a migrator that waited for another reports what is there now.
+      to = state.version;
+      const next = state.pending[0];
       if (!next) {
         await client.query('COMMIT');
         break;
       }
+      await client.query("SELECT set_config('lock_timeout', $1, true)", [lockWait]);
       if (setRole) await client.query(setRole);
       await client.query(next.sql);
       await client.query(`INSERT INTO ${LEDGER} (id, name, checksum) VALUES ($1, $2, $3)`, [next.id, next.name, next.checksum]);
@@ -143,8 +159,12 @@ export async function migrateDatabase(client: pg.ClientBase, migrations: Migrati
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
       if (e instanceof EmilyError) throw e;
+      if ((e as { code?: string }).code === '55P03') {
+        if (++busy < LOCK_ATTEMPTS) continue;
+        throw new EmilyError('BUSY', `${label} is in use: a chat or a background job kept a table it needs for ${Math.round((LOCK_ATTEMPTS * Number(lockWait)) / 1000)} s, so it was left at schema version ${to}. Close Emily (the app, or "emily serve"), then run "emily migrate" again`, { cause: e });
+      }
       throw new EmilyError('MIGRATION_FAILED', `${label}: migration failed: ${(e as Error).message}`, { cause: e });
     }
   }
-  return { from, to: from + applied.length, applied };
+  return { from, to, applied };
 }

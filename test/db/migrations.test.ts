@@ -51,6 +51,44 @@ describe('migrations', () => {
     );
   });
 
+  it('does not wait for ever behind a transaction holding its table: it says the profile is busy, and runs once it is free', async () => {
+    const m1 = migration(1, 'notes', 'CREATE TABLE notes (id int)');
+    const m2 = migration(2, 'note_body', 'ALTER TABLE notes ADD COLUMN body text');
+    await scratchDatabase(async (db) => {
+      const admin = t.emily.cluster.admin();
+      await withAdminClient(admin, db, (c) => migrateDatabase(c, [m1]));
+      await withAdminClient(admin, db, async (holder) => {
+        await holder.query('BEGIN');
+        await holder.query('SELECT count(*) FROM notes');
+        await withAdminClient(admin, db, (c) =>
+          expect(migrateDatabase(c, [m1, m2], { label: 'scratch', lockWaitMs: 200 })).rejects.toMatchObject({ code: 'BUSY', message: expect.stringMatching(/^scratch is in use: .* left at schema version 1\. Close Emily/) }),
+        );
+        await holder.query('COMMIT');
+      });
+      await withAdminClient(admin, db, async (c) => expect(await migrateDatabase(c, [m1, m2], { lockWaitMs: 200 })).toEqual({ from: 1, to: 2, applied: [2] }));
+    });
+  });
+
+  it('a migrator that waited for another reports the version the other left, not the one it first read', async () => {
+    const m1 = migration(1, 'one', 'CREATE TABLE one (id int)');
+    const m2 = migration(2, 'two', 'CREATE TABLE two (id int)');
+    await scratchDatabase(async (db) => {
+      const admin = t.emily.cluster.admin();
+      await withAdminClient(admin, db, (c) => migrateDatabase(c, [m1]));
+      await withAdminClient(admin, db, async (other) => {
+        // Another migrator in the middle of file 2, holding the ledger.
+        await other.query('BEGIN');
+        await other.query('LOCK TABLE emily_migrations IN EXCLUSIVE MODE');
+        await other.query(m2.sql);
+        await other.query('INSERT INTO emily_migrations (id, name, checksum) VALUES ($1, $2, $3)', [m2.id, m2.name, m2.checksum]);
+        const waiting = withAdminClient(admin, db, (c) => migrateDatabase(c, [m1, m2]));
+        await new Promise((r) => setTimeout(r, 300));
+        await other.query('COMMIT');
+        expect(await waiting).toEqual({ from: 1, to: 2, applied: [] });
+      });
+    });
+  });
+
   it('refuses a database whose ledger is ahead of the app or whose checksums differ', async () => {
     const m1 = migration(1, 'one', 'CREATE TABLE one (id int)');
     await scratchDatabase((db) =>

@@ -25,4 +25,12 @@ describe('migration files', () => {
     expect(() => loadMigrations('user', tempMigrations({ '0001_a.sql': 'SELECT 1', '0003_c.sql': 'SELECT 1' }))).toThrow(/without gaps/);
     expect(() => loadMigrations('user', tempMigrations({ '1_a.sql': 'SELECT 1' }))).toThrow(/NNNN_name/);
   });
+
+  it('gives files checked out with CRLF line endings the checksums of the shipped ones', () => {
+    const shipped = loadMigrations('user');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-mig-crlf-'));
+    fs.mkdirSync(path.join(root, 'user'));
+    for (const m of shipped) fs.writeFileSync(path.join(root, 'user', `${String(m.id).padStart(4, '0')}_${m.name}.sql`), m.sql.replace(/\n/g, '\r\n'));
+    expect(loadMigrations('user', root).map((m) => m.checksum)).toEqual(shipped.map((m) => m.checksum));
+  });
 });
