@@ -132,11 +132,12 @@ export async function hasVector(c: pg.ClientBase): Promise<boolean> {
  * cheap when all is well; repairs what is safe (extension, forward migration, lost embedding
  * columns, invalid indexes) through an admin connection; refuses a database newer than the app.
  */
-export async function openCheck(client: pg.ClientBase, user: UserRecord, admin: AdminConnection): Promise<void> {
+export async function openCheck(client: pg.ClientBase, user: UserRecord, admin: AdminConnection): Promise<{ schemaVersion: number }> {
   const migrations = loadMigrations('user');
   const vectorOk = await hasVector(client);
   const state = await schemaState(client, migrations, `the database of "${user.displayName}"`);
-  if (vectorOk && state.pending.length === 0 && (await intact(client))) return;
+  if (vectorOk && state.pending.length === 0 && (await intact(client))) return { schemaVersion: state.version };
   const report = await checkDatabase(admin, user.dbName, { repair: true, ownerRole: user.roleName });
   if (!report.ok) throw new EmilyError('EXTENSION_MISSING', `the database of "${user.displayName}" needs repair: ${report.unrepaired.join('; ')}`);
+  return { schemaVersion: report.schemaVersion };
 }

@@ -65,7 +65,9 @@ export class UserDatabases {
           target,
           server: user.server,
           onOpen: async (client) => {
-            await openCheck(client, user, admin);
+            const { schemaVersion } = await openCheck(client, user, admin);
+            // Migrated as it was opened (or by hand): the catalog says what the database holds.
+            if (schemaVersion !== user.schemaVersion) await o.catalog.update(userId, { schemaVersion });
             this.checked.set(userId, { target, server: user.server });
           },
         };

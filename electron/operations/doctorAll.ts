@@ -90,17 +90,23 @@ export async function doctorAll(emily: Emily, opts: ForEachOptions & { repair: b
   const users = await forEachUser(
     all.filter((u) => u.status === 'ready'),
     (u) =>
-      checkDatabase(emily.servers.admin(u.server), u.dbName, { repair: opts.repair, ownerRole: u.roleName }).catch((e: unknown) => {
-        // The catalog lists the profile but its server has no such database (its folder lost, dropped by hand).
-        if ((e as { code?: string }).code === '3D000' || /database ".*" does not exist/.test(toEmilyError(e).message)) {
-          throw new EmilyError(
-            'NOT_FOUND',
-            `the database of "${u.displayName}" (${u.dbName}) is missing from its server; "emily backups list --user ${u.id}" shows its backups and "emily restore <backup>" brings one back as a new profile, and "emily users delete ${u.id}" removes the broken one`,
-            { cause: e },
-          );
-        }
-        throw e;
-      }),
+      checkDatabase(emily.servers.admin(u.server), u.dbName, { repair: opts.repair, ownerRole: u.roleName })
+        .then(async (report) => {
+          // The catalog says what the database holds (a profile migrated when it was opened, or repaired now).
+          if (report.schemaVersion && report.schemaVersion !== u.schemaVersion) await emily.catalog.update(u.id, { schemaVersion: report.schemaVersion });
+          return report;
+        })
+        .catch((e: unknown) => {
+          // The catalog lists the profile but its server has no such database (its folder lost, dropped by hand).
+          if ((e as { code?: string }).code === '3D000' || /database ".*" does not exist/.test(toEmilyError(e).message)) {
+            throw new EmilyError(
+              'NOT_FOUND',
+              `the database of "${u.displayName}" (${u.dbName}) is missing from its server; "emily backups list --user ${u.id}" shows its backups and "emily restore <backup>" brings one back as a new profile, and "emily users delete ${u.id}" removes the broken one`,
+              { cause: e },
+            );
+          }
+          throw e;
+        }),
     { concurrency: opts.concurrency, onEach: opts.onEach },
   );
   const ok = servers.every((s) => s.ok) && users.every((u) => u.ok && u.value?.ok) && debris.every((d) => d.repaired) && moves.every((m) => m.repaired);

@@ -81,7 +81,7 @@ export async function createBackup(emily: Emily, userId: string, opts: LongRunni
   const file = path.join(dir, `${base}.dump`);
   if (fs.existsSync(file)) throw new EmilyError('CONFLICT', `a backup ${user.id}/${base} already exists`);
   const r = await exportUser(emily, user.id, file, { format: 'custom', compress: 1, onProgress: opts.onProgress, signal: opts.signal, frozen: opts.frozen });
-  const meta: Meta = { userId: user.id, displayName: user.displayName, kind, createdAt: now.toISOString(), bytes: r.bytes, schemaVersion: user.schemaVersion, sha256: await fileSha256(file) };
+  const meta: Meta = { userId: user.id, displayName: user.displayName, kind, createdAt: now.toISOString(), bytes: r.bytes, schemaVersion: r.schemaVersion, sha256: await fileSha256(file) };
   const metaFile = path.join(dir, `${base}.json`);
   try {
     fs.writeFileSync(`${metaFile}.tmp`, JSON.stringify(meta, null, 2), { mode: 0o600 });

@@ -43,6 +43,8 @@ export interface ExportResult {
   format: DumpFormat;
   bytes: number;
   tables: number;
+  /** The schema version the dump holds (its ledger's). */
+  schemaVersion: number;
   seconds: number;
 }
 
@@ -61,8 +63,10 @@ export async function exportUser(emily: Emily, userId: string, out: string, opts
   const { final, temp } = prepareOutput(out, { overwrite: opts.overwrite ?? false, outsideOf: opts.outsideOf });
   const progress = reporter(opts.onProgress);
   throwIfAborted(opts.signal, 'the export');
-  const countTables = async (c: ClientBase) => Number((await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0]!.n);
-  const tables = opts.frozen ? await withAdminClient(emily.servers.admin(user.server), user.dbName, countTables) : await emily.withUser(user.id, countTables);
+  // The schema version is read from the database, not the catalog: a profile migrated when it was opened is at the new one.
+  const look = async (c: ClientBase) =>
+    (await c.query<{ tables: number; version: number }>("SELECT (SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public') AS tables, (SELECT coalesce(max(id), 0) FROM emily_migrations) AS version")).rows[0]!;
+  const { tables, version: schemaVersion } = opts.frozen ? await withAdminClient(emily.servers.admin(user.server), user.dbName, look) : await emily.withUser(user.id, look);
   progress({ phase: 'export', done: 0, total: tables, message: `exporting "${user.displayName}"` });
   const pgDump = locateTool('pg_dump');
   const target = { ...userToolTarget(emily, user), ...(opts.frozen ? { password: opts.frozen.password } : {}) };
@@ -95,7 +99,7 @@ export async function exportUser(emily: Emily, userId: string, out: string, opts
   }
   const bytes = fs.statSync(final).size;
   progress({ phase: 'export', done: tables, total: tables, message: `wrote ${final}` });
-  return { userId: user.id, file: final, format, bytes, tables, seconds: (performance.now() - started) / 1000 };
+  return { userId: user.id, file: final, format, bytes, tables, schemaVersion, seconds: (performance.now() - started) / 1000 };
 }
 
 function exportError(e: unknown, file: string): EmilyError {

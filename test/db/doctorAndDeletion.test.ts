@@ -12,6 +12,7 @@ import { doctorAll } from '../../electron/operations/doctorAll.js';
 import { deleteUser, userFootprint } from '../../electron/operations/users.js';
 import { BackgroundSwitch, cognitionHandlers, JobRunner } from '../../electron/jobs/index.js';
 import { statsAllUsers } from '../../electron/operations/stats.js';
+import { exportUser } from '../../electron/portability/exportDump.js';
 import { testHome, useTestEmily } from '../support/testEmily.js';
 
 const t = useTestEmily();
@@ -250,5 +251,32 @@ describe('iteration over users', () => {
     expect(counts.get(b.id)).toBe(3);
     expect(s.totals.l3).toBe(s.perUser.reduce((sum, r) => sum + (r.value?.l3 ?? 0), 0));
     expect(s.totals.l3).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('the schema version in the catalog', () => {
+  it("follows the database: set right when the profile is opened, by doctor, and in what an export (a backup's description) says it holds", async () => {
+    const latest = loadMigrations('user').length;
+    const u = await t.user('catalog behind');
+    // As after a migration at open or by doctor --repair in a version that did not record it.
+    const stale = async () => {
+      await t.emily.catalog.update(u.id, { schemaVersion: 1 });
+      await t.emily.users.forget(u.id);
+      expect((await t.emily.catalog.get(u.id)).schemaVersion).toBe(1);
+    };
+    await stale();
+    await t.emily.withUser(u.id, (c) => c.query('SELECT 1'));
+    expect((await t.emily.catalog.get(u.id)).schemaVersion).toBe(latest);
+
+    await stale();
+    const report = await doctorAll(t.emily, { repair: false });
+    expect(report.users.find((r) => r.userId === u.id)).toMatchObject({ ok: true, value: { schemaVersion: latest } });
+    expect((await t.emily.catalog.get(u.id)).schemaVersion).toBe(latest);
+
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-export-version-'));
+    await stale();
+    const exported = await exportUser(t.emily, u.id, path.join(home, 'x.dump'));
+    expect(exported.schemaVersion).toBe(latest);
+    fs.rmSync(home, { recursive: true, force: true });
   });
 });
