@@ -93,7 +93,9 @@ describe('the job runner with long jobs', () => {
     await t.emily.withUser(slow.id, (c) => enqueueJob(c, 'long', {}));
     await t.emily.withUser(quick.id, (c) => enqueueJob(c, 'short', {}));
     expect(await runner.tick()).toBe(2);
-    expect(events).toEqual(['long started', 'short done', 'long done']);
+    // The quick user's job ran while the slow one's was running (which starts first is a race).
+    expect(events.indexOf('short done')).toBeLessThan(events.indexOf('long done'));
+    expect(events).toHaveLength(3);
   });
 
   it('a step longer than the lease keeps its job: a second runner does not run it again', async () => {
