@@ -74,6 +74,15 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
   await emily.servers.ready?.(from);
   await emily.servers.ready?.(target);
   const lock = await moveLock(emily.primaryAdmin(), user.id);
+  // Read again under the lock: a delete or another move may have finished meanwhile.
+  const locked = await emily.catalog.get(user.id).catch(async (e: unknown) => {
+    await lock.release();
+    throw e;
+  });
+  if (locked.status !== 'ready' || locked.server !== user.server) {
+    await lock.release();
+    throw new EmilyError('CONFLICT', `"${user.displayName}" changed while the move was starting (now ${locked.status} on "${locked.server}"); nothing was moved`);
+  }
   let switched = false;
   let frozen = false;
   /** The switch's outcome is unknown: touch nothing, doctor decides from the catalog later. */
@@ -105,7 +114,10 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
     let report: Omit<MoveReport, 'totalMs'>;
     try {
       frozen = true;
-      await emily.catalog.update(user.id, { status: 'moving' });
+      const marked = await emily.catalog.with((c) =>
+        c.query("UPDATE users SET status = 'moving', status_changed_at = now() WHERE id = $1 AND server = $2 AND status = 'ready'", [user.id, from]),
+      );
+      if (marked.rowCount !== 1) throw new EmilyError('CONFLICT', 'the profile was deleted or changed during the move; nothing was switched');
       await freezeRole(sourceAdmin, user.roleName);
       await at('frozen');
       await waitCaughtUp(sourceAdmin, user.id, await currentLsn(sourceAdmin), 60_000);

@@ -1,4 +1,6 @@
 import { forgetProfileSecrets } from '../secrets/secretStore.js';
+import { EmilyError } from '../core/errors.js';
+import { tryMoveLock } from '../databases/moveLock.js';
 import { CATALOG_DATABASE } from '../core/ids.js';
 import type { Emily } from '../core/emily.js';
 import { withAdminClient } from '../databases/adminClient.js';
@@ -24,14 +26,27 @@ export function listUsers(emily: Emily): Promise<UserRecord[]> {
  * the job (every step tolerates what is already gone).
  */
 export async function deleteUser(emily: Emily, userId: string): Promise<{ id: string; dropped: { database: string; role: string } }> {
-  const user = await emily.catalog.get(userId);
-  await emily.catalog.update(user.id, { status: 'deleting' });
-  await emily.users.forget(user.id);
-  await dropUserObjects(emily, user);
-  await emily.catalog.remove(user.id);
-  // Its API keys live outside the database (never in it): they go too.
-  forgetProfileSecrets(emily.home, user.id);
-  return { id: user.id, dropped: { database: user.dbName, role: user.roleName } };
+  const asked = await emily.catalog.get(userId);
+  // A move or a replace holds this lock from its copy to its switch: a delete in between
+  // would fail on the copy's replication, and the switch would then bring the profile back.
+  const lock = await tryMoveLock(emily.primaryAdmin(), asked.id);
+  if (!lock) throw new EmilyError('BUSY', `"${asked.displayName}" is being moved to another server or replaced; wait for that to finish, then delete it`);
+  try {
+    // Read again under the lock: a move that just finished changed its server.
+    const user = await emily.catalog.get(asked.id);
+    if (user.status === 'moving') {
+      throw new EmilyError('BUSY', `a move or replace of "${user.displayName}" was interrupted; "emily doctor --repair" finishes or undoes it, then delete the profile`);
+    }
+    await emily.catalog.update(user.id, { status: 'deleting' });
+    await emily.users.forget(user.id);
+    await dropUserObjects(emily, user);
+    await emily.catalog.remove(user.id);
+    // Its API keys live outside the database (never in it): they go too.
+    forgetProfileSecrets(emily.home, user.id);
+    return { id: user.id, dropped: { database: user.dbName, role: user.roleName } };
+  } finally {
+    await lock.release();
+  }
 }
 
 /** What exists on a server for a user, straight from PostgreSQL's own catalogs. */

@@ -196,6 +196,25 @@ describe('several PostgreSQL servers', () => {
     console.log(`move of ${before.memories} memories: total ${report.totalMs} ms, unavailable ${report.unavailableMs} ms, ${ackedDuringMove} writes acknowledged during the move`);
   });
 
+  it('a delete while the profile is being moved is refused as busy; the move finishes and the profile is whole', async () => {
+    const u = await userWithMemories('deleted mid-move', 20, 'local');
+    const before = await counts(u.id);
+    let refused: unknown;
+    await moveUser(emily, u.id, 'two', {
+      at: async (step) => {
+        if (step === 'subscribed') refused = await deleteUser(emily, u.id).catch((e: unknown) => e);
+      },
+    });
+    expect(refused).toMatchObject({ code: 'BUSY', message: expect.stringContaining('is being moved to another server or replaced; wait for that to finish') });
+    const now = await emily.catalog.get(u.id);
+    expect([now.server, now.status]).toEqual(['two', 'ready']);
+    expect(await counts(u.id)).toEqual(before);
+    // Once the move is over, the delete goes through, on the server the profile now lives on.
+    await deleteUser(emily, u.id);
+    expect(await userDatabasesOn(two())).not.toContain(u.dbName);
+    expect(await moveDebris(local())).toEqual([]);
+  });
+
   it('a move whose verification fails leaves the user on the source, working, and removes the copy', async () => {
     const u = await userWithMemories('verify fails', 50, 'local');
     const before = await counts(u.id);
