@@ -3,7 +3,7 @@ import { EmilyError, toEmilyError } from '../core/errors.js';
 import { isUserId, quoteIdent } from '../core/ids.js';
 import { withAdminClient } from './adminClient.js';
 import type { UserRecord } from './catalog.js';
-import { tryMoveLock } from './moveLock.js';
+import { moveRunning, tryMoveLock } from './moveLock.js';
 import { hasUnfinishedSwap } from './restoreSwap.js';
 import { thawRole } from './roleFreeze.js';
 import { TABLE_SYNC_SLOT, dropSlot, dropSourceObjects, dropSubscription, dropTableSyncSlots, moveObjectName } from './replication.js';
@@ -19,6 +19,8 @@ export interface MoveLeftovers {
   userId: string;
   found: string[];
   repaired: boolean;
+  /** A live process holds the user's move lock: a move or replace in progress, not debris. */
+  running: boolean;
   error?: string;
 }
 
@@ -70,12 +72,15 @@ export async function scanMoveLeftovers(emily: Emily): Promise<Map<string, Found
 export async function repairMoveLeftovers(emily: Emily, opts: { repair: boolean }): Promise<MoveLeftovers[]> {
   const report: MoveLeftovers[] = [];
   for (const [userId, f] of await scanMoveLeftovers(emily)) {
-    const entry: MoveLeftovers = { userId, found: f.items.map((i) => `${i.what} ${i.name} on server "${i.server}"`), repaired: false };
+    const entry: MoveLeftovers = { userId, found: f.items.map((i) => `${i.what} ${i.name} on server "${i.server}"`), repaired: false, running: false };
     report.push(entry);
-    if (!opts.repair) continue;
+    if (!opts.repair) {
+      entry.running = await emily.catalog.with((c) => moveRunning(c, userId)).catch(() => false);
+      continue;
+    }
     const lock = await tryMoveLock(emily.primaryAdmin(), userId).catch(() => null);
     if (!lock) {
-      entry.error = 'a move of this profile is running; left alone';
+      entry.running = true;
       continue;
     }
     try {

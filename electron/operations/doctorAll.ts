@@ -109,6 +109,6 @@ export async function doctorAll(emily: Emily, opts: ForEachOptions & { repair: b
         }),
     { concurrency: opts.concurrency, onEach: opts.onEach },
   );
-  const ok = servers.every((s) => s.ok) && users.every((u) => u.ok && u.value?.ok) && debris.every((d) => d.repaired) && moves.every((m) => m.repaired);
+  const ok = servers.every((s) => s.ok) && users.every((u) => u.ok && u.value?.ok) && debris.every((d) => d.repaired) && moves.every((m) => m.repaired || m.running);
   return { ok, cluster: main.check!, template: main.template!, servers, debris, moves, orphanDatabases, finishedRestores, users };
 }

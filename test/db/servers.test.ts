@@ -196,15 +196,20 @@ describe('several PostgreSQL servers', () => {
     console.log(`move of ${before.memories} memories: total ${report.totalMs} ms, unavailable ${report.unavailableMs} ms, ${ackedDuringMove} writes acknowledged during the move`);
   });
 
-  it('a delete while the profile is being moved is refused as busy; the move finishes and the profile is whole', async () => {
+  it('a delete while the profile is being moved is refused as busy, doctor leaves the move alone; the move finishes and the profile is whole', async () => {
     const u = await userWithMemories('deleted mid-move', 20, 'local');
     const before = await counts(u.id);
     let refused: unknown;
+    const doctorSaw: unknown[] = [];
     await moveUser(emily, u.id, 'two', {
       at: async (step) => {
-        if (step === 'subscribed') refused = await deleteUser(emily, u.id).catch((e: unknown) => e);
+        if (step !== 'subscribed') return;
+        refused = await deleteUser(emily, u.id).catch((e: unknown) => e);
+        // Doctor, with and without --repair, sees a move in progress, not an interrupted one to report.
+        for (const repair of [false, true]) doctorSaw.push((await doctorAll(emily, { repair })).moves.find((m) => m.userId === u.id));
       },
     });
+    expect(doctorSaw).toEqual([expect.objectContaining({ running: true, repaired: false }), expect.objectContaining({ running: true, repaired: false })]);
     expect(refused).toMatchObject({ code: 'BUSY', message: expect.stringContaining('is being moved to another server or replaced; wait for that to finish') });
     const now = await emily.catalog.get(u.id);
     expect([now.server, now.status]).toEqual(['two', 'ready']);

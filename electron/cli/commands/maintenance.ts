@@ -43,7 +43,11 @@ export function registerMaintenance(program: Command, run: Runner): void {
                   ? `server "${s.name}": PostgreSQL ${s.check.version}, pgvector ${s.check.vectorAvailable ?? 'NOT AVAILABLE'}, ${s.check.connections}/${s.check.maxConnections} connections; template ${s.template!.ok ? 'ok' : s.template!.unrepaired.join('; ')}${s.template!.repaired.length ? ` (repaired: ${s.template!.repaired.join('; ')})` : ''}`
                   : `server "${s.name}": UNREACHABLE ${s.error}`,
               ),
-              ...r.moves.map((m) => `interrupted move of ${m.userId} left ${m.found.join(', ')}: ${m.repaired ? 'cleaned up' : (m.error ?? 'run "emily doctor --repair" to clean up')}`),
+              ...r.moves.map((m) =>
+                m.running
+                  ? `a move or replace of ${m.userId} is in progress (another Emily process holds it): left alone`
+                  : `interrupted move of ${m.userId} left ${m.found.join(', ')}: ${m.repaired ? 'cleaned up' : (m.error ?? 'run "emily doctor --repair" to clean up')}`,
+              ),
               ...r.debris.map((d) => `interrupted ${d.status} of ${d.id}: ${d.repaired ? 'cleaned up' : 'run "emily doctor --repair" to clean up'}`),
               ...r.orphanDatabases.map((d) => `database ${d} has no catalog entry (left alone; it may hold data)`),
               ...r.finishedRestores.map((id) => `${id}: finished an interrupted restore --replace`),
