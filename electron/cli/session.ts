@@ -17,3 +17,22 @@ export async function withEmily<T>(fn: (emily: Emily) => Promise<T>, opts: Emily
     await emily.close();
   }
 }
+
+/**
+ * As withEmily, for a long operation that can be undone: Ctrl-C (or SIGTERM) cancels it
+ * through the signal, so that it cleans up after itself, instead of ending the process.
+ */
+export async function withCancellable<T>(fn: (emily: Emily, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const emily = await Emily.open();
+  const ac = new AbortController();
+  const cancel = () => ac.abort();
+  process.on('SIGINT', cancel);
+  process.on('SIGTERM', cancel);
+  try {
+    return await fn(emily, ac.signal);
+  } finally {
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
+    await emily.close();
+  }
+}

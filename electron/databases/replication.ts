@@ -76,7 +76,7 @@ export async function createSubscription(target: AdminConnection, targetDb: stri
 }
 
 /** Waits until the initial copy of every table is done ('r' = ready in pg_subscription_rel). */
-export async function waitSynced(target: AdminConnection, targetDb: string, userId: string, tables: number, opts: { timeoutMs: number; progress: (msg: string) => void }): Promise<void> {
+export async function waitSynced(target: AdminConnection, targetDb: string, userId: string, tables: number, opts: { timeoutMs: number; progress: (msg: string) => void; signal?: AbortSignal }): Promise<void> {
   const name = moveObjectName(userId);
   const deadline = Date.now() + opts.timeoutMs;
   let last = '';
@@ -88,6 +88,7 @@ export async function waitSynced(target: AdminConnection, targetDb: string, user
         [name],
       );
       const { ready, errors } = r.rows[0]!;
+      if (opts.signal?.aborted) throw new EmilyError('CANCELLED', 'the move was cancelled');
       if (errors > 0) throw new EmilyError('DATABASE_ERROR', `copying the database failed on the target server (${errors} replication error(s)); its server log says why`);
       if (ready >= tables) return;
       const msg = `copying: ${ready}/${tables} tables done`;

@@ -31,6 +31,11 @@ export interface MoveOptions {
   syncTimeoutMs?: number;
   /** How long the switch waits for this process's running queries of the user (default 10 s). */
   drainMs?: number;
+  /**
+   * Cancels the move (Ctrl-C): up to the switch it is undone as a failure would be, the user
+   * thawed and the copy removed; once the catalog has switched, it finishes its cleanup.
+   */
+  signal?: AbortSignal;
 }
 
 export interface MoveReport {
@@ -59,10 +64,14 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
   const started = performance.now();
   const say = opts.progress ?? (() => undefined);
   const progress = (msg: string) => say(`${msg} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  const notCancelled = () => {
+    if (opts.signal?.aborted) throw new EmilyError('CANCELLED', 'the move was cancelled');
+  };
   const at = async (step: MoveStep) => {
     if (process.env.EMILY_MOVE_TRACE) progress(`step ${step}`);
     await opts.at?.(step);
     await pauseForTests(step, progress);
+    if (step !== 'switched') notCancelled();
   };
   const user = await emily.catalog.get(userId);
   const target = assertServerName(to);
@@ -102,11 +111,12 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
     const password = await createPublication(sourceAdmin, user.dbName, user.id);
     await createSubscription(targetAdmin, user.dbName, sourceAdmin, user.dbName, user.id, password);
     await at('subscribed');
-    await waitSynced(targetAdmin, user.dbName, user.id, tables.length, { timeoutMs: opts.syncTimeoutMs ?? 30 * 60_000, progress });
+    await waitSynced(targetAdmin, user.dbName, user.id, tables.length, { timeoutMs: opts.syncTimeoutMs ?? 30 * 60_000, progress, signal: opts.signal });
     progress('copy done; building the indexes the app made at run time');
     const indexesCopied = await withAdminClient(sourceAdmin, user.dbName, (s) => withAdminClient(targetAdmin, user.dbName, (t) => copyMissingIndexes(s, t)));
     await at('synced');
 
+    notCancelled();
     progress('switching: holding the profile\'s connections');
     const heldAt = performance.now();
     // This process's callers wait at the gate; other processes see 'moving' and are told to retry.

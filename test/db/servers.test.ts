@@ -220,6 +220,20 @@ describe('several PostgreSQL servers', () => {
     expect(await moveDebris(local())).toEqual([]);
   });
 
+  it('a cancelled move (Ctrl-C) is undone: the user stays on the source, working, and nothing of the copy is left', async () => {
+    const u = await userWithMemories('cancelled move', 20, 'local');
+    const before = await counts(u.id);
+    const ac = new AbortController();
+    const err = await moveUser(emily, u.id, 'two', { signal: ac.signal, at: async (step) => void (step === 'subscribed' && ac.abort()) }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CANCELLED', message: expect.stringMatching(/failed; they stay on "local": the move was cancelled/) });
+    const now = await emily.catalog.get(u.id);
+    expect([now.server, now.status]).toEqual(['local', 'ready']);
+    expect(await counts(u.id)).toEqual(before);
+    expect(await userDatabasesOn(two())).not.toContain(u.dbName);
+    expect(await moveDebris(local())).toEqual([]);
+    expect(await moveDebris(two())).toEqual([]);
+  });
+
   it('a move whose verification fails leaves the user on the source, working, and removes the copy', async () => {
     const u = await userWithMemories('verify fails', 50, 'local');
     const before = await counts(u.id);

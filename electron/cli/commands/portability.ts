@@ -1,7 +1,6 @@
 import { learnImported, queueLocalVectors } from '../../operations/learnImported.js';
 import type { Command } from 'commander';
 import { benchPortability } from '../../bench/portabilityBench.js';
-import { Emily } from '../../core/emily.js';
 import { EmilyError } from '../../core/errors.js';
 import { backupAll, createBackup, deleteBackup, listBackups, removeUserBackups } from '../../portability/backups.js';
 import { importChatHistory } from '../../portability/chat/importChat.js';
@@ -12,6 +11,7 @@ import type { Progress } from '../../portability/progress.js';
 import { restoreBackup } from '../../portability/restoreBackup.js';
 import { runDueBackups } from '../../portability/scheduler.js';
 import { emit, table } from '../output.js';
+import { withCancellable } from '../session.js';
 import { benchAction } from './benchAction.js';
 import type { Runner } from './users.js';
 
@@ -24,21 +24,6 @@ interface Json {
  * itself) instead of exiting mid-way: an interrupted dump import leaves nothing behind, an
  * interrupted chat import keeps the conversations it finished (each commits whole).
  */
-async function withCancellable<T>(fn: (emily: Emily, signal: AbortSignal) => Promise<T>): Promise<T> {
-  const emily = await Emily.open();
-  const ac = new AbortController();
-  const cancel = () => ac.abort();
-  process.on('SIGINT', cancel);
-  process.on('SIGTERM', cancel);
-  try {
-    return await fn(emily, ac.signal);
-  } finally {
-    process.off('SIGINT', cancel);
-    process.off('SIGTERM', cancel);
-    await emily.close();
-  }
-}
-
 /** Progress on stderr (stdout stays one JSON document with --json), at most a few lines a second. */
 function progressPrinter(): (p: Progress) => void {
   let last = 0;

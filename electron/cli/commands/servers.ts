@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { moveUser } from '../../operations/moveUser.js';
 import { listServers } from '../../operations/servers.js';
 import { emit, table } from '../output.js';
-import { withEmily } from '../session.js';
+import { withCancellable, withEmily } from '../session.js';
 import type { Runner } from './users.js';
 
 export function registerServers(program: Command, run: Runner): void {
@@ -33,8 +33,8 @@ export function registerServers(program: Command, run: Runner): void {
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean; user: string; to: string }) =>
       run(opts, () =>
-        withEmily(async (emily) => {
-          const r = await moveUser(emily, opts.user, opts.to, { progress: (m) => process.stderr.write(`move: ${m}\n`) });
+        withCancellable(async (emily, signal) => {
+          const r = await moveUser(emily, opts.user, opts.to, { signal, progress: (m) => process.stderr.write(`move: ${m}\n`) });
           const rows = r.tables.reduce((n, t) => n + t.rows, 0);
           emit(opts, { ok: true, ...r }, () => `moved ${r.userId} from "${r.from}" to "${r.to}": ${rows} rows in ${r.tables.length} tables verified; unavailable for ${r.unavailableMs} ms, ${r.totalMs} ms in all`);
         }),
