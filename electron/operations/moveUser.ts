@@ -183,10 +183,25 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
     }
     const err = toEmilyError(e);
     const what = switched ? `"${user.displayName}" now lives on "${target}", but cleaning up "${from}" failed (run "emily doctor --repair")` : `moving "${user.displayName}" to "${target}" failed; they stay on "${from}"`;
+    // A lost connection says little by itself: name the server that went away, if it did.
+    if (!switched && !uncertain && err.code !== 'CANCELLED' && !(await answers(targetAdmin))) {
+      throw new EmilyError(
+        'CLUSTER_UNAVAILABLE',
+        `${what}: server "${target}" stopped answering during the move (its server log says why: a full disk, say); the partial copy there is removed by "emily doctor --repair" once it is back`,
+        { cause: e },
+      );
+    }
     throw new EmilyError(err.code, `${what}: ${err.message}`, { cause: e });
   } finally {
     await lock.release();
   }
+}
+
+async function answers(admin: import('../cluster/cluster.js').AdminConnection): Promise<boolean> {
+  return withAdminClient(admin, 'postgres', (c) => c.query('SELECT 1')).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function catalogServer(emily: Emily, userId: string): Promise<string | undefined> {
