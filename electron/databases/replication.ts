@@ -35,6 +35,23 @@ export async function checkLogicalReplication(admin: AdminConnection, server: st
   });
 }
 
+/**
+ * Target side: room for one more move. Each move's subscription keeps an apply worker for
+ * its whole copy, and its tables are copied by further workers from the same pool
+ * (max_logical_replication_workers): with every slot taken by apply workers, no table copy
+ * can start and the moves wait without an error until they time out. So a move starts only
+ * while at least one slot stays free for copying. (c: a connection to the target server.)
+ */
+export async function assertRoomForMove(c: pg.ClientBase, server: string): Promise<void> {
+  const r = await c.query<{ workers: number; moves: number }>(
+    "SELECT current_setting('max_logical_replication_workers')::int AS workers, (SELECT count(*)::int FROM pg_subscription WHERE subname LIKE 'emily\\_mv\\_%') AS moves",
+  );
+  const { workers, moves } = r.rows[0]!;
+  if (moves + 1 >= workers) {
+    throw new EmilyError('BUSY', `server "${server}" is already receiving ${moves} move(s), and its ${workers} replication workers would leave none to copy tables; wait for a move to finish (or raise max_logical_replication_workers there), then move again`);
+  }
+}
+
 /** Source side: the one-time role, its read access, and the publication. Returns the password. */
 export async function createPublication(admin: AdminConnection, dbName: string, userId: string): Promise<string> {
   const name = moveObjectName(userId);

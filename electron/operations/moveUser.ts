@@ -8,6 +8,7 @@ import { moveLock } from '../databases/moveLock.js';
 import { freezeRole, thawRole } from '../databases/roleFreeze.js';
 import { assertServerName } from '../databases/serverConfig.js';
 import {
+  assertRoomForMove,
   checkLogicalReplication,
   createPublication,
   createSubscription,
@@ -23,6 +24,8 @@ import {
 
 export type MoveStep = 'prepared' | 'subscribed' | 'synced' | 'frozen' | 'verified' | 'switched';
 const STEPS: MoveStep[] = ['prepared', 'subscribed', 'synced', 'frozen', 'verified', 'switched'];
+/** Advisory lock class (on the target server) around counting its moves and adding one. */
+const MOVE_TARGET_LOCK = 724210003;
 
 export interface MoveOptions {
   progress?: (msg: string) => void;
@@ -98,6 +101,8 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
   let uncertain = false;
   try {
     await checkLogicalReplication(sourceAdmin, from);
+    // Early, before anything is made; checked again under the target's lock below.
+    await withAdminClient(targetAdmin, 'postgres', (c) => assertRoomForMove(c, target));
     // Debris of an earlier failed attempt for this user would collide with the new copy.
     await repairMoveLeftoversFor(emily, user.id);
     const migrated = await withAdminClient(sourceAdmin, user.dbName, (c) => migrateDatabase(c, loadMigrations('user'), { ownerRole: user.roleName, label: `the database of "${user.displayName}"` }));
@@ -108,8 +113,17 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
     const tables = await withAdminClient(sourceAdmin, user.dbName, (s) => withAdminClient(targetAdmin, user.dbName, (t) => compareTables(s, t)));
     await at('prepared');
 
-    const password = await createPublication(sourceAdmin, user.dbName, user.id);
-    await createSubscription(targetAdmin, user.dbName, sourceAdmin, user.dbName, user.id, password);
+    // Checked and taken under one lock on the target, so moves starting together count each other.
+    await withAdminClient(targetAdmin, 'postgres', async (c) => {
+      await c.query('SELECT pg_advisory_lock($1, 1)', [MOVE_TARGET_LOCK]);
+      try {
+        await assertRoomForMove(c, target);
+        const password = await createPublication(sourceAdmin, user.dbName, user.id);
+        await createSubscription(targetAdmin, user.dbName, sourceAdmin, user.dbName, user.id, password);
+      } finally {
+        await c.query('SELECT pg_advisory_unlock($1, 1)', [MOVE_TARGET_LOCK]).catch(() => undefined);
+      }
+    });
     await at('subscribed');
     await waitSynced(targetAdmin, user.dbName, user.id, tables.length, { timeoutMs: opts.syncTimeoutMs ?? 30 * 60_000, progress, signal: opts.signal });
     progress('copy done; building the indexes the app made at run time');

@@ -220,6 +220,29 @@ describe('several PostgreSQL servers', () => {
     expect(await moveDebris(local())).toEqual([]);
   });
 
+  it('a target whose replication workers are taken by other moves refuses one more, before anything is made, instead of stalling all of them', async () => {
+    const u = await userWithMemories('waits for room', 5, 'local');
+    const db = `emily_scratch_subs_${Math.random().toString(36).slice(2, 8)}`;
+    await withAdminClient(two(), 'postgres', (c) => c.query(`CREATE DATABASE ${db}`));
+    try {
+      // Three moves already receiving (the embedded server has 4 workers): as their subscriptions count.
+      await withAdminClient(two(), db, async (c) => {
+        for (const n of [1, 2, 3]) await c.query(`CREATE SUBSCRIPTION emily_mv_other${n} CONNECTION 'host=127.0.0.1 dbname=none' PUBLICATION p WITH (connect = false)`);
+      });
+      const err = await moveUser(emily, u.id, 'two').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'BUSY', message: expect.stringContaining('server "two" is already receiving 3 move(s), and its 4 replication workers would leave none to copy tables') });
+      expect(await userDatabasesOn(two())).not.toContain(u.dbName);
+      expect(await moveDebris(local())).toEqual([]);
+    } finally {
+      await withAdminClient(two(), db, async (c) => {
+        for (const n of [1, 2, 3]) await c.query(`ALTER SUBSCRIPTION emily_mv_other${n} SET (slot_name = NONE)`).then(() => c.query(`DROP SUBSCRIPTION emily_mv_other${n}`));
+      });
+      await withAdminClient(two(), 'postgres', (c) => c.query(`DROP DATABASE ${db}`));
+    }
+    const moved = await moveUser(emily, u.id, 'two');
+    expect(moved.to).toBe('two');
+  });
+
   it('a cancelled move (Ctrl-C) is undone: the user stays on the source, working, and nothing of the copy is left', async () => {
     const u = await userWithMemories('cancelled move', 20, 'local');
     const before = await counts(u.id);
