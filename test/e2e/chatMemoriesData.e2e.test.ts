@@ -71,6 +71,33 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
     await page.close();
   });
 
+  it('the memory list works from the keyboard alone, and a filter that matches nothing says so', async () => {
+    await e2e.t.emily.withUser(userId, (c) =>
+      c.query("INSERT INTO memories (content, kind, source) SELECT 'keyboard memory ' || g, 'fact', 'user-stated' FROM generate_series(1, 29) g UNION ALL SELECT 'أختي آنا تعيش في لشبونة (keyboard).', 'fact', 'user-stated'"),
+    );
+    const page = await e2e.openApp();
+    await page.getByRole('button', { name: 'Memories', exact: true }).click();
+    await page.getByLabel('Search memories').fill('keyboard');
+    const list = page.getByRole('listbox', { name: 'Memories' });
+    await list.getByText(/keyboard memory/).first().waitFor();
+    await list.focus();
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('memory-text').waitFor();
+    const activeId = await list.getAttribute('aria-activedescendant');
+    expect(activeId).toBe('memory-option-29');
+    expect(await page.locator(`#${activeId}`).getAttribute('aria-selected')).toBe('true');
+    // Right-to-left text is laid out by its own direction, left-to-right text by its own.
+    await page.getByLabel('Search memories').fill('keyboard');
+    expect(await list.getByText(/أختي آنا/).evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+    expect(await list.getByText(/^keyboard memory/).first().evaluate((el) => getComputedStyle(el).direction)).toBe('ltr');
+    // A kind filter with no match is "Nothing matches", not "No memories yet".
+    await page.getByRole('checkbox', { name: 'goal' }).check();
+    await page.getByText('Nothing matches').waitFor();
+    await page.close();
+  });
+
   it('exports the profile and imports the file back as a new profile', { timeout: 120_000 }, async () => {
     const page = await e2e.openApp();
     await page.getByRole('button', { name: 'Your data', exact: true }).click();

@@ -82,9 +82,14 @@ describe('e2e (Chromium, browser mode): profiles, health, settings', () => {
     await form.getByLabel('Server address').fill('http://127.0.0.1:11434/v1');
     const key = `sk-e2e-${tag}-secret`;
     await form.getByLabel(/API key/).fill(key);
+    // An edit of the other form, not saved: saving this one must not wipe it.
+    const embedding = page.getByRole('form', { name: 'Embedding model' });
+    await embedding.getByLabel('Provider').selectOption('openai-compatible');
     await form.getByRole('button', { name: 'Save' }).click();
     await page.getByTestId('settings-notice').waitFor();
     await form.getByText('stored').waitFor();
+    expect(await embedding.getByLabel('Provider').inputValue()).toBe('openai-compatible');
+    await embedding.getByLabel('Provider').selectOption('builtin');
     const rows = await e2e.t.emily.withUser(idsByName.get(ana)!, async (c) => (await c.query<{ key: string; value: unknown }>('SELECT key, value FROM settings')).rows);
     expect(Object.fromEntries(rows.map((r) => [r.key, r.value]))).toMatchObject({ 'model.provider': 'openai-compatible', 'model.name': 'llama3.1', 'model.base_url': 'http://127.0.0.1:11434/v1' });
     expect(JSON.stringify(rows)).not.toContain(key);

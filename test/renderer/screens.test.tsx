@@ -17,7 +17,7 @@ afterEach(cleanup);
 describe('ConfirmByName', () => {
   it('keeps the action disabled until the exact name is typed', () => {
     const confirmed: string[] = [];
-    render(<ConfirmByName name="Ana" action="Delete Ana" onConfirm={(t) => confirmed.push(t)} onCancel={() => undefined} />);
+    render(<ConfirmByName name="Ana" action="Delete Ana" onConfirm={(t) => void confirmed.push(t)} onCancel={() => undefined} />);
     const button = screen.getByRole('button', { name: 'Delete Ana' });
     const input = screen.getByLabelText('Type the profile name to confirm');
     fireEvent.change(input, { target: { value: 'ana' } });
@@ -28,6 +28,26 @@ describe('ConfirmByName', () => {
     expect((button as HTMLButtonElement).disabled).toBe(false);
     fireEvent.click(button);
     expect(confirmed).toEqual(['Ana']);
+  });
+});
+
+describe('ConfirmByName from the keyboard, and twice', () => {
+  it('confirms with Enter once the name is right, cancels with Escape, and runs a pending action only once', async () => {
+    const confirmed: string[] = [];
+    let cancelled = 0;
+    let finish = () => undefined as void;
+    const pending = new Promise<void>((r) => (finish = r));
+    render(<ConfirmByName name="Ana" action="Delete Ana" onConfirm={(t) => (confirmed.push(t), pending)} onCancel={() => cancelled++} />);
+    const input = screen.getByLabelText('Type the profile name to confirm');
+    fireEvent.change(input, { target: { value: 'Ana' } });
+    fireEvent.submit(input.closest('form')!);
+    fireEvent.click(screen.getByRole('button', { name: 'Working…' }));
+    fireEvent.submit(input.closest('form')!);
+    expect(confirmed).toEqual(['Ana']);
+    finish();
+    await waitFor(() => screen.getByRole('button', { name: 'Delete Ana' }));
+    fireEvent.keyDown(input, { key: 'Escape' });
+    expect(cancelled).toBe(1);
   });
 });
 

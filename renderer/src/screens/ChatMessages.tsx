@@ -27,7 +27,9 @@ export function MessageView({ m, onFeedback }: { m: ChatMessage; onFeedback(id: 
     <div className={`message ${m.role}`} data-testid={`message-${m.role}`}>
       <div className="bubble">
         {m.role === 'assistant' && <MemoryLabel m={m} />}
-        <div className="text">{m.text}</div>
+        <div className="text" dir="auto">
+          {m.text}
+        </div>
         {m.cut && <span className="muted small">(cut short)</span>}
         {m.role === 'assistant' && (
           <div className="row feedback">
@@ -55,7 +57,9 @@ export function PendingView({ pending }: { pending: NonNullable<ChatState['pendi
     <>
       <div className="message user">
         <div className="bubble">
-          <div className="text">{pending.userText}</div>
+          <div className="text" dir="auto">
+            {pending.userText}
+          </div>
         </div>
       </div>
       <div className="message assistant streaming" data-testid="message-streaming" aria-live="polite">

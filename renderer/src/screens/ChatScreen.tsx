@@ -151,6 +151,7 @@ export function ChatScreen() {
         <form className="composer" onSubmit={(e) => (e.preventDefault(), void send())}>
           <textarea
             aria-label="Message"
+            dir="auto"
             placeholder="Message Emily (Enter to send, Shift+Enter for a new line)"
             value={draft}
             rows={3}

@@ -60,7 +60,7 @@ export function MemoriesScreen() {
         </div>
       </div>
       <div className="filters row">
-        <input type="search" aria-label="Search memories" placeholder="Search memories" value={typed} onChange={(e) => setTyped(e.target.value)} />
+        <input type="search" dir="auto" aria-label="Search memories" placeholder="Search memories" value={typed} onChange={(e) => setTyped(e.target.value)} />
         <select aria-label="Tier" value={tier} onChange={(e) => setTier(e.target.value as typeof tier)}>
           <option value="L3">Memories (L3)</option>
           <option value="L4">Archive (L4)</option>

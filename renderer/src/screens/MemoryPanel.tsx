@@ -38,11 +38,11 @@ export function MemoryPanel({ id, onOpen, onChanged, onDeleted }: { id: string; 
   return (
     <article className="memory-panel" aria-label="Memory">
       {editing === null ? (
-        <p className="memory-text" data-testid="memory-text">
+        <p className="memory-text" data-testid="memory-text" dir="auto">
           {m.text}
         </p>
       ) : (
-        <textarea aria-label="Memory text" value={editing} onChange={(e) => setEditing(e.target.value)} rows={4} maxLength={4000} />
+        <textarea aria-label="Memory text" dir="auto" value={editing} onChange={(e) => setEditing(e.target.value)} rows={4} maxLength={4000} />
       )}
       <p className="muted small">
         {m.kind} · {m.source} · created {when(m.createdAt)} · used {m.useCount}× · ECGL {d.ecgl.toFixed(2)}

@@ -67,9 +67,12 @@ function TestButton({ target, dirty }: { target: Target; dirty: boolean }) {
 function useDraft<T extends { apiKeySet: boolean }>(value: T) {
   const [form, setForm] = useState(value);
   const [key, setKey] = useState('');
+  // Reset only when the saved value itself changed: saving the other form hands this one a
+  // new but equal object, and unsaved edits here must survive that.
+  const saved = JSON.stringify(value);
   useEffect(() => {
-    setForm(value);
-  }, [value]);
+    setForm(JSON.parse(saved) as T);
+  }, [saved]);
   const dirty = JSON.stringify(form) !== JSON.stringify(value) || key !== '';
   const patch = () => {
     const { apiKeySet: _k, ...rest } = form;
@@ -114,7 +117,7 @@ export function LanguageModelForm({ value, onSave }: { value: LanguageModelSetti
           )}
           <label>
             Temperature <output>{form.temperature.toFixed(1)}</output>
-            <input type="range" min={0} max={2} step={0.1} value={form.temperature} onChange={(e) => setForm({ ...form, temperature: Number(e.target.value) })} />
+            <input type="range" aria-label="Temperature" min={0} max={2} step={0.1} value={form.temperature} onChange={(e) => setForm({ ...form, temperature: Number(e.target.value) })} />
           </label>
           {remote && <KeyField set={value.apiKeySet} value={key} onChange={setKey} onRemove={() => void onSave({ languageModel: { apiKey: null } })} />}
         </>
