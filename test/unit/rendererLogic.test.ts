@@ -36,6 +36,14 @@ describe('chat stream state', () => {
     expect(s.messages.map((m) => m.id)).toEqual(['1', '2']);
   });
 
+  it('a send stopped before any reply keeps the message, with no reply and no draft given back', () => {
+    let s = chatReducer(initialChat, { type: 'send', operationId: 'op_c', text: 'hang please' });
+    s = chatReducer(s, { type: 'cancelling' });
+    s = chatReducer(s, { type: 'done', result: { conversation: { id: '1', title: 't', createdAt: '', updatedAt: '' }, user: msg('3', 'user', 'hang please'), reply: null } });
+    expect(s.messages.map((m) => m.text)).toEqual(['hang please']);
+    expect([s.pending, s.error, s.restoreDraft]).toEqual([null, null, null]);
+  });
+
   it('a failed send gives the typed text back and says why', () => {
     let s = chatReducer(initialChat, { type: 'send', operationId: 'op_b', text: 'my long message' });
     s = chatReducer(s, { type: 'failed', message: 'cannot reach Emily' });

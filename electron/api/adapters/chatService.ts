@@ -102,8 +102,8 @@ export function chatService(emily: Emily, opts: { embedderFor?: EmbedderFor; fix
       );
       const pair = await messages(userId, out.conversationId, [out.userTurnId, out.assistantTurnId ?? 0]);
       const user = pair.find((m) => m.id === String(out.userTurnId));
-      const reply = pair.find((m) => m.id === String(out.assistantTurnId));
-      if (!user || !reply) throw new EmilyError('INTERNAL', 'the turn was stored but could not be read back');
+      const reply = out.assistantTurnId === null ? null : pair.find((m) => m.id === String(out.assistantTurnId));
+      if (!user || reply === undefined) throw new EmilyError('INTERNAL', 'the turn was stored but could not be read back');
       return { conversation: await conversation(userId, out.conversationId), user, reply };
     },
     forget(userId) {

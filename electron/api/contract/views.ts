@@ -219,7 +219,8 @@ export interface ChatReadiness {
 export interface SendResult {
   conversation: ConversationView;
   user: ChatMessage;
-  reply: ChatMessage;
+  /** Null when the user stopped the turn before Emily said anything: their message is kept. */
+  reply: ChatMessage | null;
 }
 
 export interface BackupView {

@@ -47,7 +47,8 @@ export function chatReducer(s: ChatState, a: ChatAction): ChatState {
     case 'cancelling':
       return s.pending ? { ...s, pending: { ...s.pending, cancelling: true } } : s;
     case 'done':
-      return { ...s, pending: null, messages: [...s.messages, a.result.user, a.result.reply] };
+      // Stopped before any reply: the message was kept, and there is nothing to answer it yet.
+      return { ...s, pending: null, messages: [...s.messages, a.result.user, ...(a.result.reply ? [a.result.reply] : [])] };
     case 'failed':
       return { ...s, error: a.message, restoreDraft: s.pending?.userText ?? null, pending: null };
     case 'feedback':

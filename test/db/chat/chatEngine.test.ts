@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatService } from '../../../electron/api/adapters/chatService.js';
+import type { ResolvedLanguageModel } from '../../../electron/api/services.js';
 import { ChatEngine, type TurnOutcome } from '../../../electron/chat/chatEngine.js';
 import { AnthropicModel } from '../../../electron/providers/llm/anthropic.js';
 import { OpenAIEmbedder } from '../../../electron/embeddings/openaiEmbedder.js';
@@ -288,5 +290,22 @@ describe('drift checks from chat', () => {
     await engine.send(u.id, undefined, { text: 'second' });
     await engine.settle();
     expect(await baselines()).toBe(1);
+  });
+});
+
+describe('a chat turn stopped before Emily says anything', () => {
+  it('keeps the message and answers it with no reply, not an error', async () => {
+    const u = await t.user();
+    fake.script({ kind: 'hang' });
+    const model = new OpenAICompatibleModel({ baseUrl: `${fake.url}/v1`, model: 'test-model', timeouts: { connectMs: 1000, idleMs: 30_000, retries: 0 } });
+    const svc = chatService(t.emily, { fixedModel: model });
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 300);
+    const sink = { memories: () => undefined, status: () => undefined, token: () => undefined };
+    const r = await svc.send(u.id, {} as ResolvedLanguageModel, { conversationId: null, text: 'hang please' }, sink, stop.signal);
+    expect(r.user.text).toBe('hang please');
+    expect(r.reply).toBeNull();
+    expect((await turns(u.id, Number(r.conversation.id))).map((x) => [x.role, x.content])).toEqual([['user', 'hang please']]);
+    await svc.settle();
   });
 });
