@@ -73,12 +73,14 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
 
   it('the memory list works from the keyboard alone, and a filter that matches nothing says so', async () => {
     await e2e.t.emily.withUser(userId, (c) =>
-      c.query("INSERT INTO memories (content, kind, source) SELECT 'keyboard memory ' || g, 'fact', 'user-stated' FROM generate_series(1, 29) g UNION ALL SELECT 'أختي آنا تعيش في لشبونة (keyboard).', 'fact', 'user-stated'"),
+      c.query("INSERT INTO memories (content, kind, source) SELECT 'keyboard memory ' || g, 'fact', 'user-stated' FROM generate_series(1, 29) g UNION ALL SELECT 'أختي آنا تعيش في لشبونة (keyboard).', 'fact', 'user-stated' UNION ALL SELECT 'an unrelated note', 'fact', 'user-stated'"),
     );
     const page = await e2e.openApp();
     await page.getByRole('button', { name: 'Memories', exact: true }).click();
     await page.getByLabel('Search memories').fill('keyboard');
     const list = page.getByRole('listbox', { name: 'Memories' });
+    // The search's own list (30 entries; the unfiltered one has more), not the one it replaces.
+    await page.getByTestId('memory-count').filter({ hasText: /^30 entries$/ }).waitFor();
     await list.getByText(/keyboard memory/).first().waitFor();
     await list.focus();
     for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
@@ -89,9 +91,10 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
     expect(activeId).toBe('memory-option-29');
     expect(await page.locator(`#${activeId}`).getAttribute('aria-selected')).toBe('true');
     // Right-to-left text is laid out by its own direction, left-to-right text by its own.
-    await page.getByLabel('Search memories').fill('keyboard');
-    expect(await list.getByText(/أختي آنا/).evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+    await page.keyboard.press('Home');
     expect(await list.getByText(/^keyboard memory/).first().evaluate((el) => getComputedStyle(el).direction)).toBe('ltr');
+    await page.getByLabel('Search memories').fill('أختي');
+    expect(await list.getByText(/أختي آنا/).evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
     // A kind filter with no match is "Nothing matches", not "No memories yet".
     await page.getByRole('checkbox', { name: 'goal' }).check();
     await page.getByText('Nothing matches').waitFor();

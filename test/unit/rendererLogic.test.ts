@@ -7,7 +7,7 @@ import { radialLayout } from '../../renderer/src/logic/graphLayout.js';
 import { applyProgress, startOperation } from '../../renderer/src/logic/operation.js';
 import { PageCache } from '../../renderer/src/logic/pageCache.js';
 
-const msg = (id: string, role: 'user' | 'assistant', text: string): ChatMessage => ({ id, role, text, createdAt: '2026-01-01T00:00:00Z', cut: false, answeredBy: role === 'assistant' ? 'memory' : null, memoryReason: role === 'assistant' ? 'no-model' : null, uses: [], feedback: null });
+const msg = (id: string, role: 'user' | 'assistant', text: string): ChatMessage => ({ id, role, text, createdAt: '2026-01-01T00:00:00Z', cut: false, answeredBy: role === 'assistant' ? 'memory' : null, memoryReason: role === 'assistant' ? 'no-model' : null, modelError: null, uses: [], feedback: null });
 
 describe('composer keys', () => {
   it('Enter sends, Shift+Enter is a newline, Esc cancels only while streaming', () => {

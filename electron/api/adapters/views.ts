@@ -77,7 +77,8 @@ export interface StoredTurn {
 
 export function toChatMessage(t: StoredTurn, uses: UsedMemory[], feedback: 'helpful' | 'wrong' | null): ChatMessage {
   const mode = t.meta.mode === 'memory' ? 'memory' : t.role === 'assistant' ? 'model' : null;
-  const reason = t.meta.reason === 'no-model' ? 'no-model' : mode === 'memory' ? 'unreachable' : null;
+  const reason = t.meta.reason === 'no-model' ? 'no-model' : t.meta.reason === 'model-failed' ? 'model-failed' : mode === 'memory' ? 'unreachable' : null;
+  const error = t.meta.error as { message?: unknown } | undefined;
   return {
     id: String(t.id),
     role: t.role === 'assistant' ? 'assistant' : 'user',
@@ -86,6 +87,7 @@ export function toChatMessage(t: StoredTurn, uses: UsedMemory[], feedback: 'help
     cut: t.cut,
     answeredBy: mode,
     memoryReason: reason,
+    modelError: typeof error?.message === 'string' ? error.message : null,
     uses,
     feedback,
   };

@@ -200,7 +200,9 @@ export interface ChatMessage {
   cut: boolean;
   /** How the reply was made: a model, or from memory alone (and why). */
   answeredBy: 'model' | 'memory' | null;
-  memoryReason: 'no-model' | 'unreachable' | null;
+  memoryReason: 'no-model' | 'unreachable' | 'model-failed' | null;
+  /** What the model server said when it failed (a refused key, say), for the user to act on. */
+  modelError: string | null;
   uses: UsedMemory[];
   feedback: 'helpful' | 'wrong' | null;
 }

@@ -17,9 +17,20 @@ function UsedMemories({ uses }: { uses: UsedMemory[] }) {
   );
 }
 
-function MemoryLabel({ m }: { m: Pick<ChatMessage, 'answeredBy' | 'memoryReason'> }) {
+const MEMORY_LABELS: Record<NonNullable<ChatMessage['memoryReason']>, string> = {
+  'no-model': 'No model configured — answering from memory.',
+  unreachable: 'The model could not be reached — answering from memory.',
+  'model-failed': 'The model failed to answer — answering from memory.',
+};
+
+function MemoryLabel({ m }: { m: Pick<ChatMessage, 'answeredBy' | 'memoryReason' | 'modelError'> }) {
   if (m.answeredBy !== 'memory') return null;
-  return <p className="label-memory">{m.memoryReason === 'unreachable' ? 'The model could not be reached — answering from memory.' : 'No model configured — answering from memory.'}</p>;
+  return (
+    <>
+      <p className="label-memory">{MEMORY_LABELS[m.memoryReason ?? 'no-model']}</p>
+      {m.modelError && m.memoryReason !== 'no-model' && <p className="muted small">{m.modelError}</p>}
+    </>
+  );
 }
 
 export function MessageView({ m, onFeedback }: { m: ChatMessage; onFeedback(id: string, verdict: 'helpful' | 'wrong'): void }) {

@@ -309,3 +309,15 @@ describe('a chat turn stopped before Emily says anything', () => {
     await svc.settle();
   });
 });
+
+describe('a chat turn whose model refuses', () => {
+  it('answers from memory labelled as a model failure, with what the server said', async () => {
+    const u = await t.user();
+    fake.script({ kind: 'status', status: 401, body: { error: { message: 'Incorrect API key provided' } } });
+    const svc = chatService(t.emily, { fixedModel: openai() });
+    const sink = { memories: () => undefined, status: () => undefined, token: () => undefined };
+    const r = await svc.send(u.id, {} as ResolvedLanguageModel, { conversationId: null, text: 'hello there' }, sink, new AbortController().signal);
+    expect(r.reply).toMatchObject({ answeredBy: 'memory', memoryReason: 'model-failed', modelError: expect.stringMatching(/API key/) });
+    await svc.settle();
+  });
+});
