@@ -10,6 +10,7 @@ import { checkInputFile, detectFormat, privateCopy, privateWorkDir, type DumpFor
 import { createEmptyProfile } from './freshProfile.js';
 import { errorLines, locateTool, runTool, ToolFailure } from './pgTools.js';
 import { runCheckedScript } from './scriptRunner.js';
+import { nameFromFile } from './fileName.js';
 import { reporter, throwIfAborted, type LongRunning, type ProgressFn } from './progress.js';
 import { assertEmilyDump, ScriptChecker, type ScriptFacts } from './scriptCheck.js';
 import { userToolTarget } from './target.js';
@@ -118,13 +119,6 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
   } finally {
     work.dispose();
   }
-}
-
-/** A profile name from the file's name: without its control characters, at most 100 characters. */
-function nameFromFile(file: string): string {
-  // eslint-disable-next-line no-control-regex
-  const base = path.basename(file).replace(/\.(dump|sql|backup|pgdump)$/i, '').replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return [...base].slice(0, 100).join('').trim() || 'imported Emily';
 }
 
 interface Checked {

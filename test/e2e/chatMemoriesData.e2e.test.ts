@@ -113,10 +113,12 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
 
     const chooser = page.waitForEvent('filechooser');
     await page.getByRole('button', { name: 'Import an Emily…' }).click();
-    await (await chooser).setFiles(file);
+    await (await chooser).setFiles({ name: `emily-Chat ${tag}.dump`, mimeType: 'application/octet-stream', buffer: fs.readFileSync(file) });
     const status = page.getByRole('status').filter({ hasText: /Imported ".*" as a new profile/ });
     await status.waitFor({ timeout: 60_000 });
     const name = /Imported "(.*)" as a new profile/.exec(await status.innerText())![1]!;
+    // Named after the file the user chose, not the upload's scratch copy.
+    expect(name).toBe(`emily-Chat_${tag}`);
     const mine = (await e2e.t.emily.catalog.list()).filter((u) => u.displayName === name);
     expect(mine.length).toBe(1);
     imported.push(mine[0]!.id);

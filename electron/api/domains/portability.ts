@@ -3,6 +3,7 @@ import type { HandlerMap } from '../contract/define.js';
 import { portabilityContract } from '../contract/portability.js';
 import { currentProfile, type ApiDeps } from '../deps.js';
 import type { PortabilityService, ProgressSink } from '../services.js';
+import { nameFromFile } from '../../portability/fileName.js';
 import { profilesView, toProfileView } from './profiles.js';
 
 /** Export, import, backups: files come as refs from dialogs/uploads, progress as events. */
@@ -37,7 +38,8 @@ export function portabilityHandlers(deps: ApiDeps, port: PortabilityService): Ha
     'portability.import': async ({ operationId, file, kind, name }, ctx) => {
       const source = deps.files.get(file, 'read');
       if (kind === 'dump') {
-        const r = await tracked(operationId, ctx.signal, (signal) => port.importDump(source.path, name, progress(operationId), signal));
+        // An upload's scratch file carries a random prefix: the name comes from the file the user chose.
+        const r = await tracked(operationId, ctx.signal, (signal) => port.importDump(source.path, name ?? nameFromFile(source.name), progress(operationId), signal));
         return { profile: await newProfile(r.profileId), counts: r.counts };
       }
       const userId = await user();
