@@ -86,14 +86,15 @@ export async function moveUser(emily: Emily, userId: string, to: string, opts: M
   await emily.servers.ready?.(from);
   await emily.servers.ready?.(target);
   const lock = await moveLock(emily.primaryAdmin(), user.id);
-  // Read again under the lock: a delete or another move may have finished meanwhile.
-  const locked = await emily.catalog.get(user.id).catch(async (e: unknown) => {
+  try {
+    // Read again under the lock: a delete or another move may have finished meanwhile.
+    const locked = await emily.catalog.get(user.id);
+    if (locked.status !== 'ready' || locked.server !== user.server) {
+      throw new EmilyError('CONFLICT', `"${user.displayName}" changed while the move was starting (now ${locked.status} on "${locked.server}"); nothing was moved`);
+    }
+  } catch (e) {
     await lock.release();
     throw e;
-  });
-  if (locked.status !== 'ready' || locked.server !== user.server) {
-    await lock.release();
-    throw new EmilyError('CONFLICT', `"${user.displayName}" changed while the move was starting (now ${locked.status} on "${locked.server}"); nothing was moved`);
   }
   let switched = false;
   let frozen = false;
