@@ -161,6 +161,37 @@ describe('retrieval', () => {
     expect(r.results.filter((x) => !/peanuts/.test(x.content)).every((x) => x.components.text === 0)).toBe(true);
   });
 
+  it('finds the memory holding two of the query\'s words among hundreds holding one, however new it is', async () => {
+    const u = await t.user('many-matches');
+    // No vectors: these memories can come up through full text only.
+    await t.emily.withUser(u.id, async (c) => {
+      await c.query("INSERT INTO memories (content, kind, source) SELECT 'I walked along the harbour again, day ' || g, 'episode', 'user-stated' FROM generate_series(1, 450) g");
+      await c.query("INSERT INTO memories (content, kind, source) VALUES ('The harbour lighthouse keeper retired last week.', 'fact', 'user-stated')");
+    });
+    const r = await recall(t.emily, u.id, 'harbour lighthouse', { k: 5, memoriesOnly: true });
+    expect(r.results[0]!.content).toBe('The harbour lighthouse keeper retired last week.');
+    expect(r.results[0]!.via).toContain('text');
+    expect(r.results[0]!.components.text).toBe(1);
+    // The rest hold one of the words and rank below it.
+    expect(r.results.slice(1).every((x) => x.content.startsWith('I walked along the harbour') && x.components.text < 1)).toBe(true);
+    const one = await recall(t.emily, u.id, 'lighthouse', { k: 5, memoriesOnly: true });
+    expect(one.results.map((x) => x.content)).toEqual(['The harbour lighthouse keeper retired last week.']);
+  });
+
+  it('ranks any memory holding two query words above any holding one, as the text candidates assume', async () => {
+    const u = await t.user('rank-assumption');
+    for (const n of [2, 3, 8, 24]) {
+      const words = Array.from({ length: n }, (_, i) => `w${i}`);
+      const r = await t.emily.withUser(u.id, (c) =>
+        c.query<{ one: number; two: number }>(
+          "SELECT ts_rank(to_tsvector('simple', repeat('w0 ', 300)), to_tsquery('simple', $1), 32) AS one, ts_rank(to_tsvector('simple', 'w0 w1'), to_tsquery('simple', $1), 32) AS two",
+          [words.join(' | ')],
+        ),
+      );
+      expect(r.rows[0]!.two).toBeGreaterThan(r.rows[0]!.one);
+    }
+  });
+
   it('follows strong edges one hop', async () => {
     const u = await t.user('hopper');
     const a = await learnFromExchange(t.emily, u.id, { userText: 'I love hiking in the Alps with my dog.' });
