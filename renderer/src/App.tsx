@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactElement } from 'react';
 import type { ProfilesView } from '../../electron/api/contract/index.js';
 import { useBridge, useEvents, useQuery } from './api/client.js';
 import { AppContext, type Screen } from './appContext.js';
@@ -18,6 +18,14 @@ const SCREENS: { id: Screen; label: string }[] = [
   { id: 'settings', label: 'Settings' },
 ];
 
+const SCREEN_VIEWS: Record<Screen, () => ReactElement> = {
+  chat: () => <ChatScreen />,
+  memories: () => <MemoriesScreen />,
+  data: () => <DataScreen />,
+  profiles: () => <ProfilesScreen />,
+  settings: () => <SettingsScreen />,
+};
+
 type Theme = 'system' | 'light' | 'dark';
 
 export function App() {
@@ -26,6 +34,7 @@ export function App() {
   const profilesQ = useQuery('profiles.list', {});
   const [profiles, setProfiles] = useState<ProfilesView | undefined>();
   const [screen, setScreen] = useState<Screen>('chat');
+  const [visited, setVisited] = useState<ReadonlySet<Screen>>(() => new Set<Screen>(['chat']));
   const [connection, setConnection] = useState<'open' | 'lost'>('open');
   const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('emily.theme') as Theme | null) ?? 'system');
 
@@ -45,6 +54,7 @@ export function App() {
       }),
     [bridge, profilesQ.reload],
   );
+  useEffect(() => setVisited((v) => (v.has(screen) ? v : new Set(v).add(screen))), [screen]);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     localStorage.setItem('emily.theme', theme);
@@ -90,13 +100,16 @@ export function App() {
             </div>
           )}
           <ErrorNote error={info.error ?? profilesQ.error} onRetry={() => (info.reload(), profilesQ.reload())} />
-          <ScreenBoundary key={screen}>
-            {screen === 'chat' && <ChatScreen />}
-            {screen === 'memories' && <MemoriesScreen />}
-            {screen === 'data' && <DataScreen />}
-            {screen === 'profiles' && <ProfilesScreen />}
-            {screen === 'settings' && <SettingsScreen />}
-          </ScreenBoundary>
+          {/* A screen stays mounted (hidden) once visited, so that leaving it keeps what is on it: a
+              half-typed message, the open conversation, a reply still streaming, an import's
+              progress. Another profile starts every screen afresh. */}
+          <div key={profiles?.currentId ?? 'none'} className="screens">
+            {SCREENS.filter((s) => s.id === screen || visited.has(s.id)).map((s) => (
+              <div key={s.id} hidden={s.id !== screen} className="screen-slot" data-screen={s.id}>
+                <ScreenBoundary>{SCREEN_VIEWS[s.id]()}</ScreenBoundary>
+              </div>
+            ))}
+          </div>
         </main>
       </div>
     </AppContext.Provider>

@@ -155,4 +155,28 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
     await e2e.screenshot(page, 'restored-in-place');
     await page.close();
   });
+
+  it('leaving the chat and coming back keeps the conversation, a reply still streaming and a half-typed message', async () => {
+    const page = await e2e.openApp();
+    await page.getByRole('button', { name: 'Chat', exact: true }).click();
+    const box = page.getByLabel('Message');
+    fake.script({ kind: 'endless', piece: 'la ', everyMs: 40 });
+    await box.fill('Sing me something long about Lisbon.');
+    await box.press('Enter');
+    const streaming = page.getByTestId('message-streaming');
+    await streaming.filter({ hasText: 'la la' }).waitFor();
+    await box.fill('A thought I have not sent yet');
+    await page.getByRole('button', { name: 'Memories', exact: true }).click();
+    await page.getByLabel('Search memories').waitFor();
+    expect(await box.isVisible()).toBe(false);
+    const before = (await streaming.textContent())!.length;
+    await page.getByRole('button', { name: 'Chat', exact: true }).click();
+    await expect.poll(async () => (await streaming.textContent())?.length ?? 0).toBeGreaterThan(before);
+    expect(await box.inputValue()).toBe('A thought I have not sent yet');
+    await page.locator('.message.user').filter({ hasText: 'Sing me something long about Lisbon.' }).waitFor();
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await streaming.waitFor({ state: 'detached' });
+    await page.getByTestId('message-assistant').filter({ hasText: 'la la' }).waitFor();
+    await page.close();
+  });
 });

@@ -13,7 +13,7 @@ export class ScreenBoundary extends Component<{ children: ReactNode }, { error: 
     return (
       <div className="note error" role="alert">
         <span>
-          This screen hit a bug and stopped: {this.state.error.message}. Your data is safe. Switch to another screen and back, or reload the window.
+          This screen hit a bug and stopped: {this.state.error.message}. Your data is safe. Try again, or reload the window.
         </span>
         <button type="button" onClick={() => this.setState({ error: null })}>
           Try again
