@@ -101,6 +101,33 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
     await page.close();
   });
 
+  it('an unsaved edit waits while another memory is open, and a text over the limit is refused whole, not cut', async () => {
+    const page = await e2e.openApp();
+    await page.getByRole('button', { name: 'Memories', exact: true }).click();
+    await page.getByLabel('Search memories').fill('keyboard memory');
+    const options = page.getByRole('listbox', { name: 'Memories' }).getByRole('option');
+    // The search's own list (the unfiltered one, shown until the search lands, starts with another memory).
+    await options.nth(0).filter({ hasText: /keyboard memory/ }).waitFor();
+    const [first, second] = [options.nth(0), options.nth(1)];
+    const firstText = (await first.locator('.text').textContent())!.trim();
+    await first.click();
+    await page.getByTestId('memory-text').filter({ hasText: firstText }).waitFor();
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Memory text').fill(`${firstText}, rewritten but not saved`);
+    await second.click();
+    await page.getByTestId('memory-text').filter({ hasNotText: firstText }).waitFor();
+    await first.click();
+    expect(await page.getByLabel('Memory text').inputValue()).toBe(`${firstText}, rewritten but not saved`);
+    const long = 'x'.repeat(4100);
+    await page.getByLabel('Memory text').fill(long);
+    expect(await page.getByLabel('Memory text').inputValue()).toBe(long);
+    await page.getByRole('alert').filter({ hasText: '100 characters too long' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByTestId('memory-text').filter({ hasText: firstText }).waitFor();
+    await page.close();
+  });
+
   it('exports the profile and imports the file back as a new profile', { timeout: 120_000 }, async () => {
     const page = await e2e.openApp();
     await page.getByRole('button', { name: 'Your data', exact: true }).click();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { method } from './define.js';
 import { empty, rowId } from './shared.js';
-import { MEMORY_KINDS, type DriftView, type JobView, type MemoryDetail, type MemoryPage, type MemoryRow, type TierBalance, type UsedMemory } from './views.js';
+import { MAX_MEMORY_TEXT, MEMORY_KINDS, type DriftView, type JobView, type MemoryDetail, type MemoryPage, type MemoryRow, type TierBalance, type UsedMemory } from './views.js';
 
 export const memoryListRequest = z
   .object({
@@ -20,7 +20,7 @@ export const memoryContract = {
   'memory.list': method<MemoryPage>()(memoryListRequest),
   'memory.get': method<MemoryDetail>()(z.object({ id: rowId }).strict()),
   /** Re-embeds; the old text stays as a superseded memory. */
-  'memory.edit': method<MemoryDetail>()(z.object({ id: rowId, text: z.string().trim().min(1, 'a memory cannot be empty').max(4000, 'a memory has at most 4,000 characters') }).strict()),
+  'memory.edit': method<MemoryDetail>()(z.object({ id: rowId, text: z.string().trim().min(1, 'a memory cannot be empty').max(MAX_MEMORY_TEXT, `a memory has at most ${MAX_MEMORY_TEXT.toLocaleString('en')} characters`) }).strict()),
   'memory.pin': method<MemoryRow>()(z.object({ id: rowId, pinned: z.boolean() }).strict()),
   'memory.archive': method<MemoryRow>()(z.object({ id: rowId, archived: z.boolean() }).strict()),
   'memory.delete': method<{ id: string }>()(z.object({ id: rowId }).strict()),

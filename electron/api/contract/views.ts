@@ -2,6 +2,8 @@ import type { DoctorReport } from '../../operations/doctorAll.js';
 
 /** A pasted message may be long; past this it is refused with a clear message, not cut. */
 export const MAX_MESSAGE_CHARS = 1_000_000;
+/** A memory's text, as the memories table's CHECK allows (the API counts UTF-16 units, never more than characters). */
+export const MAX_MEMORY_TEXT = 4000;
 
 /** Shapes the API answers with (JSON-safe: dates as ISO strings, ids as strings). */
 

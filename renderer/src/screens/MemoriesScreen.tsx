@@ -19,6 +19,15 @@ export function MemoriesScreen() {
   const [kinds, setKinds] = useState<MemoryKind[]>([]);
   const [includeArchived, setIncludeArchived] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
+  // Unsaved edits by memory id: opening another memory keeps them.
+  const [edits, setEdits] = useState<ReadonlyMap<string, string>>(new Map());
+  const setEdit = (id: string, text: string | null) =>
+    setEdits((m) => {
+      const next = new Map(m);
+      if (text === null) next.delete(id);
+      else next.set(id, text);
+      return next;
+    });
   const [version, setVersion] = useState(0);
   const balance = useQuery('memory.balance', {}, { enabled: available && !!profile, key: `${profile?.id}:${version}` });
   const drift = useQuery('memory.drift', {}, { enabled: available && !!profile, key: profile?.id });
@@ -84,7 +93,7 @@ export function MemoriesScreen() {
         <MemoryList filter={{ query, tier, kinds: tier === 'L4' ? [] : kinds, includeArchived, pinnedOnly: false }} selectedId={selected} onSelect={(r) => r.tier === 'L3' && setSelected(r.id)} version={version} />
         <div className="detail">
           {selected ? (
-            <MemoryPanel id={selected} onOpen={setSelected} onChanged={() => setVersion((v) => v + 1)} onDeleted={() => (setSelected(null), setVersion((v) => v + 1))} />
+            <MemoryPanel id={selected} editing={edits.get(selected) ?? null} onEditing={(text) => setEdit(selected, text)} onOpen={setSelected} onChanged={() => setVersion((v) => v + 1)} onDeleted={() => (setSelected(null), setVersion((v) => v + 1))} />
           ) : (
             <p className="muted">Choose a memory to see its metrics, outcomes, related memories and where it came from.</p>
           )}

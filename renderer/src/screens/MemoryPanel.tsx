@@ -1,25 +1,45 @@
 import { useEffect, useState } from 'react';
 import type { MemoryDetail } from '../../../electron/api/contract/index.js';
+import { MAX_MEMORY_TEXT } from '../../../electron/api/contract/views.js';
 import { ApiError, useCall, useQuery } from '../api/client.js';
 import { MemoryGraph } from '../components/MemoryGraph.js';
 import { MetricChart } from '../components/MetricChart.js';
 import { ErrorNote } from '../components/Notes.js';
 import { when } from '../logic/format.js';
 
-/** One memory's page: metrics, outcomes, related memories, provenance; edit/pin/archive/delete. */
-export function MemoryPanel({ id, onOpen, onChanged, onDeleted }: { id: string; onOpen(id: string): void; onChanged(): void; onDeleted(): void }) {
+/**
+ * One memory's page: metrics, outcomes, related memories, provenance; edit/pin/archive/delete.
+ * An unsaved edit belongs to the screen (`editing`, `onEditing`), not to this panel: opening
+ * another memory and coming back finds it as it was left.
+ */
+export function MemoryPanel({
+  id,
+  editing,
+  onEditing,
+  onOpen,
+  onChanged,
+  onDeleted,
+}: {
+  id: string;
+  editing: string | null;
+  onEditing(text: string | null): void;
+  onOpen(id: string): void;
+  onChanged(): void;
+  onDeleted(): void;
+}) {
   const call = useCall();
   const q = useQuery('memory.get', { id });
   const [detail, setDetail] = useState<MemoryDetail | null>(null);
-  const [editing, setEditing] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   useEffect(() => {
     setDetail(null);
-    setEditing(null);
     setConfirmDelete(false);
     setError(null);
   }, [id]);
+  const setEditing = onEditing;
+  // A paste past the limit is shown whole and refused with the count, never cut silently.
+  const over = editing === null ? 0 : editing.trim().length - MAX_MEMORY_TEXT;
   const d = detail ?? q.data;
 
   const act = async (fn: () => Promise<unknown>) => {
@@ -42,7 +62,14 @@ export function MemoryPanel({ id, onOpen, onChanged, onDeleted }: { id: string; 
           {m.text}
         </p>
       ) : (
-        <textarea aria-label="Memory text" dir="auto" value={editing} onChange={(e) => setEditing(e.target.value)} rows={4} maxLength={4000} />
+        <>
+          <textarea aria-label="Memory text" aria-describedby="memory-text-length" aria-invalid={over > 0} dir="auto" value={editing} onChange={(e) => setEditing(e.target.value)} rows={4} />
+          <p id="memory-text-length" className={over > 0 ? 'warn small' : 'muted small'} role={over > 0 ? 'alert' : undefined}>
+            {over > 0
+              ? `${over.toLocaleString()} characters too long: a memory holds at most ${MAX_MEMORY_TEXT.toLocaleString()}. Shorten it to save.`
+              : `${editing.trim().length.toLocaleString()} of ${MAX_MEMORY_TEXT.toLocaleString()} characters`}
+          </p>
+        </>
       )}
       <p className="muted small">
         {m.kind} · {m.source} · created {when(m.createdAt)} · used {m.useCount}× · ECGL {d.ecgl.toFixed(2)}
@@ -57,7 +84,7 @@ export function MemoryPanel({ id, onOpen, onChanged, onDeleted }: { id: string; 
           </button>
         ) : (
           <>
-            <button type="button" disabled={!editing.trim() || editing === m.text} onClick={() => act(async () => (setDetail(await call('memory.edit', { id, text: editing })), setEditing(null)))}>
+            <button type="button" disabled={!editing.trim() || editing === m.text || over > 0} onClick={() => act(async () => (setDetail(await call('memory.edit', { id, text: editing })), setEditing(null)))}>
               Save
             </button>
             <button type="button" onClick={() => setEditing(null)}>
@@ -76,7 +103,7 @@ export function MemoryPanel({ id, onOpen, onChanged, onDeleted }: { id: string; 
             Delete
           </button>
         ) : (
-          <button type="button" className="danger" onClick={() => act(async () => (await call('memory.delete', { id }), onDeleted()))}>
+          <button type="button" className="danger" onClick={() => act(async () => (await call('memory.delete', { id }), setEditing(null), onDeleted()))}>
             Really delete
           </button>
         )}
