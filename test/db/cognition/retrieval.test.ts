@@ -178,6 +178,20 @@ describe('retrieval', () => {
     expect(one.results.map((x) => x.content)).toEqual(['The harbour lighthouse keeper retired last week.']);
   });
 
+  it('finds the memory holding two of the last words of a long query, and ignores a word PostgreSQL drops', async () => {
+    const u = await t.user('long-query');
+    await t.emily.withUser(u.id, async (c) => {
+      await c.query("INSERT INTO memories (content, kind, source) SELECT 'Dinner with my sister, evening ' || g, 'episode', 'user-stated' FROM generate_series(1, 40) g");
+      await c.query("INSERT INTO memories (content, kind, source) SELECT 'I walked along the harbour again, day ' || g, 'episode', 'user-stated' FROM generate_series(1, 450) g");
+      await c.query("INSERT INTO memories (content, kind, source) VALUES ('The harbour lighthouse keeper retired last week.', 'fact', 'user-stated')");
+    });
+    const long = 'At dinner my sister and mum kept talking and talking about the neighbours, then she told me the lighthouse keeper retired';
+    const r = await recall(t.emily, u.id, long, { k: 5, memoriesOnly: true });
+    expect(r.results[0]!.content).toBe('The harbour lighthouse keeper retired last week.');
+    const withHugeWord = await recall(t.emily, u.id, `${'a'.repeat(2100)} harbour lighthouse`, { k: 5, memoriesOnly: true });
+    expect(withHugeWord.results[0]!.content).toBe('The harbour lighthouse keeper retired last week.');
+  });
+
   it('ranks any memory holding two query words above any holding one, as the text candidates assume', async () => {
     const u = await t.user('rank-assumption');
     for (const n of [2, 3, 8, 24]) {
