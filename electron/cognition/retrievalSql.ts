@@ -38,8 +38,8 @@ export interface CandidateRow {
  * words are found first, through the index, and ranked (the first SEVERAL_WORD_MATCHES of
  * them: past that the top ones are no longer exact; and of a query of more than PAIRED_WORDS
  * words, see pairQuery); only if they are too few are memories
- * holding one word added, the first ONE_WORD_MATCHES of them in the table's order, which
- * favours older memories (a query of one common word ranks only those).
+ * holding one word added, the newest ONE_WORD_MATCHES of them (reading them costs little;
+ * ranking them all cost a lot). Ties go to the newer memory.
  * Before, a common word had every memory holding it ranked (2,100 of 16,000 for "how did I
  * feel about the family dinner?"), about a third of its retrieval, to order memories that
  * mostly tie.
@@ -95,9 +95,13 @@ export async function fetchCandidates(
         SELECT c.id, ts_rank(c.tsv, (SELECT to_tsquery('simple', $2)), 32) AS rank FROM (
           SELECT id, tsv FROM several
           UNION ALL
-          (SELECT m.id, m.tsv FROM memories m
-            WHERE (SELECT count(*) FROM several) < ${lim.txt} AND $2::text IS NOT NULL AND m.tsv @@ (SELECT to_tsquery('simple', $2)) AND NOT m.archived
-            LIMIT ${ONE_WORD_MATCHES})) c) ranked
+          -- The newest one-word matches: the fence (OFFSET 0) keeps the index on the words, not a
+          -- walk down the ids, which would read the whole table for a rare word.
+          (SELECT f.id, f.tsv FROM (
+             SELECT m.id, m.tsv FROM memories m
+              WHERE (SELECT count(*) FROM several) < ${lim.txt} AND $2::text IS NOT NULL AND m.tsv @@ (SELECT to_tsquery('simple', $2)) AND NOT m.archived
+             OFFSET 0) f
+            ORDER BY f.id DESC LIMIT ${ONE_WORD_MATCHES})) c) ranked
       GROUP BY id ORDER BY rank DESC, id DESC LIMIT ${lim.txt}),
     l4 AS MATERIALIZED (SELECT * FROM unnest($3::bigint[], $4::float8[]) AS l4(id, rank)),
     -- A turn lifts each live memory it fed by its rank shared among them: a pasted list that

@@ -192,6 +192,18 @@ describe('retrieval', () => {
     expect(withHugeWord.results[0]!.content).toBe('The harbour lighthouse keeper retired last week.');
   });
 
+  it('of many memories holding the one word asked about, the newest are ranked, not the oldest', async () => {
+    const u = await t.user('one-word');
+    await t.emily.withUser(u.id, async (c) => {
+      await c.query("INSERT INTO memories (content, kind, source) SELECT 'I drank tea, day ' || g, 'episode', 'user-stated' FROM generate_series(1, 300) g");
+      await c.query("INSERT INTO memories (content, kind, source) VALUES ('Tea, more tea: green tea and black tea are my favourites.', 'preference', 'user-stated')");
+    });
+    const r = await recall(t.emily, u.id, 'tea', { k: 5, memoriesOnly: true });
+    // It says "tea" most often, so it ranks first; the others are from the newest 200.
+    expect(r.results[0]!.content).toBe('Tea, more tea: green tea and black tea are my favourites.');
+    for (const x of r.results.slice(1)) expect(Number(/day (\d+)/.exec(x.content)![1])).toBeGreaterThan(100);
+  });
+
   it('ranks any memory holding two query words above any holding one, as the text candidates assume', async () => {
     const u = await t.user('rank-assumption');
     for (const n of [2, 3, 8, 24]) {
