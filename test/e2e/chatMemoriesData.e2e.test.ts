@@ -146,6 +146,9 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
     const name = /Imported "(.*)" as a new profile/.exec(await status.innerText())![1]!;
     // Named after the file the user chose, not the upload's scratch copy.
     expect(name).toBe(`emily-Chat_${tag}`);
+    // In the app's words, not table names.
+    expect(await status.innerText()).toMatch(/\(\d+ conversations?, 4 messages, \d+ memories/);
+    expect(await status.innerText()).not.toMatch(/turns|memory_|embeddings|frameworks/);
     const mine = (await e2e.t.emily.catalog.list()).filter((u) => u.displayName === name);
     expect(mine.length).toBe(1);
     imported.push(mine[0]!.id);

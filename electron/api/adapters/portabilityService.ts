@@ -12,10 +12,29 @@ import type { PortabilityService, ProgressSink } from '../services.js';
 
 const toProgress = (sink: ProgressSink) => (p: Progress) => sink({ phase: p.phase, done: p.done, total: p.total > 0 ? p.total : null, message: p.message });
 
-const importCounts = (r: ImportResult): Record<string, number> => ({
-  ...r.rows,
-  ...(r.droppedVectors ? { 'vectors of the wrong size, left out (re-embedded in the background for the model in use)': r.droppedVectors } : {}),
-});
+/**
+ * What a dump brought, in the words of the app: "memories" and "messages", not the tables
+ * they live in. Tables that only support these (provenance, settings, the job queue, the
+ * framework versions) are left out; the CLI reports every table.
+ */
+const SHOWN_ROWS: [label: string, tables: string[]][] = [
+  ['conversations', ['conversations']],
+  ['messages', ['turns']],
+  ['memories', ['memories']],
+  ['links between memories', ['memory_edges']],
+  ['outcomes', ['outcome_events']],
+  ['vectors', ['memory_embeddings', 'turn_embeddings']],
+];
+
+export const importCounts = (r: Pick<ImportResult, 'rows' | 'droppedVectors'>): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const [label, tables] of SHOWN_ROWS) {
+    const n = tables.reduce((sum, t) => sum + (r.rows[t] ?? 0), 0);
+    if (n > 0 || label === 'memories' || label === 'messages') counts[label] = n;
+  }
+  if (r.droppedVectors) counts['vectors of the wrong size, left out (re-embedded in the background for the model in use)'] = r.droppedVectors;
+  return counts;
+};
 
 const backupView = (b: BackupInfo): BackupView => ({ id: b.id, profileId: b.userId, createdAt: b.createdAt.toISOString(), bytes: b.bytes, kind: b.kind as BackupView['kind'] });
 
