@@ -34,6 +34,9 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
     await box.fill('My sister Ana lives in Lisbon and loves green tea.');
     await box.press('Enter');
     await page.getByTestId('message-assistant').filter({ hasText: 'Nice to meet you!' }).waitFor();
+    // A screen reader hears the finished reply once, not each token, nor the whole list.
+    await expect.poll(() => page.getByTestId('chat-announcement').textContent()).toBe('Emily: Nice to meet you!');
+    expect(await page.locator('.messages[aria-live], .messages [aria-live]').count()).toBe(0);
     fake.script({ kind: 'reply', chunks: ['Ana', ' lives', ' in Lisbon.'] });
     await box.fill('Where does Ana live?');
     await box.press('Enter');

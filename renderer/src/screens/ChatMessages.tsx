@@ -73,7 +73,7 @@ export function PendingView({ pending }: { pending: NonNullable<ChatState['pendi
           </div>
         </div>
       </div>
-      <div className="message assistant streaming" data-testid="message-streaming" aria-live="polite">
+      <div className="message assistant streaming" data-testid="message-streaming" aria-busy="true">
         <div className="bubble">
           {status?.answeredBy === 'memory' && <p className="label-memory">{status.message}</p>}
           {status?.reason === 'model-error' && <p className="warn">{status.message}</p>}

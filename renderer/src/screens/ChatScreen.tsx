@@ -20,6 +20,10 @@ export function ChatScreen() {
   const [state, dispatch] = useReducer(chatReducer, initialChat);
   const [draft, setDraft] = useState('');
   const [loadError, setLoadError] = useState<ApiError | null>(null);
+  // What a screen reader hears: one line when a reply starts and one when it is done, not every
+  // token of it (a live region around the messages read the whole stream, and on opening a
+  // conversation, all of it).
+  const [announcement, setAnnouncement] = useState('');
   const endRef = useRef<HTMLDivElement>(null);
   const adopted = useRef<string | null>(null);
 
@@ -87,15 +91,18 @@ export function ChatScreen() {
     const operationId = newOperationId();
     dispatch({ type: 'send', operationId, text });
     setDraft('');
+    setAnnouncement('Sent. Emily is replying…');
     try {
       const r = await call('chat.send', { operationId, conversationId, text });
       dispatch({ type: 'done', result: r });
+      setAnnouncement(r.reply ? `Emily${r.reply.cut ? ' (stopped)' : ''}: ${r.reply.text}` : 'Stopped before Emily said anything; your message is kept.');
       if (conversationId === null) {
         adopted.current = r.conversation.id;
         setConversationId(r.conversation.id);
       }
       setListVersion((v) => v + 1);
     } catch (e) {
+      setAnnouncement('');
       dispatch({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
     }
   };
@@ -138,7 +145,10 @@ export function ChatScreen() {
             No model configured — Emily answers from memory. <button type="button" className="link" onClick={() => go('settings')}>Set up a model</button>
           </p>
         )}
-        <div className="messages" aria-live="polite">
+        <p className="sr-only" role="status" data-testid="chat-announcement">
+          {announcement}
+        </p>
+        <div className="messages" role="region" aria-label="Chat history">
           <ErrorNote error={loadError} />
           {state.messages.length === 0 && !streaming && <Empty title="Say hello">Emily remembers what matters to you; what she used for each reply shows beside it.</Empty>}
           {state.messages.map((m) => (
