@@ -134,6 +134,10 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
   it('exports the profile and imports the file back as a new profile', { timeout: 120_000 }, async () => {
     const page = await e2e.openApp();
     await page.getByRole('button', { name: 'Your data', exact: true }).click();
+    // A confirmation that took the place of its button gives the focus to the button again.
+    await page.getByRole('button', { name: /^Replace .*…$/ }).click();
+    await page.getByLabel('Type the profile name to confirm').press('Escape');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent ?? '')).toMatch(/^Replace .*…$/);
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: /^Export / }).click();
     const file = await (await download).path();

@@ -121,7 +121,13 @@ describe('e2e (Chromium, browser mode): profiles, health, settings', () => {
     const page = await e2e.openApp();
     await page.getByRole('button', { name: 'Profiles', exact: true }).click();
     const row = page.getByTestId('profile-row').filter({ hasText: bruno });
-    await row.getByRole('button', { name: `Delete ${bruno}` }).click();
+    const opener = row.getByRole('button', { name: `Delete ${bruno}`, exact: true });
+    await opener.click();
+    // Escape closes the confirmation and gives the focus back to the button that opened it.
+    await row.getByLabel('Type the profile name to confirm').press('Escape');
+    await row.getByLabel('Type the profile name to confirm').waitFor({ state: 'detached' });
+    await expect.poll(() => opener.evaluate((el) => el === document.activeElement)).toBe(true);
+    await opener.click();
     const confirm = row.getByRole('button', { name: `Delete ${bruno} for ever` });
     await row.getByLabel('Type the profile name to confirm').fill(bruno.toLowerCase());
     expect(await confirm.isDisabled()).toBe(true);
