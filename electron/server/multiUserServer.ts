@@ -16,6 +16,7 @@ import { AccountApis } from './accountApis.js';
 import { ScratchArea } from './scratchArea.js';
 import { Accounts } from './accounts.js';
 import { HostNames } from './hostNames.js';
+import { publicError } from './publicError.js';
 import { registerAuthRoutes } from './authRoutes.js';
 import { receiveUpload, refuse, sendDownload, statusOf } from './fileTransfer.js';
 import { bearer, readCookie } from './guard.js';
@@ -239,9 +240,10 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
       if (!reply.raw.writableFinished) controller.abort(new EmilyError('CANCELLED', 'the page went away'));
     });
     const result = await apis.get(req.userId!).dispatcher.call(method, req.body, { signal: controller.signal });
-    if (!result.ok && result.error.code === 'INTERNAL') req.log.error({ method: method.slice(0, 80), error: result.error.message.slice(0, 500) }, 'API call failed');
     reply.header('Cache-Control', 'no-store');
-    return reply.code(result.ok ? 200 : statusOf(result.error.code)).send(result);
+    if (result.ok) return reply.code(200).send(result);
+    const error = publicError(result.error, (ref, message) => req.log.error({ method: method.slice(0, 80), ref, error: message.slice(0, 500) }, 'API call failed'));
+    return reply.code(statusOf(error.code)).send({ ok: false, error });
   });
 
   app.route({

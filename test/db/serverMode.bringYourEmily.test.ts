@@ -108,6 +108,16 @@ describe('server mode: bringing your Emily in as a pg_dump file', () => {
     const r = await a.call('portability.replace', { operationId: 'bring-junk-1', file, confirmName: 'bring-anna' });
     expect(r.error?.code).toBe('INVALID_DUMP');
     expect(await fingerprint(s.t.emily, a.profileId)).toEqual(before);
+    // The server's own paths (its scratch copy of the upload, its data folder) stay on the server.
+    const empty = path.join(dir, 'empty.dump');
+    fs.writeFileSync(empty, '');
+    const e = await a.call('portability.replace', { operationId: 'bring-empty-1', file: await upload(a, empty), confirmName: 'bring-anna' });
+    expect(e.error?.code).toBe('INVALID_DUMP');
+    expect(e.error!.message).toMatch(/is empty/);
+    for (const m of [r.error!.message, e.error!.message]) {
+      expect(m).not.toContain(os.tmpdir());
+      expect(m).not.toMatch(/(^|[\s("'`=:])\/[^/\s]/);
+    }
   });
 
   it('puts its own Emily back from the backup kept before the replace; other backups, a new profile or a missing name are refused', async () => {
