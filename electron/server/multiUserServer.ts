@@ -16,7 +16,7 @@ import { AccountApis } from './accountApis.js';
 import { ScratchArea } from './scratchArea.js';
 import { Accounts } from './accounts.js';
 import { HostNames } from './hostNames.js';
-import { publicError } from './publicError.js';
+import { publicError, withPublicErrors } from './publicError.js';
 import { registerAuthRoutes } from './authRoutes.js';
 import { receiveUpload, refuse, sendDownload, statusOf } from './fileTransfer.js';
 import { bearer, readCookie } from './guard.js';
@@ -255,7 +255,10 @@ export async function startMultiUserServer(opts: MultiUserServerOptions): Promis
       const untrack = sockets.add(req.sessionToken!, socket);
       const release = () => (detach(), untrack());
       const off = api.deps.events.subscribe((event) => {
-        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
+        if (socket.readyState !== socket.OPEN) return;
+        // An operation's failure arrives here as well as in the call's answer: cleaned the same way.
+        const out = withPublicErrors(event, (ref, message) => req.log.error({ event: event.name, ref, error: message.slice(0, 500) }, 'operation failed'));
+        socket.send(JSON.stringify(out));
       });
       const done = () => (off(), release());
       socket.on('close', done);

@@ -17,10 +17,22 @@ export function publicError(e: WireError, logInternal: (ref: string, message: st
   return { code: e.code, message: withoutServerPaths(e.message) };
 }
 
-/** Absolute paths (after a space, a quote, a bracket, "=" or ":", and not a URL's "//") as their last part. */
+/** An event whose payload carries an error (operation.failed), with that error made public. */
+export function withPublicErrors<E extends { name: string; payload: unknown }>(event: E, logInternal: (ref: string, message: string) => void): E {
+  const payload = event.payload as { error?: unknown } | null;
+  const error = payload && typeof payload === 'object' ? payload.error : undefined;
+  if (!error || typeof error !== 'object' || typeof (error as WireError).message !== 'string' || typeof (error as WireError).code !== 'string') return event;
+  return { ...event, payload: { ...payload, error: publicError(error as WireError, logInternal) } };
+}
+
+/**
+ * Absolute paths of two or more parts as their last part: inside quotes up to the closing
+ * quote (a path may hold spaces), elsewhere up to a space. A single part such as "/v1" (the
+ * end of a model server's address in a hint) is left alone, and so is a URL's "//".
+ */
 export function withoutServerPaths(message: string): string {
-  return message.replace(/(^|[\s("'`=:[])(\/[^/\s"'`)\],;]+(?:\/[^/\s"'`)\],;]*)*)/g, (_m, before: string, p: string) => {
-    const parts = p.split('/').filter(Boolean);
-    return `${before}${parts.length ? parts[parts.length - 1]! : '/'}`;
-  });
+  const last = (p: string) => p.split('/').filter(Boolean).pop() ?? '/';
+  return message
+    .replace(/(["'`])(\/[^"'`/]+\/[^"'`]*)\1/g, (_m, q: string, p: string) => `${q}${last(p)}${q}`)
+    .replace(/(^|[\s(=:[])(\/[^/\s"'`)\],;]+(?:\/[^/\s"'`)\],;]*)+)/g, (_m, before: string, p: string) => `${before}${last(p)}`);
 }

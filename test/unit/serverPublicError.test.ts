@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { publicError, withoutServerPaths } from '../../electron/server/publicError.js';
+import { publicError, withoutServerPaths, withPublicErrors } from '../../electron/server/publicError.js';
 
 describe("server mode: errors as an account sees them", () => {
   it("turns the server's absolute paths into the file's own name", () => {
@@ -8,9 +8,23 @@ describe("server mode: errors as an account sees them", () => {
     expect(withoutServerPaths('the data folder (/var/lib/emily/) is full')).toBe('the data folder (emily) is full');
   });
 
-  it('leaves what is not a path alone: URLs, fractions, relative names, "and/or"', () => {
-    const text = 'see https://example.org/help/import, 3/4 done, a/b and/or mine.dump';
+  it('leaves what is not a path alone: URLs, fractions, relative names, "and/or", a single part such as "/v1"', () => {
+    const text = 'see https://example.org/help/import, 3/4 done, a/b and/or mine.dump (the address usually ends in /v1)';
     expect(withoutServerPaths(text)).toBe(text);
+  });
+
+  it('takes a quoted path whole, spaces and all', () => {
+    expect(withoutServerPaths('could not read "/var/lib/emily/My Files/x 1.dump": gone')).toBe('could not read "x 1.dump": gone');
+  });
+
+  it("cleans the error an operation's failure event carries, and leaves other events alone", () => {
+    const refs: string[] = [];
+    const failed = withPublicErrors({ name: 'operation.failed', payload: { operationId: 'o1', error: { code: 'INTERNAL', message: 'could not open file "/srv/pg/base/1/PG_VERSION"' } } }, (ref) => refs.push(ref));
+    expect(JSON.stringify(failed)).not.toMatch(/srv|PG_VERSION/);
+    expect((failed.payload as { operationId: string }).operationId).toBe('o1');
+    expect(refs).toHaveLength(1);
+    const progress = { name: 'progress', payload: { operationId: 'o1', message: 'checking mine.dump' } };
+    expect(withPublicErrors(progress, () => undefined)).toBe(progress);
   });
 
   it('gives an internal error a reference and logs the details under it, never sending them', () => {
