@@ -61,7 +61,7 @@ export function App() {
   }, [theme]);
 
   const current = profiles?.profiles.find((p) => p.id === profiles.currentId);
-  const value = { info: info.data, profiles, reloadProfiles: profilesQ.reload, go: setScreen };
+  const value = { info: info.data, profiles, reloadProfiles: profilesQ.reload, screen, go: setScreen };
   return (
     <AppContext.Provider value={value}>
       <div className="app">

@@ -7,6 +7,8 @@ export interface AppContextValue {
   info: SystemInfo | undefined;
   profiles: ProfilesView | undefined;
   reloadProfiles(): void;
+  /** The screen shown now (the others may stay mounted, hidden). */
+  screen: Screen;
   go(screen: Screen): void;
 }
 

@@ -206,9 +206,12 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
     await page.getByRole('button', { name: 'Memories', exact: true }).click();
     await page.getByLabel('Search memories').waitFor();
     expect(await box.isVisible()).toBe(false);
+    // Escape on another screen belongs to that screen: the reply goes on.
+    await page.getByLabel('Search memories').press('Escape');
     const before = (await streaming.textContent())!.length;
     await page.getByRole('button', { name: 'Chat', exact: true }).click();
     await expect.poll(async () => (await streaming.textContent())?.length ?? 0).toBeGreaterThan(before);
+    expect(await streaming.textContent()).not.toMatch(/Stopping/);
     expect(await box.inputValue()).toBe('A thought I have not sent yet');
     await page.locator('.message.user').filter({ hasText: 'Sing me something long about Lisbon.' }).waitFor();
     await page.getByRole('button', { name: 'Stop' }).click();

@@ -9,7 +9,7 @@ import { MessageView, PendingView } from './ChatMessages.js';
 
 /** Chat: conversations on the left, the conversation, and the memories beside each reply. */
 export function ChatScreen() {
-  const { info, go } = useApp();
+  const { info, go, screen } = useApp();
   const profile = useCurrentProfile();
   const available = info?.domains.chat ?? false;
   const call = useCall();
@@ -62,18 +62,20 @@ export function ChatScreen() {
     // Braces matter: newer Chromium returns a Promise from scrollIntoView, and an effect must return nothing.
     void endRef.current?.scrollIntoView({ block: 'end' });
   }, [state.messages.length, state.pending?.replyText]);
-  // Esc stops a reply wherever the focus is.
+  // Esc stops a reply wherever the focus is, while the chat is shown: on another screen it
+  // closes that screen's things (a search, a confirmation) and the reply goes on.
   const pendingId = state.pending?.operationId;
+  const shown = screen === 'chat';
   useEffect(() => {
-    if (!pendingId) return;
+    if (!pendingId || !shown) return;
     const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape') return;
+      if (e.key !== 'Escape' || e.defaultPrevented) return;
       dispatch({ type: 'cancelling' });
       void call('operations.cancel', { operationId: pendingId });
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [pendingId, call]);
+  }, [pendingId, shown, call]);
 
   if (!available) return <Unavailable what="Chat" />;
   if (!profile)
