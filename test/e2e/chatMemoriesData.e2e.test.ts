@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatService } from '../../electron/api/adapters/chatService.js';
 import { memoryService } from '../../electron/api/adapters/memoryService.js';
 import { portabilityService } from '../../electron/api/adapters/portabilityService.js';
+import { editMemory } from '../../electron/cognition/index.js';
 import { deleteUser } from '../../electron/operations/users.js';
 import { useE2E } from '../support/e2e.js';
 import { startFakeModelServer, type FakeServer } from '../support/fakeModelServer.js';
@@ -119,15 +120,20 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
     await page.getByLabel('Memory text').fill(`${firstText}, rewritten but not saved`);
     await second.click();
     await page.getByTestId('memory-text').filter({ hasNotText: firstText }).waitFor();
+    // Meanwhile the memory changes elsewhere (another window): the edit says so before it saves over it.
+    const firstId = (await e2e.t.emily.withUser(userId, (c) => c.query('SELECT id FROM memories WHERE content = $1 AND NOT archived', [firstText]))).rows[0].id;
+    await editMemory(e2e.t.emily, userId, firstId, `${firstText}, as another window wrote it`);
     await first.click();
     expect(await page.getByLabel('Memory text').inputValue()).toBe(`${firstText}, rewritten but not saved`);
+    await page.getByRole('alert').filter({ hasText: 'as another window wrote it' }).waitFor();
+    await page.getByRole('button', { name: 'Save over the newer text' }).waitFor();
     const long = 'x'.repeat(4100);
     await page.getByLabel('Memory text').fill(long);
     expect(await page.getByLabel('Memory text').inputValue()).toBe(long);
     await page.getByRole('alert').filter({ hasText: '100 characters too long' }).waitFor();
     expect(await page.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Cancel' }).click();
-    await page.getByTestId('memory-text').filter({ hasText: firstText }).waitFor();
+    await page.getByTestId('memory-text').filter({ hasText: `${firstText}, as another window wrote it` }).waitFor();
     await page.close();
   });
 

@@ -6,7 +6,7 @@ import { BackgroundJobs } from '../components/BackgroundJobs.js';
 import { Empty, ErrorNote, Unavailable } from '../components/Notes.js';
 import { BalancePicture, DriftPicture } from '../components/Pictures.js';
 import { MemoryList } from './MemoryList.js';
-import { MemoryPanel } from './MemoryPanel.js';
+import { MemoryPanel, type MemoryDraft } from './MemoryPanel.js';
 
 /** The memory browser: search and filters, the list, one memory's page, balance and drift. */
 export function MemoriesScreen() {
@@ -20,12 +20,12 @@ export function MemoriesScreen() {
   const [includeArchived, setIncludeArchived] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
   // Unsaved edits by memory id: opening another memory keeps them.
-  const [edits, setEdits] = useState<ReadonlyMap<string, string>>(new Map());
-  const setEdit = (id: string, text: string | null) =>
+  const [edits, setEdits] = useState<ReadonlyMap<string, MemoryDraft>>(new Map());
+  const setEdit = (id: string, draft: MemoryDraft | null) =>
     setEdits((m) => {
       const next = new Map(m);
-      if (text === null) next.delete(id);
-      else next.set(id, text);
+      if (draft === null) next.delete(id);
+      else next.set(id, draft);
       return next;
     });
   const [version, setVersion] = useState(0);
@@ -93,7 +93,7 @@ export function MemoriesScreen() {
         <MemoryList filter={{ query, tier, kinds: tier === 'L4' ? [] : kinds, includeArchived, pinnedOnly: false }} selectedId={selected} onSelect={(r) => r.tier === 'L3' && setSelected(r.id)} version={version} />
         <div className="detail">
           {selected ? (
-            <MemoryPanel id={selected} editing={edits.get(selected) ?? null} onEditing={(text) => setEdit(selected, text)} onOpen={setSelected} onChanged={() => setVersion((v) => v + 1)} onDeleted={() => (setSelected(null), setVersion((v) => v + 1))} />
+            <MemoryPanel id={selected} editing={edits.get(selected) ?? null} onEditing={(draft) => setEdit(selected, draft)} onOpen={setSelected} onChanged={() => setVersion((v) => v + 1)} onDeleted={() => (setSelected(null), setVersion((v) => v + 1))} />
           ) : (
             <p className="muted">Choose a memory to see its metrics, outcomes, related memories and where it came from.</p>
           )}

@@ -7,10 +7,18 @@ import { MetricChart } from '../components/MetricChart.js';
 import { ErrorNote } from '../components/Notes.js';
 import { when } from '../logic/format.js';
 
+/** An unsaved edit: the text being written, and the memory's text when the edit began. */
+export interface MemoryDraft {
+  base: string;
+  text: string;
+}
+
 /**
  * One memory's page: metrics, outcomes, related memories, provenance; edit/pin/archive/delete.
  * An unsaved edit belongs to the screen (`editing`, `onEditing`), not to this panel: opening
- * another memory and coming back finds it as it was left.
+ * another memory and coming back finds it as it was left. It remembers the text it started
+ * from, so that if the memory changed meanwhile (another window, a chat that corrected it)
+ * saving says it replaces the newer text instead of doing so unannounced.
  */
 export function MemoryPanel({
   id,
@@ -21,8 +29,8 @@ export function MemoryPanel({
   onDeleted,
 }: {
   id: string;
-  editing: string | null;
-  onEditing(text: string | null): void;
+  editing: MemoryDraft | null;
+  onEditing(draft: MemoryDraft | null): void;
   onOpen(id: string): void;
   onChanged(): void;
   onDeleted(): void;
@@ -37,9 +45,8 @@ export function MemoryPanel({
     setConfirmDelete(false);
     setError(null);
   }, [id]);
-  const setEditing = onEditing;
   // A paste past the limit is shown whole and refused with the count, never cut silently.
-  const over = editing === null ? 0 : editing.trim().length - MAX_MEMORY_TEXT;
+  const over = editing === null ? 0 : editing.text.trim().length - MAX_MEMORY_TEXT;
   const d = detail ?? q.data;
 
   const act = async (fn: () => Promise<unknown>) => {
@@ -55,6 +62,7 @@ export function MemoryPanel({
   if (q.error) return <ErrorNote error={q.error} onRetry={q.reload} />;
   if (!d) return <p className="muted">Loading the memory…</p>;
   const m = d.memory;
+  const stale = editing !== null && editing.base !== m.text;
   return (
     <article className="memory-panel" aria-label="Memory">
       {editing === null ? (
@@ -63,12 +71,17 @@ export function MemoryPanel({
         </p>
       ) : (
         <>
-          <textarea aria-label="Memory text" aria-describedby="memory-text-length" aria-invalid={over > 0} dir="auto" value={editing} onChange={(e) => setEditing(e.target.value)} rows={4} />
+          <textarea aria-label="Memory text" aria-describedby="memory-text-length" aria-invalid={over > 0} dir="auto" value={editing.text} onChange={(e) => onEditing({ base: editing.base, text: e.target.value })} rows={4} />
           <p id="memory-text-length" className={over > 0 ? 'warn small' : 'muted small'} role={over > 0 ? 'alert' : undefined}>
             {over > 0
               ? `${over.toLocaleString()} characters too long: a memory holds at most ${MAX_MEMORY_TEXT.toLocaleString()}. Shorten it to save.`
-              : `${editing.trim().length.toLocaleString()} of ${MAX_MEMORY_TEXT.toLocaleString()} characters`}
+              : `${editing.text.trim().length.toLocaleString()} of ${MAX_MEMORY_TEXT.toLocaleString()} characters`}
           </p>
+          {stale && (
+            <p className="warn small" role="alert">
+              This memory changed since you started editing it. It now reads: <q dir="auto">{m.text}</q> Saving replaces that with your text (the newer one stays in its history).
+            </p>
+          )}
         </>
       )}
       <p className="muted small">
@@ -79,15 +92,15 @@ export function MemoryPanel({
       <ErrorNote error={error} />
       <div className="row">
         {editing === null ? (
-          <button type="button" onClick={() => setEditing(m.text)}>
+          <button type="button" onClick={() => onEditing({ base: m.text, text: m.text })}>
             Edit
           </button>
         ) : (
           <>
-            <button type="button" disabled={!editing.trim() || editing === m.text || over > 0} onClick={() => act(async () => (setDetail(await call('memory.edit', { id, text: editing })), setEditing(null)))}>
-              Save
+            <button type="button" disabled={!editing.text.trim() || editing.text === m.text || over > 0} onClick={() => act(async () => (setDetail(await call('memory.edit', { id, text: editing.text })), onEditing(null)))}>
+              {stale ? 'Save over the newer text' : 'Save'}
             </button>
-            <button type="button" onClick={() => setEditing(null)}>
+            <button type="button" onClick={() => onEditing(null)}>
               Cancel
             </button>
           </>
@@ -103,7 +116,7 @@ export function MemoryPanel({
             Delete
           </button>
         ) : (
-          <button type="button" className="danger" onClick={() => act(async () => (await call('memory.delete', { id }), setEditing(null), onDeleted()))}>
+          <button type="button" className="danger" onClick={() => act(async () => (await call('memory.delete', { id }), onEditing(null), onDeleted()))}>
             Really delete
           </button>
         )}
