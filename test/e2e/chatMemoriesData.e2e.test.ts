@@ -220,9 +220,13 @@ describe('e2e (Chromium, browser mode): chat, memories, export and import', () =
     expect(await streaming.textContent()).not.toMatch(/Stopping/);
     expect(await box.inputValue()).toBe('A thought I have not sent yet');
     await page.locator('.message.user').filter({ hasText: 'Sing me something long about Lisbon.' }).waitFor();
+    // Stopped from the chat, the reply is announced; the announcement lives outside the screens,
+    // so one that ends while another screen is shown is heard as well.
     await page.getByRole('button', { name: 'Stop' }).click();
     await streaming.waitFor({ state: 'detached' });
     await page.getByTestId('message-assistant').filter({ hasText: 'la la' }).waitFor();
+    await expect.poll(() => page.getByTestId('chat-announcement').textContent()).toMatch(/^Emily \(stopped\): la la/);
+    expect(await page.getByTestId('chat-announcement').evaluate((el) => el.closest('[hidden]') === null && el.closest('[data-screen]') === null)).toBe(true);
     await page.close();
   });
 });

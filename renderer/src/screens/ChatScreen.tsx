@@ -1,4 +1,5 @@
 import { useEffect, useReducer, useRef, useState } from 'react';
+import { createPortal } from 'react-dom';
 import { MAX_MESSAGE_CHARS } from '../../../electron/api/contract/views.js';
 import { ApiError, newOperationId, useCall, useEvents, useQuery } from '../api/client.js';
 import { useApp, useCurrentProfile } from '../appContext.js';
@@ -147,9 +148,13 @@ export function ChatScreen() {
             No model configured — Emily answers from memory. <button type="button" className="link" onClick={() => go('settings')}>Set up a model</button>
           </p>
         )}
-        <p className="sr-only" role="status" data-testid="chat-announcement">
-          {announcement}
-        </p>
+        {/* Outside the screen (a portal): a reply that ends while another screen is shown is still heard. */}
+        {createPortal(
+          <p className="sr-only" role="status" data-testid="chat-announcement">
+            {announcement}
+          </p>,
+          document.body,
+        )}
         <div className="messages" role="region" aria-label="Chat history">
           <ErrorNote error={loadError} />
           {state.messages.length === 0 && !streaming && <Empty title="Say hello">Emily remembers what matters to you; what she used for each reply shows beside it.</Empty>}
