@@ -11,6 +11,7 @@ import { restoreBackup } from '../../../electron/portability/restoreBackup.js';
 import { deleteUser } from '../../../electron/operations/users.js';
 import { finishInterruptedRestores } from '../../../electron/databases/restoreSwap.js';
 import { repairMoveLeftovers } from '../../../electron/databases/moveRecovery.js';
+import { withSetupLock } from '../../../electron/databases/template.js';
 import type { UserRecord } from '../../../electron/databases/catalog.js';
 import { useTestEmily } from '../../support/testEmily.js';
 import { assertNoDebris, fingerprint, seedUser } from './helpers.js';
@@ -194,19 +195,23 @@ describe('replacing a profile with a dump', () => {
   it('a clean-up that fails after the swap committed is not reported as a failed import: the profile holds the dump, and the next open finishes it', async () => {
     const live = await t.user('clean-up fails');
     await seedUser(t.emily, live.id, { memories: 3, turns: 4 });
-    // The server refuses the ownership hand-over, every time it is tried.
-    const r = await replaceThrough(live, (sql, run) => (sql.startsWith('REASSIGN OWNED') ? Promise.reject(new Error('the server went away (simulated)')) : run()));
-    expect(r.unfinished).toMatch(/the new copy is in place, but clearing the old one failed \(.*simulated.*\); opening Emily again or "emily doctor --repair" finishes it/);
-    expect(r.previous).toBeDefined();
-    // Not usable until then, and said so; never the old Emily again.
-    expect((await t.emily.catalog.get(live.id)).status).toBe('moving');
-    await expect(t.emily.withUser(live.id, (c) => c.query('SELECT 1'))).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('was interrupted') });
-    // The move repair does not mistake it for a frozen move (it would hand the profile over
-    // with its tables still owned by the copy's role): it says so and leaves it.
-    const moves = (await repairMoveLeftovers(t.emily, { repair: true })).filter((m) => m.userId === live.id);
-    expect(moves).toEqual([expect.objectContaining({ repaired: false, error: expect.stringContaining('did not finish') })]);
-    expect((await t.emily.catalog.get(live.id)).status).toBe('moving');
-    expect(await finishInterruptedRestores(t.emily)).toEqual([live.id]);
+    // The other test files share this cluster, and opening Emily finishes an interrupted
+    // replace (the point of this test): their opens wait at the setup lock until it has looked.
+    await withSetupLock(t.emily.primaryAdmin(), async () => {
+      // The server refuses the ownership hand-over, every time it is tried.
+      const r = await replaceThrough(live, (sql, run) => (sql.startsWith('REASSIGN OWNED') ? Promise.reject(new Error('the server went away (simulated)')) : run()));
+      expect(r.unfinished).toMatch(/the new copy is in place, but clearing the old one failed \(.*simulated.*\); opening Emily again or "emily doctor --repair" finishes it/);
+      expect(r.previous).toBeDefined();
+      // Not usable until then, and said so; never the old Emily again.
+      expect((await t.emily.catalog.get(live.id)).status).toBe('moving');
+      await expect(t.emily.withUser(live.id, (c) => c.query('SELECT 1'))).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('was interrupted') });
+      // The move repair does not mistake it for a frozen move (it would hand the profile over
+      // with its tables still owned by the copy's role): it says so and leaves it.
+      const moves = (await repairMoveLeftovers(t.emily, { repair: true })).filter((m) => m.userId === live.id);
+      expect(moves).toEqual([expect.objectContaining({ repaired: false, error: expect.stringContaining('did not finish') })]);
+      expect((await t.emily.catalog.get(live.id)).status).toBe('moving');
+      expect(await finishInterruptedRestores(t.emily)).toEqual([live.id]);
+    });
     // The dump's Emily, and a job that builds the vectors of the model in use (no process queued it).
     const { jobs, ...rest } = await fingerprint(t.emily, live.id);
     expect({ ...rest, jobs: elsewherePrint.jobs }).toEqual(elsewherePrint);
