@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { EmbeddingModel } from '../embeddings/registry.js';
 import type { FrameworkParams } from './framework.js';
+import { LATEST_TURN_MATCHES, turnWordStats, walkNewestTurns } from './turnWordStats.js';
 import { modelSql } from './vectors.js';
 
 export interface CandidateRow {
@@ -50,14 +51,24 @@ const ONE_WORD_MATCHES = 200;
 const PAIRED_WORDS = 8;
 
 /**
- * The database side of retrieval: the L4 full-text matches, then one statement with HNSW
- * candidates on L3 for the model, full-text candidates on L3, the memories the L4 matches
- * fed (they are lifted by them), one hop along strong edges, and for every candidate what
- * the reranker needs. L4 matches that no memory came from are returned as L4 results.
+ * The database side of retrieval: the settings, then one statement with HNSW candidates on
+ * L3 for the model, full-text candidates on L3, the newest full-text matches on L4 and the
+ * memories they fed (they are lifted by them), one hop along strong edges, and for every
+ * candidate what the reranker needs. L4 matches that no memory came from are returned as
+ * L4 results. (The L4 matches were a statement of their own, planned per call to choose how
+ * to read them: its parsing and planning cost about 0.4 ms, and the planner chose the
+ * slower way for words in 2–4 % of turns.)
  */
 export async function fetchCandidates(
   client: pg.ClientBase,
-  a: { model: EmbeddingModel | null; vector: string | null; words: string[]; params: FrameworkParams },
+  a: {
+    model: EmbeddingModel | null;
+    vector: string | null;
+    words: string[];
+    params: FrameworkParams;
+    /** How to read the newest L4 matches; by default as turnWordStats expects cheaper (tests compare the two). */
+    turnsBy?: 'walk' | 'index';
+  },
 ): Promise<CandidateRow[]> {
   const r = a.params.retrieval;
   // Limits and thresholds are framework data (numbers), written into the statement so that
@@ -89,7 +100,7 @@ export async function fetchCandidates(
     -- The memories that hold two or more of the query's words outrank every memory that holds
     -- one (see SEVERAL_WORD_MATCHES), and the index finds them without reading the others.
     several AS MATERIALIZED (
-      SELECT m.id, m.tsv FROM memories m WHERE m.tsv @@ (SELECT to_tsquery('simple', $5)) AND NOT m.archived LIMIT ${SEVERAL_WORD_MATCHES}),
+      SELECT m.id, m.tsv FROM memories m WHERE m.tsv @@ (SELECT to_tsquery('simple', $3)) AND NOT m.archived LIMIT ${SEVERAL_WORD_MATCHES}),
     txt AS MATERIALIZED (
       SELECT id, max(rank) AS rank FROM (
         SELECT c.id, ts_rank(c.tsv, (SELECT to_tsquery('simple', $2)), 32) AS rank FROM (
@@ -103,7 +114,20 @@ export async function fetchCandidates(
              OFFSET 0) f
             ORDER BY f.id DESC LIMIT ${ONE_WORD_MATCHES})) c) ranked
       GROUP BY id ORDER BY rank DESC, id DESC LIMIT ${lim.txt}),
-    l4 AS MATERIALIZED (SELECT * FROM unnest($3::bigint[], $4::float8[]) AS l4(id, rank)),
+    -- L4 is the firehose: a common word matches thousands of turns, so only the newest
+    -- matches are ranked. They are read one of two ways, and $4 says which (see
+    -- turnWordStats): walking the turns newest first (the IS TRUE keeps the planner off the
+    -- full-text index) or reading every match through the index. The other way's branch is
+    -- a one-time filter that is never run.
+    l4 AS MATERIALIZED (
+      SELECT id, ts_rank(tsv, (SELECT to_tsquery('simple', $2)), 32)::float8 AS rank FROM (
+        SELECT id, tsv FROM (
+          SELECT id, tsv FROM turns WHERE $4::boolean AND (tsv @@ (SELECT to_tsquery('simple', $2))) IS TRUE ORDER BY id DESC LIMIT ${LATEST_TURN_MATCHES}) walked
+        UNION ALL
+        SELECT id, tsv FROM (
+          SELECT f.id, f.tsv FROM (SELECT id, tsv FROM turns WHERE NOT $4::boolean AND tsv @@ (SELECT to_tsquery('simple', $2)) OFFSET 0) f
+           ORDER BY f.id DESC LIMIT ${LATEST_TURN_MATCHES}) indexed) latest
+       ORDER BY rank DESC, id DESC LIMIT ${lim.l4}),
     -- A turn lifts each live memory it fed by its rank shared among them: a pasted list that
     -- fed 50 memories says little about any one of them, a sentence that fed one says a lot.
     -- (Archived ones, such as the old text of an edited memory, do not take a share.)
@@ -133,44 +157,32 @@ export async function fetchCandidates(
     SELECT 'L4', tt.id, left(tt.content, 1000), NULL, NULL, ${epochMs('tt.created_at')}, NULL, NULL, NULL, NULL, NULL,
            ${turnSim}, l4.rank, 0, NULL, false, true, false, tt.conversation_id, tt.role, tt.source, tt.source_id
       FROM l4own l4 JOIN turns tt ON tt.id = l4.id ${turnJoin}`;
-  const words = orQuery(a.words);
-  const l4 = await fetchTurnMatchesAndSettle(client, words, lim.l4, String(Math.max(r.efSearch, r.vectorCandidates)));
+  const words = safeWords(a.words);
+  const walk = a.turnsBy ? a.turnsBy === 'walk' : walkNewestTurns(await turnWordStats(client), words);
+  await settle(client, String(Math.max(r.efSearch, r.vectorCandidates)));
   const name = `emily.retrieve.${a.model && a.vector ? `${a.model.idx}.${a.model.dimensions}` : 'text'}.${lim.vec}.${lim.txt}.${lim.l4}.${lim.edge}`;
-  const res = await client.query<CandidateRow>({ name, text: sql, values: [a.vector, words, l4.map((t) => t.id), l4.map((t) => t.rank), pairQuery(a.words)] });
+  const res = await client.query<CandidateRow>({ name, text: sql, values: [a.vector, orQuery(words), pairQuery(words), walk] });
   return res.rows;
 }
 
 /**
- * L4 full-text matches, best first, and the settings of the main statement.
- *
- * L4 is the firehose: a common word matches thousands of turns, so only the latest 120
- * matches are ranked. This statement is planned with its query every time (an unnamed
- * statement): for a common word the planner walks the turns newest first and stops at 120
- * matches, for a rare one it reads the few matches from the index. No generic plan does
- * both, and each match read costs a heap visit.
- *
- * The settings ride along to save a round trip; they take effect for the statements after
- * this one and last until the end of the caller's transaction. Retrieval is index-driven by
- * design (HNSW, GIN, edge keys): on a small table the planner may prefer a sequential scan
- * that costs far more once tsvectors are read. Planning the main statement costs about a
- * third of running it, so it is a named statement with a forced generic plan: each
- * connection plans it once per model and framework. Its joins are written in the order
- * they should run, so the planner is told not to search for another (join_collapse_limit
- * 1): on a new connection, which is most requests in server mode, that search was a sixth
- * of the statement's planning, and it found the written order anyway.
+ * The settings the main statement is planned and run under. They last until the end of the
+ * caller's transaction. Retrieval is index-driven by design (HNSW, GIN, edge keys): on a
+ * small table the planner may prefer a sequential scan that costs far more once tsvectors
+ * are read. Planning the main statement costs about a third of running it, so it is a named
+ * statement with a forced generic plan: each connection plans it once per model and
+ * framework. Its joins are written in the order they should run, so the planner is told not
+ * to search for another (join_collapse_limit 1): on a new connection, which is most requests
+ * in server mode, that search was a sixth of the statement's planning, and it found the
+ * written order anyway.
  */
-async function fetchTurnMatchesAndSettle(client: pg.ClientBase, words: string | null, limit: number, efSearch: string): Promise<{ id: string; rank: number }[]> {
-  const res = await client.query<{ id: string | null; rank: number }>(
-    `SELECT m.id, m.rank
-       FROM (SELECT set_config('hnsw.ef_search', $2, true), set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true),
-                    set_config('join_collapse_limit', '1', true), set_config('from_collapse_limit', '1', true)) settings
-       LEFT JOIN LATERAL (
-         SELECT t.id, ts_rank(t.tsv, to_tsquery('simple', $1), 32) AS rank
-           FROM (SELECT id, tsv FROM turns WHERE tsv @@ to_tsquery('simple', $1) ORDER BY id DESC LIMIT 120) t
-          ORDER BY rank DESC LIMIT ${limit}) m ON true`,
-    [words, efSearch],
-  );
-  return res.rows.filter((t): t is { id: string; rank: number } => t.id !== null);
+async function settle(client: pg.ClientBase, efSearch: string): Promise<void> {
+  await client.query({
+    name: 'emily.retrieve.settings',
+    text: `SELECT set_config('hnsw.ef_search', $1, true), set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true),
+                  set_config('join_collapse_limit', '1', true), set_config('from_collapse_limit', '1', true)`,
+    values: [efSearch],
+  });
 }
 
 /** A timestamp as float8 epoch milliseconds (numeric would arrive as a string). */
@@ -247,6 +259,6 @@ export function pairQuery(words: string[]): string | null {
  * a word it dropped would leave a pair of one word, and the pair query would match memories
  * holding one word only.
  */
-function safeWords(words: string[]): string[] {
+export function safeWords(words: string[]): string[] {
   return words.filter((w) => /^[\p{L}\p{M}\p{N}]+$/u.test(w) && /[\p{L}\p{N}]/u.test(w) && Buffer.byteLength(w, 'utf8') < 2047);
 }
