@@ -86,8 +86,9 @@ export async function fetchCandidates(
     ? `SELECT e.memory_id AS id, 1 - (e.embedding::${ms.full} <=> $1::${ms.full}) AS sim FROM memory_embeddings e
         WHERE e.${ms.where} ORDER BY e.embedding::${ms.cast} <=> (SELECT $1::${ms.cast}) LIMIT ${lim.vec}`
     : 'SELECT NULL::bigint AS id, NULL::float8 AS sim WHERE $1::text IS NULL';
-  const simOf = ms ? `1 - (e.embedding::${ms.full} <=> $1::${ms.full})` : 'NULL::float8';
-  const embJoin = ms ? `LEFT JOIN memory_embeddings e ON e.memory_id = m.id AND e.${ms.where} AND v.id IS NULL` : '';
+  // A sub-select inside coalesce runs only for candidates the HNSW walk did not bring (a join
+  // read the vector of every candidate, a third of them for nothing).
+  const simOf = ms ? `(SELECT 1 - (e.embedding::${ms.full} <=> $1::${ms.full}) FROM memory_embeddings e WHERE e.memory_id = m.id AND e.${ms.where})` : 'NULL::float8';
   const turnSim = ms ? `1 - (te.embedding::${ms.full} <=> $1::${ms.full})` : 'NULL::float8';
   // A vector of another size (a hand-edited dump) would fail the cast for every query that finds its turn.
   const turnJoin = ms && a.model ? `LEFT JOIN turn_embeddings te ON te.turn_id = tt.id AND te.${ms.where} AND vector_dims(te.embedding) = ${a.model.dimensions}` : '';
@@ -152,7 +153,6 @@ export async function fetchCandidates(
            NULL::bigint AS conversation_id, NULL::text AS role, m.source, NULL::text AS source_id
       FROM cand c JOIN memories m ON m.id = c.id AND NOT m.archived
       LEFT JOIN vec v ON v.id = m.id LEFT JOIN txt t ON t.id = m.id LEFT JOIN via4 v4 ON v4.id = m.id LEFT JOIN hop ON hop.id = m.id
-      ${embJoin}
     UNION ALL
     SELECT 'L4', tt.id, left(tt.content, 1000), NULL, NULL, ${epochMs('tt.created_at')}, NULL, NULL, NULL, NULL, NULL,
            ${turnSim}, l4.rank, 0, NULL, false, true, false, tt.conversation_id, tt.role, tt.source, tt.source_id
