@@ -159,9 +159,12 @@ export async function fetchCandidates(
       FROM l4own l4 JOIN turns tt ON tt.id = l4.id ${turnJoin}`;
   const words = safeWords(a.words);
   const walk = a.turnsBy ? a.turnsBy === 'walk' : walkNewestTurns(await turnWordStats(client), words);
-  await settle(client, String(Math.max(r.efSearch, r.vectorCandidates)));
   const name = `emily.retrieve.${a.model && a.vector ? `${a.model.idx}.${a.model.dimensions}` : 'text'}.${lim.vec}.${lim.txt}.${lim.l4}.${lim.edge}`;
-  const res = await client.query<CandidateRow>({ name, text: sql, values: [a.vector, orQuery(words), pairQuery(words), walk] });
+  const main = { name, text: sql, values: [a.vector, orQuery(words), pairQuery(words), walk] };
+  const settings = settle(client, String(Math.max(r.efSearch, r.vectorCandidates)));
+  if (!(client as Partial<pg.Client>).pipeline) await settings;
+  // On a pipelined connection both are sent in one write; the server runs them in order.
+  const [, res] = await Promise.all([settings, client.query<CandidateRow>(main)]);
   return res.rows;
 }
 
