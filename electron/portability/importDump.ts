@@ -110,7 +110,13 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
     } finally {
       fresh.release();
     }
-    // The profile is live (retrieval works by exact search meanwhile); now the vector indexes.
+    // The profile is live (retrieval works by exact search meanwhile). A restore leaves the
+    // planner without statistics until autovacuum comes round (minutes): every plan guesses
+    // meanwhile, and retrieval cannot tell a common word from a rare one. As the profile's own
+    // role, like everything after the check; a failure leaves it to autovacuum.
+    progress({ phase: 'index', done: 0, total: checked.facts.vectorIndexes.length, message: 'gathering statistics' });
+    await emily.withUser(ready.user.id, (c) => c.query('ANALYZE')).catch(() => undefined);
+    // Now the vector indexes.
     const built = await buildVectorIndexes(emily, ready.user.id, checked.facts.vectorIndexes, progress);
     return { ...ready, vectorIndexes: ready.vectorIndexes + built.built.length, vectorIndexErrors: built.errors, seconds: (performance.now() - started) / 1000 };
   } catch (e) {

@@ -95,6 +95,9 @@ describe.each(['custom', 'plain'] as const)('export and import (%s format)', (fo
     // The imported profile works through the one door, and keeps the other model's vectors.
     const models = await t.emily.withUser(r.user.id, async (c) => (await c.query('SELECT model_idx, count(*)::int AS n FROM memory_embeddings GROUP BY 1 ORDER BY 1')).rows);
     expect(models).toEqual([{ model_idx: 1, n: 40 }, { model_idx: 2, n: 20 }]);
+    // The planner has statistics at once, not after autovacuum's next round.
+    const analyzed = await t.emily.withUser(r.user.id, async (c) => (await c.query("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL AND relname IN ('memories', 'turns') ORDER BY 1")).rows);
+    expect(analyzed).toEqual([{ relname: 'memories' }, { relname: 'turns' }]);
   });
 
   it('round-trips: export of the import, imported again, is still identical', async () => {
