@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { EmbeddingModel } from '../embeddings/registry.js';
 import type { FrameworkParams } from './framework.js';
-import { LATEST_TURN_MATCHES, turnWordStats, walkNewestTurns } from './turnWordStats.js';
+import { LATEST_TURN_MATCHES, noteTurnCount, walkNewestTurnsIn } from './turnWordStats.js';
 import { modelSql } from './vectors.js';
 
 export interface CandidateRow {
@@ -158,7 +158,7 @@ export async function fetchCandidates(
            ${turnSim}, l4.rank, 0, NULL, false, true, false, tt.conversation_id, tt.role, tt.source, tt.source_id
       FROM l4own l4 JOIN turns tt ON tt.id = l4.id ${turnJoin}`;
   const words = safeWords(a.words);
-  const walk = a.turnsBy ? a.turnsBy === 'walk' : walkNewestTurns(await turnWordStats(client), words);
+  const walk = a.turnsBy ? a.turnsBy === 'walk' : await walkNewestTurnsIn(client, words);
   const name = `emily.retrieve.${a.model && a.vector ? `${a.model.idx}.${a.model.dimensions}` : 'text'}.${lim.vec}.${lim.txt}.${lim.l4}.${lim.edge}`;
   const main = { name, text: sql, values: [a.vector, orQuery(words), pairQuery(words), walk] };
   const settings = settle(client, String(Math.max(r.efSearch, r.vectorCandidates)));
@@ -180,12 +180,15 @@ export async function fetchCandidates(
  * written order anyway.
  */
 async function settle(client: pg.ClientBase, efSearch: string): Promise<void> {
-  await client.query({
+  const r = await client.query<{ turns: number | null }>({
     name: 'emily.retrieve.settings',
     text: `SELECT set_config('hnsw.ef_search', $1, true), set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true),
-                  set_config('join_collapse_limit', '1', true), set_config('from_collapse_limit', '1', true)`,
+                  set_config('join_collapse_limit', '1', true), set_config('from_collapse_limit', '1', true),
+                  (SELECT reltuples FROM pg_class WHERE oid = to_regclass('turns'))::float8 AS turns`,
     values: [efSearch],
   });
+  // Read here for the next retrieval's choice of how to read the newest turns (turnWordStats).
+  noteTurnCount(client, Number(r.rows[0]?.turns ?? 0));
 }
 
 /** A timestamp as float8 epoch milliseconds (numeric would arrive as a string). */

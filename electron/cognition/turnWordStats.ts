@@ -9,8 +9,11 @@ import type pg from 'pg';
  * `bench retrieval`'s 25,000 turns). The walk reads LATEST/s turns for a query matching a
  * share s of them, the index N·s: so the walk wins once N·s² > LATEST·0.4.
  *
- * The statistics are read once per database and kept for a while: the view costs about
- * 1.5 ms, a sixth of a retrieval. Stale or missing statistics only make a retrieval slower,
+ * Reading the statistics costs 2–5 ms (the pg_stats view, more on a new connection), so
+ * they are read only for a database with many turns, and kept for a while. The count of
+ * turns comes free with every retrieval's settings (see noteTurnCount). Below that count,
+ * or until the statistics are read, every match is read through the index: for a table that
+ * small neither way costs much. Stale or missing statistics only make a retrieval slower,
  * never different: both ways return the same turns.
  */
 export interface TurnWordStats {
@@ -20,7 +23,6 @@ export interface TurnWordStats {
   share: Map<string, number>;
   /** The share assumed for a word not listed, as the planner assumes it. */
   unlisted: number;
-  loadedAt: number;
 }
 
 /** The newest L4 matches retrieval ranks (see fetchCandidates). */
@@ -30,13 +32,20 @@ export const LATEST_TURN_MATCHES = 120;
  * close ("job", in 3.4 % of the turns: 0.47 against 1.13 µs); far from it, reading costs more.
  */
 const WALK_COST_RATIO = 0.4;
+/** Below this many turns reading every match costs at most about 1.5 ms: not worth the statistics. */
+export const TURNS_WORTH_STATISTICS = 1000;
 /** PostgreSQL's DEFAULT_TS_MATCH_SEL: the planner's share for a word it knows nothing of. */
 const DEFAULT_SHARE = 0.005;
 const KEEP_MS = 10 * 60_000;
 const MAX_DATABASES = 2000;
 
-const byDatabase = new Map<string, TurnWordStats>();
-const byClient = new WeakMap<object, TurnWordStats>();
+interface Known {
+  turns: number;
+  stats?: TurnWordStats & { loadedAt: number };
+}
+
+const byDatabase = new Map<string, Known>();
+const byClient = new WeakMap<object, Known>();
 
 /** True when walking the turns newest first is expected to beat reading every match. */
 export function walkNewestTurns(stats: TurnWordStats, words: string[]): boolean {
@@ -47,28 +56,45 @@ export function walkNewestTurns(stats: TurnWordStats, words: string[]): boolean 
   return stats.turns * share * share > LATEST_TURN_MATCHES * WALK_COST_RATIO;
 }
 
-/** The statistics for the client's database, read at most once per KEEP_MS. */
-export async function turnWordStats(client: pg.ClientBase, now = Date.now()): Promise<TurnWordStats> {
-  const key = databaseKey(client);
-  const kept = key ? byDatabase.get(key) : byClient.get(client);
-  if (kept && now - kept.loadedAt < KEEP_MS) return kept;
-  const stats = await loadTurnWordStats(client, now);
-  if (key) {
-    byDatabase.delete(key);
-    byDatabase.set(key, stats);
-    if (byDatabase.size > MAX_DATABASES) byDatabase.delete(byDatabase.keys().next().value!);
-  } else {
-    byClient.set(client, stats);
-  }
-  return stats;
+/**
+ * Whether to walk the newest turns for these words in the client's database: reads the
+ * statistics first if the database is known to hold many turns and they are missing or old.
+ */
+export async function walkNewestTurnsIn(client: pg.ClientBase, words: string[], now = Date.now()): Promise<boolean> {
+  const known = knownFor(client);
+  if (!known || known.turns < TURNS_WORTH_STATISTICS) return false;
+  if (!known.stats || now - known.stats.loadedAt >= KEEP_MS) known.stats = { ...(await loadTurnWordStats(client)), loadedAt: now };
+  return walkNewestTurns({ ...known.stats, turns: known.turns }, words);
 }
 
-async function loadTurnWordStats(client: pg.ClientBase, now: number): Promise<TurnWordStats> {
+/** The number of turns as the database last counted them (pg_class.reltuples; negative when never counted). */
+export function noteTurnCount(client: pg.ClientBase, reltuples: number): void {
+  const turns = Number.isFinite(reltuples) && reltuples > 0 ? reltuples : 0;
+  const known = knownFor(client);
+  if (known) {
+    known.turns = turns;
+    return;
+  }
+  const key = databaseKey(client);
+  if (!key) {
+    byClient.set(client, { turns });
+    return;
+  }
+  byDatabase.set(key, { turns });
+  if (byDatabase.size > MAX_DATABASES) byDatabase.delete(byDatabase.keys().next().value!);
+}
+
+function knownFor(client: pg.ClientBase): Known | undefined {
+  const key = databaseKey(client);
+  return key ? byDatabase.get(key) : byClient.get(client);
+}
+
+async function loadTurnWordStats(client: pg.ClientBase): Promise<TurnWordStats> {
   // As JSON: node-postgres parses a 700-word text[] several times slower than JSON.parse.
-  const r = await client.query<{ turns: number; words: string | null; shares: string | null }>(
-    `SELECT greatest(c.reltuples, 0)::float8 AS turns, array_to_json(s.most_common_elems::text::text[])::text AS words, array_to_json(s.most_common_elem_freqs)::text AS shares
+  const r = await client.query<{ words: string | null; shares: string | null }>(
+    `SELECT array_to_json(s.most_common_elems::text::text[])::text AS words, array_to_json(s.most_common_elem_freqs)::text AS shares
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'tsv'
+       JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'tsv'
       WHERE c.oid = to_regclass('turns')`,
   );
   const row = r.rows[0];
@@ -81,7 +107,7 @@ async function loadTurnWordStats(client: pg.ClientBase, now: number): Promise<Tu
     words.forEach((w, i) => share.set(String(w), Number(shares[i])));
     unlisted = Math.min(DEFAULT_SHARE, Number(shares[words.length]) / 2);
   }
-  return { turns: Number(row?.turns ?? 0), share, unlisted, loadedAt: now };
+  return { turns: 0, share, unlisted };
 }
 
 /** One key per database of one server; null when the client does not say which. */

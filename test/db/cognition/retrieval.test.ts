@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { editMemory, learnFromExchange, recall, WorkingMemory } from '../../../electron/cognition/index.js';
 import { DEFAULT_FRAMEWORK } from '../../../electron/cognition/framework.js';
 import { fetchCandidates } from '../../../electron/cognition/retrievalSql.js';
-import { turnWordStats, walkNewestTurns } from '../../../electron/cognition/turnWordStats.js';
+import { walkNewestTurnsIn } from '../../../electron/cognition/turnWordStats.js';
 import { useTestEmily } from '../../support/testEmily.js';
 
 const t = useTestEmily();
@@ -92,9 +92,9 @@ describe('retrieval', () => {
     const u = await t.user('firehose');
     const rows = await t.emily.withUser(u.id, async (c) => {
       const conv = await c.query<{ id: string }>("INSERT INTO conversations (title) VALUES ('diary') RETURNING id");
-      // 600 turns say "weather"; every 20th also says "kestrel", and the 601st says it twice.
+      // 1,200 turns say "weather"; every 20th also says "kestrel", and the last says it twice.
       await c.query(
-        "INSERT INTO turns (conversation_id, role, content) SELECT $1, 'user', 'A note on the weather, entry ' || g || CASE WHEN g % 20 = 0 THEN ', a kestrel' ELSE '' END FROM generate_series(1, 600) g ORDER BY g",
+        "INSERT INTO turns (conversation_id, role, content) SELECT $1, 'user', 'A note on the weather, entry ' || g || CASE WHEN g % 20 = 0 THEN ', a kestrel' ELSE '' END FROM generate_series(1, 1200) g ORDER BY g",
         [conv.rows[0]!.id],
       );
       await c.query("INSERT INTO turns (conversation_id, role, content) VALUES ($1, 'user', 'Kestrel, kestrel: a small falcon.')", [conv.rows[0]!.id]);
@@ -107,22 +107,24 @@ describe('retrieval', () => {
           await c.query('COMMIT');
         }
       };
-      const stats = await turnWordStats(c);
+      // The count of turns comes with a retrieval's settings: before it, nothing is walked.
+      const before = await walkNewestTurnsIn(c, ['weather']);
+      await byWay(['weather'], 'index');
       return {
         weather: [await byWay(['weather'], 'walk'), await byWay(['weather'], 'index')],
         kestrel: [await byWay(['kestrel'], 'walk'), await byWay(['kestrel'], 'index')],
-        walks: { weather: walkNewestTurns(stats, ['weather']), kestrel: walkNewestTurns(stats, ['kestrel']) },
+        walks: { before, weather: await walkNewestTurnsIn(c, ['weather']), kestrel: await walkNewestTurnsIn(c, ['kestrel']) },
         newest: (await c.query<{ id: string }>("SELECT id FROM turns WHERE content LIKE '%weather%' ORDER BY id DESC LIMIT 10")).rows.map((r) => r.id),
       };
     });
     const ids = (r: { id: string }[]) => r.map((x) => x.id);
     expect(rows.weather[0]).toEqual(rows.weather[1]);
     expect(rows.kestrel[0]).toEqual(rows.kestrel[1]);
-    // Equal ranks: the newest ten of the 600, in order.
+    // Equal ranks: the newest ten of the 1,200, in order.
     expect(ids(rows.weather[0]!)).toEqual(rows.newest);
     expect(rows.kestrel[0]![0]!.content).toBe('Kestrel, kestrel: a small falcon.');
     expect(rows.kestrel[0]).toHaveLength(10);
-    expect(rows.walks).toEqual({ weather: true, kestrel: false });
+    expect(rows.walks).toEqual({ before: false, weather: true, kestrel: false });
   });
 
   it("scores an L4 turn found by full text on its vector's similarity, like a memory", async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { walkNewestTurns, type TurnWordStats } from '../../../electron/cognition/turnWordStats.js';
+import type pg from 'pg';
+import { noteTurnCount, walkNewestTurns, walkNewestTurnsIn, type TurnWordStats } from '../../../electron/cognition/turnWordStats.js';
 
-const stats = (turns: number, shares: Record<string, number>): TurnWordStats => ({ turns, share: new Map(Object.entries(shares)), unlisted: 0.001, loadedAt: 0 });
+const stats = (turns: number, shares: Record<string, number>): TurnWordStats => ({ turns, share: new Map(Object.entries(shares)), unlisted: 0.001 });
 
 describe('how retrieval reads the newest L4 matches', () => {
   it('walks the turns newest first for a word in many of them, and reads the index for a rarer one', () => {
@@ -27,5 +28,27 @@ describe('how retrieval reads the newest L4 matches', () => {
   it('reads the index when it knows nothing: no words, or no statistics yet', () => {
     expect(walkNewestTurns(stats(25_000, { day: 0.5 }), [])).toBe(false);
     expect(walkNewestTurns(stats(0, { day: 0.5 }), ['day'])).toBe(false);
+  });
+
+  it('reads the statistics only for a database with many turns, and keeps them for ten minutes', async () => {
+    let reads = 0;
+    const client = {
+      host: '/tmp/sock', port: 5432, database: `db-${Math.random()}`,
+      query: async () => {
+        reads++;
+        return { rows: [{ words: JSON.stringify(['day', 'job']), shares: JSON.stringify([0.074, 0.034, 0.034, 0.074]) }] };
+      },
+    } as unknown as pg.ClientBase;
+    // Before any retrieval has counted the turns, and while they are few: no read, no walk.
+    expect(await walkNewestTurnsIn(client, ['day'], 0)).toBe(false);
+    noteTurnCount(client, 900);
+    expect(await walkNewestTurnsIn(client, ['day'], 0)).toBe(false);
+    expect(reads).toBe(0);
+    noteTurnCount(client, 25_000);
+    expect(await walkNewestTurnsIn(client, ['day'], 0)).toBe(true);
+    expect(await walkNewestTurnsIn(client, ['job'], 60_000)).toBe(false);
+    expect(reads).toBe(1);
+    await walkNewestTurnsIn(client, ['day'], 11 * 60_000);
+    expect(reads).toBe(2);
   });
 });
