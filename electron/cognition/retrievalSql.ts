@@ -164,8 +164,12 @@ export async function fetchCandidates(
   const settings = settle(client, String(Math.max(r.efSearch, r.vectorCandidates)));
   if (!(client as Partial<pg.Client>).pipeline) await settings;
   // On a pipelined connection both are sent in one write; the server runs them in order.
-  const [, res] = await Promise.all([settings, client.query<CandidateRow>(main)]);
-  return res.rows;
+  // Both answers are awaited before either failure is thrown: the connection must not go
+  // back to its pool with the statement still running.
+  const [set, res] = await Promise.allSettled([settings, client.query<CandidateRow>(main)]);
+  if (set.status === 'rejected') throw set.reason;
+  if (res.status === 'rejected') throw res.reason;
+  return res.value.rows;
 }
 
 /**
@@ -180,15 +184,16 @@ export async function fetchCandidates(
  * written order anyway.
  */
 async function settle(client: pg.ClientBase, efSearch: string): Promise<void> {
-  const r = await client.query<{ turns: number | null }>({
+  const r = await client.query<{ turns: number | null; table: string | null }>({
     name: 'emily.retrieve.settings',
     text: `SELECT set_config('hnsw.ef_search', $1, true), set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true),
                   set_config('join_collapse_limit', '1', true), set_config('from_collapse_limit', '1', true),
-                  (SELECT reltuples FROM pg_class WHERE oid = to_regclass('turns'))::float8 AS turns`,
+                  c.reltuples::float8 AS turns, c.oid::text AS table
+             FROM (SELECT to_regclass('turns') AS t) r LEFT JOIN pg_class c ON c.oid = r.t`,
     values: [efSearch],
   });
   // Read here for the next retrieval's choice of how to read the newest turns (turnWordStats).
-  noteTurnCount(client, Number(r.rows[0]?.turns ?? 0));
+  noteTurnCount(client, { turns: Number(r.rows[0]?.turns ?? 0), table: r.rows[0]?.table ?? '' });
 }
 
 /** A timestamp as float8 epoch milliseconds (numeric would arrive as a string). */

@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Emily } from '../core/emily.js';
 import { EmilyError, toEmilyError } from '../core/errors.js';
+import { quoteIdent } from '../core/ids.js';
 import { notReady, type UserRecord } from '../databases/catalog.js';
 import { loadMigrations } from '../databases/migrations.js';
+import { expectedTables } from '../databases/schemaTables.js';
 import { swapInto, type SwapResult } from '../databases/restoreSwap.js';
 import { createBackup, type BackupInfo } from './backups.js';
 import { checkInputFile, detectFormat, privateCopy, privateWorkDir, type DumpFormat } from './dumpFile.js';
@@ -44,6 +46,8 @@ export interface ImportResult extends VerifyReport {
   unfinished?: string;
   /** Vector indexes that could not be built (the profile works without them, by exact search). */
   vectorIndexErrors: string[];
+  /** Why the planner statistics could not be gathered (autovacuum gathers them later; until then plans guess). */
+  statisticsError?: string;
 }
 
 /**
@@ -115,10 +119,12 @@ export async function importDump(emily: Emily, file: string, opts: ImportOptions
     // meanwhile, and retrieval cannot tell a common word from a rare one. As the profile's own
     // role, like everything after the check; a failure leaves it to autovacuum.
     progress({ phase: 'index', done: 0, total: checked.facts.vectorIndexes.length, message: 'gathering statistics' });
-    await emily.withUser(ready.user.id, (c) => c.query('ANALYZE')).catch(() => undefined);
+    const statisticsError = await emily
+      .withUser(ready.user.id, (c) => c.query(`ANALYZE ${expectedTables(migrations).map((t) => `public.${quoteIdent(t)}`).join(', ')}`))
+      .then(() => undefined, (e: unknown) => toEmilyError(e).message);
     // Now the vector indexes.
     const built = await buildVectorIndexes(emily, ready.user.id, checked.facts.vectorIndexes, progress);
-    return { ...ready, vectorIndexes: ready.vectorIndexes + built.built.length, vectorIndexErrors: built.errors, seconds: (performance.now() - started) / 1000 };
+    return { ...ready, vectorIndexes: ready.vectorIndexes + built.built.length, vectorIndexErrors: built.errors, ...(statisticsError ? { statisticsError } : {}), seconds: (performance.now() - started) / 1000 };
   } catch (e) {
     if (opts.signal?.aborted) throw new EmilyError('CANCELLED', 'the import was cancelled; nothing was kept', { cause: e });
     throw e;

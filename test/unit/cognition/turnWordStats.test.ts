@@ -41,14 +41,21 @@ describe('how retrieval reads the newest L4 matches', () => {
     } as unknown as pg.ClientBase;
     // Before any retrieval has counted the turns, and while they are few: no read, no walk.
     expect(await walkNewestTurnsIn(client, ['day'], 0)).toBe(false);
-    noteTurnCount(client, 900);
+    noteTurnCount(client, { turns: 900, table: '16400' });
     expect(await walkNewestTurnsIn(client, ['day'], 0)).toBe(false);
     expect(reads).toBe(0);
-    noteTurnCount(client, 25_000);
+    noteTurnCount(client, { turns: 25_000, table: '16400' });
     expect(await walkNewestTurnsIn(client, ['day'], 0)).toBe(true);
     expect(await walkNewestTurnsIn(client, ['job'], 60_000)).toBe(false);
     expect(reads).toBe(1);
     await walkNewestTurnsIn(client, ['day'], 11 * 60_000);
     expect(reads).toBe(2);
+    // Another table under the same name (a restore swapped the database in): read again.
+    noteTurnCount(client, { turns: 25_000, table: '16400' });
+    await walkNewestTurnsIn(client, ['day'], 11 * 60_000);
+    expect(reads).toBe(2);
+    noteTurnCount(client, { turns: 25_000, table: '24000' });
+    await walkNewestTurnsIn(client, ['day'], 11 * 60_000);
+    expect(reads).toBe(3);
   });
 });
