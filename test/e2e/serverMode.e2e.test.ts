@@ -22,14 +22,18 @@ const s = useServerMode({
   rateLimit: { authPerMinute: 100 },
 });
 const contexts: BrowserContext[] = [];
+const profileDirs: string[] = [];
 const newContext = async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-chromium-'));
+  profileDirs.push(dir);
   const c = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
   contexts.push(c);
   return c;
 };
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
+  // Each browser's profile is a few megabytes; a run used to leave them all behind.
+  for (const d of profileDirs) fs.rmSync(d, { recursive: true, force: true });
   for (const a of await s.server.accounts.list()) if (a.username.startsWith('e2e-')) await s.server.accounts.remove(a.userId).catch(() => undefined);
   if (rendererDir) fs.rmSync(rendererDir, { recursive: true, force: true });
 });
