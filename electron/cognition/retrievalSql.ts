@@ -157,10 +157,9 @@ export async function fetchCandidates(
     SELECT 'L4', tt.id, left(tt.content, 1000), NULL, NULL, ${epochMs('tt.created_at')}, NULL, NULL, NULL, NULL, NULL,
            ${turnSim}, l4.rank, 0, NULL, false, true, false, tt.conversation_id, tt.role, tt.source, tt.source_id
       FROM l4own l4 JOIN turns tt ON tt.id = l4.id ${turnJoin}`;
-  const words = safeWords(a.words);
-  const walk = a.turnsBy ? a.turnsBy === 'walk' : await walkNewestTurnsIn(client, words);
+  const walk = a.turnsBy ? a.turnsBy === 'walk' : await walkNewestTurnsIn(client, safeWords(a.words));
   const name = `emily.retrieve.${a.model && a.vector ? `${a.model.idx}.${a.model.dimensions}` : 'text'}.${lim.vec}.${lim.txt}.${lim.l4}.${lim.edge}`;
-  const main = { name, text: sql, values: [a.vector, orQuery(words), pairQuery(words), walk] };
+  const main = { name, text: sql, values: [a.vector, orQuery(a.words), pairQuery(a.words), walk] };
   const settings = settle(client, String(Math.max(r.efSearch, r.vectorCandidates)));
   if (!(client as Partial<pg.Client>).pipeline) await settings;
   // On a pipelined connection both are sent in one write; the server runs them in order.
@@ -270,6 +269,6 @@ export function pairQuery(words: string[]): string | null {
  * a word it dropped would leave a pair of one word, and the pair query would match memories
  * holding one word only.
  */
-export function safeWords(words: string[]): string[] {
+function safeWords(words: string[]): string[] {
   return words.filter((w) => /^[\p{L}\p{M}\p{N}]+$/u.test(w) && /[\p{L}\p{N}]/u.test(w) && Buffer.byteLength(w, 'utf8') < 2047);
 }

@@ -16,9 +16,12 @@ import type pg from 'pg';
  * small neither way costs much. Stale or missing statistics only make a retrieval slower,
  * never different: both ways return the same turns.
  */
-export interface TurnWordStats {
+export interface TurnWordStats extends WordShares {
   /** Turns in the table as of the last ANALYZE or VACUUM (0 when unknown). */
   turns: number;
+}
+
+interface WordShares {
   /** Share of turns holding each of the most common words. */
   share: Map<string, number>;
   /** The share assumed for a word not listed, as the planner assumes it. */
@@ -33,7 +36,7 @@ export const LATEST_TURN_MATCHES = 120;
  */
 const WALK_COST_RATIO = 0.4;
 /** Below this many turns reading every match costs at most about 1.5 ms: not worth the statistics. */
-export const TURNS_WORTH_STATISTICS = 1000;
+const TURNS_WORTH_STATISTICS = 1000;
 /** PostgreSQL's DEFAULT_TS_MATCH_SEL: the planner's share for a word it knows nothing of. */
 const DEFAULT_SHARE = 0.005;
 const KEEP_MS = 10 * 60_000;
@@ -44,7 +47,7 @@ interface Known {
   turns: number;
   /** The turns table's oid: a restore or a move back brings another table under the same name. */
   table: string;
-  stats?: TurnWordStats & { loadedAt: number };
+  stats?: WordShares & { loadedAt: number };
 }
 
 const byDatabase = new Map<string, Known>();
@@ -66,7 +69,7 @@ export function walkNewestTurns(stats: TurnWordStats, words: string[]): boolean 
 export async function walkNewestTurnsIn(client: pg.ClientBase, words: string[], now = Date.now()): Promise<boolean> {
   const known = knownFor(client);
   if (!known || known.turns < TURNS_WORTH_STATISTICS) return false;
-  if (!known.stats || now - known.stats.loadedAt >= KEEP_MS) known.stats = { ...(await loadTurnWordStats(client, known.turns)), loadedAt: now };
+  if (!known.stats || now - known.stats.loadedAt >= KEEP_MS) known.stats = { ...(await loadWordShares(client, known.turns)), loadedAt: now };
   return walkNewestTurns({ ...known.stats, turns: known.turns }, words);
 }
 
@@ -108,7 +111,7 @@ function knownFor(client: pg.ClientBase): Known | undefined {
  * sqrt(48/N), so a word below an eighth of that rarely decides anything, and counts as
  * unlisted. Of the 693 words listed for the bench's 25,000 turns, 319 are kept.
  */
-async function loadTurnWordStats(client: pg.ClientBase, turns: number): Promise<TurnWordStats> {
+async function loadWordShares(client: pg.ClientBase, turns: number): Promise<WordShares> {
   // As JSON: node-postgres parses a 700-word text[] several times slower than JSON.parse.
   const r = await client.query<{ words: string | null; shares: string | null }>(
     `SELECT array_to_json(s.most_common_elems::text::text[])::text AS words, array_to_json(s.most_common_elem_freqs)::text AS shares
@@ -127,7 +130,7 @@ async function loadTurnWordStats(client: pg.ClientBase, turns: number): Promise<
     words.forEach((w, i) => Number(shares[i]) >= counts && share.set(String(w), Number(shares[i])));
     unlisted = Math.min(DEFAULT_SHARE, Number(shares[words.length]) / 2);
   }
-  return { turns: 0, share, unlisted };
+  return { share, unlisted };
 }
 
 /** One key per database of one server; null when the client does not say which. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { editMemory, learnFromExchange, recall, WorkingMemory } from '../../../electron/cognition/index.js';
 import { DEFAULT_FRAMEWORK } from '../../../electron/cognition/framework.js';
 import { fetchCandidates } from '../../../electron/cognition/retrievalSql.js';
+import { inTransaction } from '../../../electron/databases/transaction.js';
 import { walkNewestTurnsIn } from '../../../electron/cognition/turnWordStats.js';
 import { useTestEmily } from '../../support/testEmily.js';
 
@@ -99,14 +100,8 @@ describe('retrieval', () => {
       );
       await c.query("INSERT INTO turns (conversation_id, role, content) VALUES ($1, 'user', 'Kestrel, kestrel: a small falcon.')", [conv.rows[0]!.id]);
       await c.query('ANALYZE turns');
-      const byWay = async (words: string[], turnsBy: 'walk' | 'index') => {
-        await c.query('BEGIN');
-        try {
-          return (await fetchCandidates(c, { model: null, vector: null, words, params: DEFAULT_FRAMEWORK.params, turnsBy })).filter((r) => r.tier === 'L4');
-        } finally {
-          await c.query('COMMIT');
-        }
-      };
+      const byWay = (words: string[], turnsBy: 'walk' | 'index') =>
+        inTransaction(c, async (x) => (await fetchCandidates(x, { model: null, vector: null, words, params: DEFAULT_FRAMEWORK.params, turnsBy })).filter((r) => r.tier === 'L4'));
       // The count of turns comes with a retrieval's settings: before it, nothing is walked.
       const before = await walkNewestTurnsIn(c, ['weather']);
       await byWay(['weather'], 'index');
