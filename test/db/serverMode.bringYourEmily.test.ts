@@ -11,6 +11,7 @@ import { deleteUser } from '../../electron/operations/users.js';
 import { exportUser } from '../../electron/portability/exportDump.js';
 import { fingerprint, seedUser } from './portability/helpers.js';
 import { useServerMode, type ServerClient } from '../support/serverMode.js';
+import { withOpensHeld } from '../support/testEmily.js';
 
 /**
  * "Move your Emily in and out of a hosted Emily as a pg_dump file": an account brings the
@@ -145,11 +146,13 @@ describe('server mode: bringing your Emily in as a pg_dump file', () => {
 
   it('a replace whose clean-up fails after the new Emily went in says so in its answer, and the next start finishes it', async () => {
     const file = await upload(b, dump);
-    const r = await withCleanUpRefused(() => b.call<{ profile: { id: string }; unfinished?: string }>('portability.replace', { operationId: 'bring-unfinished-1', file, confirmName: 'bring-bruno' }));
-    expect(r.error).toBeUndefined();
-    expect(r.value!.unfinished).toMatch(/the new copy is in place, but clearing the old one failed .*"emily doctor --repair" finishes it/);
-    expect((await b.call('memory.recall', { query: 'seed memory', k: 5 })).error?.code).toBe('BUSY');
-    expect(await finishInterruptedRestores(s.t.emily)).toEqual([b.profileId]);
+    await withOpensHeld(s.t.emily, async () => {
+      const r = await withCleanUpRefused(() => b.call<{ profile: { id: string }; unfinished?: string }>('portability.replace', { operationId: 'bring-unfinished-1', file, confirmName: 'bring-bruno' }));
+      expect(r.error).toBeUndefined();
+      expect(r.value!.unfinished).toMatch(/the new copy is in place, but clearing the old one failed .*"emily doctor --repair" finishes it/);
+      expect((await b.call('memory.recall', { query: 'seed memory', k: 5 })).error?.code).toBe('BUSY');
+      expect(await finishInterruptedRestores(s.t.emily)).toEqual([b.profileId]);
+    });
     expect(withoutModelRows(await fingerprint(s.t.emily, b.profileId))).toEqual(withoutModelRows(desktopPrint));
     expect((await b.call('memory.recall', { query: 'seed memory', k: 5 })).ok).toBe(true);
   });
@@ -157,10 +160,12 @@ describe('server mode: bringing your Emily in as a pg_dump file', () => {
   it('so does a restore in place whose clean-up fails, instead of failing after its backup went in', async () => {
     const kept = (await b.call<{ id: string }[]>('portability.backups', {})).value!;
     expect(kept.length).toBeGreaterThan(0);
-    const r = await withCleanUpRefused(() => b.call<{ id: string; unfinished?: string }>('portability.restore', { operationId: 'bring-unfinished-2', backupId: kept[0]!.id, inPlace: true, confirmName: 'bring-bruno' }));
-    expect(r.error).toBeUndefined();
-    expect(r.value).toMatchObject({ id: b.profileId, unfinished: expect.stringMatching(/the new copy is in place, but clearing the old one failed/) });
-    expect(await finishInterruptedRestores(s.t.emily)).toEqual([b.profileId]);
+    await withOpensHeld(s.t.emily, async () => {
+      const r = await withCleanUpRefused(() => b.call<{ id: string; unfinished?: string }>('portability.restore', { operationId: 'bring-unfinished-2', backupId: kept[0]!.id, inPlace: true, confirmName: 'bring-bruno' }));
+      expect(r.error).toBeUndefined();
+      expect(r.value).toMatchObject({ id: b.profileId, unfinished: expect.stringMatching(/the new copy is in place, but clearing the old one failed/) });
+      expect(await finishInterruptedRestores(s.t.emily)).toEqual([b.profileId]);
+    });
     expect((await b.call('memory.recall', { query: 'seed memory', k: 5 })).ok).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, inject } from 'vitest';
 import { Emily, type EmilyOptions } from '../../electron/core/emily.js';
 import type { UserRecord } from '../../electron/databases/catalog.js';
+import { withSetupLock } from '../../electron/databases/template.js';
 import { createUser, deleteUser } from '../../electron/operations/users.js';
 
 export interface TestEmily {
@@ -39,4 +40,13 @@ export function useTestEmily(opts: Omit<EmilyOptions, 'home'> = {}): TestEmily {
 
 export function testHome(): string {
   return inject('emilyHome');
+}
+
+/**
+ * Every test file shares one cluster, and opening Emily finishes an interrupted replace or
+ * restore. A test that makes one and then looks at it holds the setup lock meanwhile, which
+ * every open takes first: another file's open waits instead of finishing it under the test.
+ */
+export function withOpensHeld<T>(emily: Emily, fn: () => Promise<T>): Promise<T> {
+  return withSetupLock(emily.primaryAdmin(), fn);
 }

@@ -11,9 +11,8 @@ import { restoreBackup } from '../../../electron/portability/restoreBackup.js';
 import { deleteUser } from '../../../electron/operations/users.js';
 import { finishInterruptedRestores } from '../../../electron/databases/restoreSwap.js';
 import { repairMoveLeftovers } from '../../../electron/databases/moveRecovery.js';
-import { withSetupLock } from '../../../electron/databases/template.js';
 import type { UserRecord } from '../../../electron/databases/catalog.js';
-import { useTestEmily } from '../../support/testEmily.js';
+import { useTestEmily, withOpensHeld } from '../../support/testEmily.js';
 import { assertNoDebris, fingerprint, seedUser } from './helpers.js';
 
 /**
@@ -195,9 +194,8 @@ describe('replacing a profile with a dump', () => {
   it('a clean-up that fails after the swap committed is not reported as a failed import: the profile holds the dump, and the next open finishes it', async () => {
     const live = await t.user('clean-up fails');
     await seedUser(t.emily, live.id, { memories: 3, turns: 4 });
-    // The other test files share this cluster, and opening Emily finishes an interrupted
-    // replace (the point of this test): their opens wait at the setup lock until it has looked.
-    await withSetupLock(t.emily.primaryAdmin(), async () => {
+    // Opening Emily finishes an interrupted replace, the point of this test.
+    await withOpensHeld(t.emily, async () => {
       // The server refuses the ownership hand-over, every time it is tried.
       const r = await replaceThrough(live, (sql, run) => (sql.startsWith('REASSIGN OWNED') ? Promise.reject(new Error('the server went away (simulated)')) : run()));
       expect(r.unfinished).toMatch(/the new copy is in place, but clearing the old one failed \(.*simulated.*\); opening Emily again or "emily doctor --repair" finishes it/);
