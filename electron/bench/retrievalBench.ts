@@ -4,7 +4,7 @@ import { DEFAULT_FRAMEWORK } from '../cognition/framework.js';
 import { queryWords, retrieve } from '../cognition/retrieval.js';
 import { modelSql, vectorParam } from '../cognition/vectors.js';
 import { withAdminClient } from '../databases/adminClient.js';
-import { HNSW } from '../embeddings/registry.js';
+import { hnswIndexName } from '../embeddings/registry.js';
 import { createUser } from '../operations/users.js';
 import { syntheticQueries } from './corpus/synthetic.js';
 import { loadSynthetic } from './retrievalLoad.js';
@@ -43,7 +43,6 @@ export async function benchRetrieval(opts: { l3?: number; l4?: number; queries?:
   const embedder = defaultEmbedder;
   const base = DEFAULT_FRAMEWORK.params;
   const params = opts.efSearch ? { ...base, retrieval: { ...base.retrieval, efSearch: opts.efSearch } } : base;
-  const ef = Math.max(params.retrieval.efSearch, params.retrieval.vectorCandidates);
   return withScratchEmily({}, async (emily) => {
     const user = await createUser(emily, 'bench: well-used Emily');
     progress('loading the synthetic Emily');
@@ -88,6 +87,13 @@ export async function benchRetrieval(opts: { l3?: number; l4?: number; queries?:
         before: () => c.query('BEGIN'),
         after: () => c.query('COMMIT'),
       });
+      // Recall is measured at the width retrieval searched this index with (it depends on how
+      // the index was built: see hnswBuildFor), and the build is read from the index itself.
+      const ef = await inTransaction(async () => {
+        await retrieve(c, { model, vector: vectors[0]!, words: words[0]!, params, k: params.retrieval.k });
+        return Number((await c.query<{ ef: string }>("SELECT current_setting('hnsw.ef_search') AS ef")).rows[0]!.ef);
+      });
+      const build = await indexBuild(c, hnswIndexName(model.idx));
       const approx: { memory_id: string; d: number }[][] = [];
       const vectorOnly = await inTransaction(async () => {
         await c.query("SELECT set_config('hnsw.ef_search', $1, true)", [String(ef)]);
@@ -119,13 +125,20 @@ export async function benchRetrieval(opts: { l3?: number; l4?: number; queries?:
         vector_p95_ms: percentile(vectorOnly, 95),
         queries: queries.length,
         ef_search: ef,
-        m: HNSW.m,
-        ef_construction: HNSW.efConstruction,
+        m: build.m,
+        ef_construction: build.efConstruction,
         ...stats,
         load_avg_1m: round(os.loadavg()[0]!, 2),
       };
     });
   });
+}
+
+/** The parameters an HNSW index was built with (pgvector's defaults where none were given). */
+async function indexBuild(c: import('pg').ClientBase, index: string): Promise<{ m: number; efConstruction: number }> {
+  const r = await c.query<{ opts: string[] | null }>('SELECT reloptions AS opts FROM pg_class WHERE oid = to_regclass($1)', [index]);
+  const opts = new Map((r.rows[0]?.opts ?? []).map((o) => o.split('=') as [string, string]));
+  return { m: Number(opts.get('m') ?? 16), efConstruction: Number(opts.get('ef_construction') ?? 64) };
 }
 
 /** Guards the measurement itself: the "exact" query must not be served by the index. */

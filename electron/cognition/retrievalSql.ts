@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { EmbeddingModel } from '../embeddings/registry.js';
+import { hnswBuildFor, hnswIndexName, type EmbeddingModel } from '../embeddings/registry.js';
 import type { FrameworkParams } from './framework.js';
 import { LATEST_TURN_MATCHES, noteTurnCount, walkNewestTurnsIn } from './turnWordStats.js';
 import { modelSql } from './vectors.js';
@@ -160,7 +160,7 @@ export async function fetchCandidates(
   const walk = a.turnsBy ? a.turnsBy === 'walk' : await walkNewestTurnsIn(client, safeWords(a.words));
   const name = `emily.retrieve.${a.model && a.vector ? `${a.model.idx}.${a.model.dimensions}` : 'text'}.${lim.vec}.${lim.txt}.${lim.l4}.${lim.edge}`;
   const main = { name, text: sql, values: [a.vector, orQuery(a.words), pairQuery(a.words), walk] };
-  const settings = settle(client, String(Math.max(r.efSearch, r.vectorCandidates)));
+  const settings = settle(client, searchWidths(a.model && a.vector ? a.model : null, r));
   if (!(client as Partial<pg.Client>).pipeline) await settings;
   // On a pipelined connection both are sent in one write; the server runs them in order.
   // Both answers are awaited before either failure is thrown: the connection must not go
@@ -182,17 +182,45 @@ export async function fetchCandidates(
  * in server mode, that search was a sixth of the statement's planning, and it found the
  * written order anyway.
  */
-async function settle(client: pg.ClientBase, efSearch: string): Promise<void> {
+async function settle(client: pg.ClientBase, ef: SearchWidths): Promise<void> {
   const r = await client.query<{ turns: number | null; table: string | null }>({
     name: 'emily.retrieve.settings',
-    text: `SELECT set_config('hnsw.ef_search', $1, true), set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true),
-                  set_config('join_collapse_limit', '1', true), set_config('from_collapse_limit', '1', true),
+    text: `SELECT set_config('hnsw.ef_search', CASE WHEN ix.reloptions @> $3::text[] THEN $2 ELSE $1 END, true), set_config('enable_seqscan', 'off', true),
+                  set_config('plan_cache_mode', 'force_generic_plan', true), set_config('join_collapse_limit', '1', true), set_config('from_collapse_limit', '1', true),
                   c.reltuples::float8 AS turns, c.oid::text AS table
-             FROM (SELECT to_regclass('turns') AS t) r LEFT JOIN pg_class c ON c.oid = r.t`,
-    values: [efSearch],
+             FROM (SELECT to_regclass('turns') AS t, to_regclass($4) AS ix) r LEFT JOIN pg_class c ON c.oid = r.t LEFT JOIN pg_class ix ON ix.oid = r.ix`,
+    values: [ef.reference, ef.build, ef.buildOptions, ef.index],
   });
   // Read here for the next retrieval's choice of how to read the newest turns (turnWordStats).
   noteTurnCount(client, { turns: Number(r.rows[0]?.turns ?? 0), table: r.rows[0]?.table ?? '' });
+}
+
+interface SearchWidths {
+  /** ef_search for an index of any other build: the framework's. */
+  reference: string;
+  /** ef_search for an index built as hnswBuildFor(model) builds it now. */
+  build: string;
+  /** The reloptions that mark such an index. */
+  buildOptions: string[] | null;
+  index: string | null;
+}
+
+/**
+ * The HNSW walk keeps at least as many candidates as it returns. An index keeps the
+ * parameters it was built with, so the one to search is told apart by them: only an index
+ * built the way its model's indexes are built now is searched at that build's width (an
+ * older one, or one rebuilt from an older export, needs the framework's full width).
+ */
+function searchWidths(model: EmbeddingModel | null, r: FrameworkParams['retrieval']): SearchWidths {
+  const reference = Math.max(r.efSearch, r.vectorCandidates);
+  if (!model) return { reference: String(reference), build: String(reference), buildOptions: null, index: null };
+  const b = hnswBuildFor(model);
+  return {
+    reference: String(reference),
+    build: String(Math.max(Math.round(r.efSearch * b.searchWidth), r.vectorCandidates)),
+    buildOptions: [`m=${b.m}`, `ef_construction=${b.efConstruction}`],
+    index: hnswIndexName(model.idx),
+  };
 }
 
 /** A timestamp as float8 epoch milliseconds (numeric would arrive as a string). */

@@ -8,6 +8,7 @@ import { describeJob, listJobs } from '../../jobs/index.js';
 import { assertUserId } from '../../core/ids.js';
 import { emit, table } from '../output.js';
 import { withEmily } from '../session.js';
+import { HNSW_BUILTIN } from '../../embeddings/registry.js';
 import { benchAction } from './benchAction.js';
 import type { Runner } from './users.js';
 
@@ -92,7 +93,7 @@ export function registerMemoryBench(bench: Command, run: Runner): void {
     .option('--l3 <n>', 'L3 memories', '16000')
     .option('--l4 <n>', 'L4 turns', '25000')
     .option('--queries <n>', 'queries to time', '300')
-    .option('--ef-search <n>', 'override the framework hnsw.ef_search (tuning)')
+    .option('--ef-search <n>', `override the framework's efSearch (tuning; the built-in embedder's index is searched at ${HNSW_BUILTIN.searchWidth} of it)`)
     .option('--json', 'print JSON')
     .action(benchAction(run, (opts: { l3: string; l4: string; queries: string; efSearch?: string; json?: boolean }) => benchRetrieval({ l3: Number(opts.l3), l4: Number(opts.l4), queries: Number(opts.queries), efSearch: opts.efSearch ? Number(opts.efSearch) : undefined })));
   bench

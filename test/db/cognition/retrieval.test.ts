@@ -4,6 +4,10 @@ import { DEFAULT_FRAMEWORK } from '../../../electron/cognition/framework.js';
 import { fetchCandidates } from '../../../electron/cognition/retrievalSql.js';
 import { inTransaction } from '../../../electron/databases/transaction.js';
 import { walkNewestTurnsIn } from '../../../electron/cognition/turnWordStats.js';
+import { defaultEmbedder } from '../../../electron/cognition/context.js';
+import { vectorParam } from '../../../electron/cognition/vectors.js';
+import { HASH_EMBEDDER_ID } from '../../../electron/embeddings/hashEmbedder.js';
+import { ensureModel, hnswIndexName, type EmbeddingModel } from '../../../electron/embeddings/registry.js';
 import { useTestEmily } from '../../support/testEmily.js';
 
 const t = useTestEmily();
@@ -120,6 +124,37 @@ describe('retrieval', () => {
     expect(rows.kestrel[0]![0]!.content).toBe('Kestrel, kestrel: a small falcon.');
     expect(rows.kestrel[0]).toHaveLength(10);
     expect(rows.walks).toEqual({ before: false, weather: true, kestrel: false });
+  });
+
+  it("searches an index as wide as its own build needs: the built-in embedder's narrower, an older build's and other models' at the framework's width", async () => {
+    const u = await seed('search-width');
+    const got = await t.emily.withUser(u.id, async (c) => {
+      const builtIn = (await c.query<EmbeddingModel>('SELECT idx, id, dimensions FROM embedding_models WHERE id = $1', [HASH_EMBEDDER_ID])).rows[0]!;
+      const other = await inTransaction(c, (x) => ensureModel(x, 'a-served-model', 384));
+      const vector = vectorParam(builtIn, (await defaultEmbedder.embed(['what do I like to cook?']))[0]!);
+      const width = (model: EmbeddingModel) =>
+        inTransaction(c, async (x) => {
+          await fetchCandidates(x, { model, vector, words: ['cook'], params: DEFAULT_FRAMEWORK.params });
+          return (await x.query<{ ef: string }>("SELECT current_setting('hnsw.ef_search') AS ef")).rows[0]!.ef;
+        });
+      const options = async (model: EmbeddingModel) => (await c.query<{ o: string[] }>('SELECT reloptions AS o FROM pg_class WHERE oid = to_regclass($1)', [hnswIndexName(model.idx)])).rows[0]!.o;
+      const fresh = { builtIn: { options: await options(builtIn), ef: await width(builtIn) }, other: { options: await options(other), ef: await width(other) } };
+      // An index made by an older version (or rebuilt from its export) keeps the reference build.
+      await c.query(`DROP INDEX ${hnswIndexName(builtIn.idx)}`);
+      await c.query(`CREATE INDEX ${hnswIndexName(builtIn.idx)} ON memory_embeddings USING hnsw ((embedding::halfvec(384)) halfvec_cosine_ops) WITH (m = 16, ef_construction = 400) WHERE model_idx = ${builtIn.idx}`);
+      const older = await width(builtIn);
+      const text = await inTransaction(c, async (x) => {
+        await fetchCandidates(x, { model: null, vector: null, words: ['cook'], params: DEFAULT_FRAMEWORK.params });
+        return (await x.query<{ ef: string }>("SELECT current_setting('hnsw.ef_search') AS ef")).rows[0]!.ef;
+      });
+      return { ...fresh, older, text };
+    });
+    expect(got).toEqual({
+      builtIn: { options: ['m=8', 'ef_construction=1000'], ef: '150' },
+      other: { options: ['m=16', 'ef_construction=400'], ef: '200' },
+      older: '200',
+      text: '200',
+    });
   });
 
   it("scores an L4 turn found by full text on its vector's similarity, like a memory", async () => {
