@@ -31,11 +31,12 @@ export const HNSW: HnswBuild = { m: 16, efConstruction: 400, searchWidth: 1 };
 
 /**
  * The built-in embedder's vectors make a better graph with fewer links and a much wider
- * build search: at ef_search 150 recall@10 was 0.996–0.997 over three builds with ~1,450
- * pages a query (p95 ~1,930 against ~3,650), and at 64,000 memories it beat the reference
- * build on both (0.90 at ef_search 150 against 0.85 at 200). The price is a build and an
- * insert about twice as long (16,000 memories: 13–16 s against 7–9; 5.2 ms against 2.7 per
- * new memory). Measured on this embedder only, so other models keep the reference build.
+ * build search: at ef_search 150 recall@10 was 0.996–0.997 over four builds with ~1,450
+ * pages a query against the reference's ~2,290 at 200 (p95 ~1,930 against ~3,650), and at
+ * 64,000 memories it beat the reference on both (0.90 at ef_search 150 against 0.85 at
+ * 200). The price: a build 1.3–1.8 times as long (16,000 memories: 12–16 s against 7–9)
+ * and an insert about twice as long (5.2 ms against 2.7 a new memory). Measured on this
+ * embedder only, so other models keep the reference build.
  */
 export const HNSW_BUILTIN: HnswBuild = { m: 8, efConstruction: 1000, searchWidth: 0.75 };
 
