@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { useBrowserMode } from '../support/browserMode.js';
 import { raw } from '../support/http.js';
@@ -10,6 +10,7 @@ const rendererDir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-renderer-'));
 fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Emily</title><p>renderer</p>');
 
 const b = useBrowserMode({ rendererDir, bodyLimit: 64 * 1024, uploadLimit: 1024 * 1024 });
+afterAll(() => fs.rmSync(rendererDir, { recursive: true, force: true }));
 const auth = () => ({ 'x-emily-token': b.server.token });
 const origin = () => `http://127.0.0.1:${b.server.port}`;
 const post = (method: string, body: unknown, headers: Record<string, string> = auth()) =>

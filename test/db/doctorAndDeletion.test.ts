@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { BackgroundSwitch, cognitionHandlers, JobRunner } from '../../electron/j
 import { statsAllUsers } from '../../electron/operations/stats.js';
 import { exportUser } from '../../electron/portability/exportDump.js';
 import { testHome, useTestEmily } from '../support/testEmily.js';
+import { testTempDir } from '../support/tempDir.js';
 
 const t = useTestEmily();
 
@@ -62,7 +62,7 @@ describe('doctor (Cold Start fragmentation)', () => {
     expect((await mine(true)).ok).toBe(true);
     expect(await vectorState(u.dbName)).toEqual({ columns: 2, hnsw: 1, reembed: 1, memories: 1 });
     // The queued job builds the lost vectors again, for the model in use.
-    const runner = new JobRunner({ door: t.emily, handlers: cognitionHandlers(), switch: new BackgroundSwitch(fs.mkdtempSync(path.join(os.tmpdir(), 'emily-switch-'))) });
+    const runner = new JobRunner({ door: t.emily, handlers: cognitionHandlers(), switch: new BackgroundSwitch(testTempDir('emily-switch-')) });
     expect(await runner.runOne(u.id)).toMatchObject({ kind: 'reembed', status: 'done', detail: { embedded: 1 } });
     const vectors = await withAdminClient(t.emily.cluster.admin(), u.dbName, async (c) => (await c.query('SELECT (SELECT count(*)::int FROM memory_embeddings) AS m, (SELECT count(*)::int FROM turn_embeddings) AS t')).rows[0]);
     expect(vectors.m).toBe(1);
@@ -71,7 +71,7 @@ describe('doctor (Cold Start fragmentation)', () => {
 
   it('finds a database whose schema is behind the app; doctor says so and the open check migrates it as its own role', async () => {
     const u = await t.user('behind');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-migrations-'));
+    const dir = testTempDir('emily-migrations-');
     const previous = process.env.EMILY_MIGRATIONS_DIR;
     try {
       const shipped = loadMigrations('user').length;
@@ -118,7 +118,7 @@ describe('doctor (Cold Start fragmentation)', () => {
     }
     const { exportUser } = await import('../../electron/portability/exportDump.js');
     const { importDump } = await import('../../electron/portability/importDump.js');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-damaged-'));
+    const dir = testTempDir('emily-damaged-');
     try {
       await exportUser(t.emily, u.id, path.join(dir, 'damaged.dump'));
       await expect(importDump(t.emily, path.join(dir, 'damaged.dump'), { name: 'copy of damaged' })).rejects.toMatchObject({ code: 'INVALID_DUMP', message: expect.stringMatching(/lacks tables every Emily has \(memory_edges\)/) });
@@ -273,7 +273,7 @@ describe('the schema version in the catalog', () => {
     expect(report.users.find((r) => r.userId === u.id)).toMatchObject({ ok: true, value: { schemaVersion: latest } });
     expect((await t.emily.catalog.get(u.id)).schemaVersion).toBe(latest);
 
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-export-version-'));
+    const home = testTempDir('emily-export-version-');
     await stale();
     const exported = await exportUser(t.emily, u.id, path.join(home, 'x.dump'));
     expect(exported.schemaVersion).toBe(latest);

@@ -1,10 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { enqueueJob } from '../../electron/jobs/queue.js';
 import { BackgroundSwitch, JobRunner } from '../../electron/jobs/index.js';
 import { useTestEmily } from '../support/testEmily.js';
+import { testTempDir } from '../support/tempDir.js';
 
 const t = useTestEmily();
 
@@ -15,7 +13,7 @@ describe('the job runner looks less often at users with nothing to do', () => {
     const runner = new JobRunner({
       door: t.emily,
       handlers: { 'test-job': async ({ userId }) => (ran.push(userId), {}) },
-      switch: new BackgroundSwitch(fs.mkdtempSync(path.join(os.tmpdir(), 'emily-jobs-'))),
+      switch: new BackgroundSwitch(testTempDir('emily-jobs-')),
       listUsers: async () => [idle.id, busy.id],
       pollMs: 1_000,
       maxIdlePollMs: 60_000,
@@ -37,7 +35,7 @@ describe('the job runner looks less often at users with nothing to do', () => {
     const runner = new JobRunner({
       door: t.emily,
       handlers: {},
-      switch: new BackgroundSwitch(fs.mkdtempSync(path.join(os.tmpdir(), 'emily-jobs-'))),
+      switch: new BackgroundSwitch(testTempDir('emily-jobs-')),
       listUsers: async () => users.map((u) => u.id),
       pollMs: 60_000,
       maxLooksPerTick: 2,
@@ -59,7 +57,7 @@ describe('the job runner looks less often at users with nothing to do', () => {
     const runner = new JobRunner({
       door: { withUser: (id, fn) => (looked.push(id), t.emily.withUser(id, fn)), withUserTransaction: t.emily.withUserTransaction },
       handlers: {},
-      switch: new BackgroundSwitch(fs.mkdtempSync(path.join(os.tmpdir(), 'emily-jobs-'))),
+      switch: new BackgroundSwitch(testTempDir('emily-jobs-')),
       listUsers: async () => [coldA.id, coldB.id, warm.id],
       pollMs: 60_000,
       hasConnection: (id) => t.emily.users.hasConnection(id),
@@ -75,7 +73,7 @@ describe('the job runner looks less often at users with nothing to do', () => {
 
 describe('the job runner with long jobs', () => {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const freshSwitch = () => new BackgroundSwitch(fs.mkdtempSync(path.join(os.tmpdir(), 'emily-jobs-')));
+  const freshSwitch = () => new BackgroundSwitch(testTempDir('emily-jobs-'));
 
   it("one user's long job does not hold up another user's job", async () => {
     const [slow, quick] = [await t.user('slow jobs'), await t.user('quick jobs')];

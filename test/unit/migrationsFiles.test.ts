@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMigrations } from '../../electron/databases/migrations.js';
+import { testTempDir } from '../support/tempDir.js';
 
 function tempMigrations(files: Record<string, string>): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-mig-'));
+  const root = testTempDir('emily-mig-');
   fs.mkdirSync(path.join(root, 'user'));
   for (const [name, sql] of Object.entries(files)) fs.writeFileSync(path.join(root, 'user', name), sql);
   return root;
@@ -28,7 +28,7 @@ describe('migration files', () => {
 
   it('gives files checked out with CRLF line endings the checksums of the shipped ones', () => {
     const shipped = loadMigrations('user');
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'emily-mig-crlf-'));
+    const root = testTempDir('emily-mig-crlf-');
     fs.mkdirSync(path.join(root, 'user'));
     for (const m of shipped) fs.writeFileSync(path.join(root, 'user', `${String(m.id).padStart(4, '0')}_${m.name}.sql`), m.sql.replace(/\n/g, '\r\n'));
     expect(loadMigrations('user', root).map((m) => m.checksum)).toEqual(shipped.map((m) => m.checksum));

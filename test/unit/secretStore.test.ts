@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileSecretStore, type SecretCodec } from '../../electron/secrets/secretStore.js';
+import { testTempDir } from '../support/tempDir.js';
 
-const tmp = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'emily-secrets-')), 'keys.json');
+const tmp = () => path.join(testTempDir('emily-secrets-'), 'keys.json');
 const reversing: SecretCodec = { kind: 'test-reverse', seal: (s) => [...s].reverse().join(''), open: (s) => [...s].reverse().join('') };
 
 describe('key store', () => {

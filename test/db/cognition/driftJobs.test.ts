@@ -1,7 +1,4 @@
 import { EmilyError } from '../../../electron/core/errors.js';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkDrift, checkEmbeddings, driftReport, HashEmbedder, learnFromExchange, listSelfCorrections, recall, setEmbeddingModel } from '../../../electron/cognition/index.js';
 import { BackgroundSwitch, cognitionHandlers, enqueueJob, getJob, JobRunner, listJobs } from '../../../electron/jobs/index.js';
@@ -9,6 +6,7 @@ import { loadMigrations } from '../../../electron/databases/migrations.js';
 import { recomputeOutcomeMetrics } from '../../../electron/cognition/earl.js';
 import { loadFramework } from '../../../electron/cognition/framework.js';
 import { useTestEmily } from '../../support/testEmily.js';
+import { testTempDir } from '../../support/tempDir.js';
 
 const t = useTestEmily();
 
@@ -28,7 +26,7 @@ const FACTS = [
 ];
 
 function freshSwitch(): BackgroundSwitch {
-  return new BackgroundSwitch(fs.mkdtempSync(path.join(os.tmpdir(), 'emily-switch-')));
+  return new BackgroundSwitch(testTempDir('emily-switch-'));
 }
 
 describe('drift and self-correction', () => {
