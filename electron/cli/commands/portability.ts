@@ -6,7 +6,7 @@ import { backupAll, createBackup, deleteBackup, listBackups, removeUserBackups }
 import { importChatHistory } from '../../portability/chat/importChat.js';
 import { deleteProfile } from '../../portability/deleteProfile.js';
 import { exportUser } from '../../portability/exportDump.js';
-import { importDump } from '../../portability/importDump.js';
+import { importDump, type ImportResult } from '../../portability/importDump.js';
 import type { Progress } from '../../portability/progress.js';
 import { restoreBackup } from '../../portability/restoreBackup.js';
 import { runDueBackups } from '../../portability/scheduler.js';
@@ -69,7 +69,7 @@ export function registerPortability(program: Command, run: Runner): void {
           // As in the app: vectors of the model in use are rebuilt in the background (see "emily jobs").
           // (Not while an unfinished swap holds the profile: the recovery that finishes it queues them.)
           const r = { ...imported, reembedJob: imported.unfinished ? null : ((await queueLocalVectors(emily, imported.user.id))?.id ?? null) };
-          emit(opts, r, () => `${live ? 'imported in place of' : 'imported as'} ${r.user.id} "${r.user.displayName}" (schema ${r.schemaVersion}${r.migratedFrom !== r.schemaVersion ? `, migrated from ${r.migratedFrom}` : ''}, ${r.rows.memories ?? 0} memories, ${r.rows.turns ?? 0} turns, ${r.seconds.toFixed(2)} s)${r.droppedVectors ? `\n${r.droppedVectors} vectors did not have their model's size and were left out; a re-embedding job builds them again for the model in use` : ''}${r.vectorIndexErrors.length ? `\nvector indexes not built (search works without them, more slowly): ${r.vectorIndexErrors.join('; ')}` : ''}${r.statisticsError ? `\nplanner statistics not gathered (autovacuum gathers them within minutes; until then searches may be slower): ${r.statisticsError}` : ''}${r.previous ? `\nwhat it held before is kept as backup ${r.previous.id}` : ''}${r.unfinished ? `\n${r.unfinished}` : ''}${r.reembedJob ? `\nvectors of the model in use are built in the background by job ${r.reembedJob}, while Emily runs ("emily jobs --user ${r.user.id}" shows its progress)` : ''}`);
+          emit(opts, r, () => importSummary(r, live !== undefined));
         }),
       ),
     );
@@ -198,4 +198,19 @@ export function registerPortability(program: Command, run: Runner): void {
     .option('--format <format>', 'custom or plain', 'custom')
     .option('--json', 'print JSON')
     .action(benchAction(run, (opts: Json & { format: string }) => benchPortability({ format: opts.format === 'plain' ? 'plain' : 'custom' })));
+}
+
+/** The import's outcome for a person: one line, then one line for each thing to know. */
+function importSummary(r: ImportResult & { reembedJob: number | null }, replaced: boolean): string {
+  const migrated = r.migratedFrom !== r.schemaVersion ? `, migrated from ${r.migratedFrom}` : '';
+  const lines = [
+    `${replaced ? 'imported in place of' : 'imported as'} ${r.user.id} "${r.user.displayName}" (schema ${r.schemaVersion}${migrated}, ${r.rows.memories ?? 0} memories, ${r.rows.turns ?? 0} turns, ${r.seconds.toFixed(2)} s)`,
+    r.droppedVectors && `${r.droppedVectors} vectors did not have their model's size and were left out; a re-embedding job builds them again for the model in use`,
+    r.vectorIndexErrors.length && `vector indexes not built (search works without them, more slowly): ${r.vectorIndexErrors.join('; ')}`,
+    r.statisticsError && `planner statistics not gathered (autovacuum gathers them within minutes; until then searches may be slower): ${r.statisticsError}`,
+    r.previous && `what it held before is kept as backup ${r.previous.id}`,
+    r.unfinished,
+    r.reembedJob && `vectors of the model in use are built in the background by job ${r.reembedJob}, while Emily runs ("emily jobs --user ${r.user.id}" shows its progress)`,
+  ];
+  return lines.filter((l): l is string => typeof l === 'string' && l !== '').join('\n');
 }

@@ -132,9 +132,9 @@ describe('retrieval', () => {
       const builtIn = (await c.query<EmbeddingModel>('SELECT idx, id, dimensions FROM embedding_models WHERE id = $1', [HASH_EMBEDDER_ID])).rows[0]!;
       const other = await inTransaction(c, (x) => ensureModel(x, 'a-served-model', 384));
       const vector = vectorParam(builtIn, (await defaultEmbedder.embed(['what do I like to cook?']))[0]!);
-      const width = (model: EmbeddingModel) =>
+      const width = (model: EmbeddingModel | null) =>
         inTransaction(c, async (x) => {
-          await fetchCandidates(x, { model, vector, words: ['cook'], params: DEFAULT_FRAMEWORK.params });
+          await fetchCandidates(x, { model, vector: model ? vector : null, words: ['cook'], params: DEFAULT_FRAMEWORK.params });
           return (await x.query<{ ef: string }>("SELECT current_setting('hnsw.ef_search') AS ef")).rows[0]!.ef;
         });
       const options = async (model: EmbeddingModel) => (await c.query<{ o: string[] }>('SELECT reloptions AS o FROM pg_class WHERE oid = to_regclass($1)', [hnswIndexName(model.idx)])).rows[0]!.o;
@@ -143,11 +143,7 @@ describe('retrieval', () => {
       await c.query(`DROP INDEX ${hnswIndexName(builtIn.idx)}`);
       await c.query(`CREATE INDEX ${hnswIndexName(builtIn.idx)} ON memory_embeddings USING hnsw ((embedding::halfvec(384)) halfvec_cosine_ops) WITH (m = 16, ef_construction = 400) WHERE model_idx = ${builtIn.idx}`);
       const older = await width(builtIn);
-      const text = await inTransaction(c, async (x) => {
-        await fetchCandidates(x, { model: null, vector: null, words: ['cook'], params: DEFAULT_FRAMEWORK.params });
-        return (await x.query<{ ef: string }>("SELECT current_setting('hnsw.ef_search') AS ef")).rows[0]!.ef;
-      });
-      return { ...fresh, older, text };
+      return { ...fresh, older, text: await width(null) };
     });
     expect(got).toEqual({
       builtIn: { options: ['m=8', 'ef_construction=1000'], ef: '150' },
